@@ -1,0 +1,44 @@
+//! The auth service: users, argon2id passwords, revocable sessions, roles,
+//! and the signing of identity tokens for the other services.
+
+mod password;
+mod rpc;
+mod seed;
+mod store;
+mod validate;
+
+use atelier_proto::auth::auth_service_server::AuthServiceServer;
+use atelier_runtime::{IdentityKeys, Signer, Verifier, db};
+
+pub use seed::{DEMO_ACCOUNTS, seed_accounts};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// How long a login lasts.
+pub const SESSION_TTL_MS: i64 = 7 * 24 * 3600 * 1000;
+/// How long a signed identity is valid (the gateway renews it per request).
+pub const IDENTITY_TTL_MS: i64 = 5 * 60 * 1000;
+
+#[derive(Clone)]
+pub struct AuthService {
+    pool: db::Pool,
+    signer: Signer,
+    verifier: Verifier,
+}
+
+impl AuthService {
+    /// Connects to the database and runs the migrations.
+    pub async fn connect(database_url: &str, keys: &IdentityKeys) -> anyhow::Result<Self> {
+        let signer = keys.signer().ok_or_else(|| anyhow::anyhow!("the auth service needs the identity signing key"))?;
+        let pool = db::connect(database_url, &MIGRATOR).await?;
+        Ok(Self { pool, signer, verifier: keys.verifier() })
+    }
+
+    pub fn pool(&self) -> &db::Pool {
+        &self.pool
+    }
+
+    pub fn into_server(self) -> AuthServiceServer<Self> {
+        AuthServiceServer::new(self)
+    }
+}

@@ -1,0 +1,74 @@
+//! Input rules for accounts.
+
+use atelier_runtime::ServiceError;
+
+pub const MIN_PASSWORD: usize = 8;
+pub const MAX_PASSWORD: usize = 128;
+
+pub fn username(s: &str) -> Result<&str, ServiceError> {
+    let s = s.trim();
+    let ok = (3..=32).contains(&s.chars().count())
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if ok {
+        Ok(s)
+    } else {
+        Err(ServiceError::invalid(
+            "username must be 3 to 32 characters: letters, digits, '.', '_' or '-'",
+        ))
+    }
+}
+
+pub fn password(s: &str) -> Result<(), ServiceError> {
+    let n = s.chars().count();
+    if n < MIN_PASSWORD {
+        Err(ServiceError::invalid(format!("password must be at least {MIN_PASSWORD} characters")))
+    } else if n > MAX_PASSWORD {
+        Err(ServiceError::invalid(format!("password must be at most {MAX_PASSWORD} characters")))
+    } else {
+        Ok(())
+    }
+}
+
+pub fn email(s: &str) -> Result<String, ServiceError> {
+    let s = s.trim().to_lowercase();
+    let ok = s.len() <= 254
+        && !s.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | '"' | ','))
+        && s.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && !domain.contains('@') && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+        });
+    if ok { Ok(s) } else { Err(ServiceError::invalid("email address is not valid")) }
+}
+
+pub fn phone(s: &str) -> Result<&str, ServiceError> {
+    let s = s.trim();
+    let digits = s.chars().filter(char::is_ascii_digit).count();
+    let ok = (6..=20).contains(&s.len())
+        && digits >= 6
+        && s.chars().all(|c| c.is_ascii_digit() || matches!(c, ' ' | '+' | '-' | '(' | ')'));
+    if ok {
+        Ok(s)
+    } else {
+        Err(ServiceError::invalid("phone number must be 6 to 20 characters of digits, spaces, '+', '-', '(' or ')'"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_and_refuses() {
+        assert!(username("demo-client").is_ok());
+        assert!(username("ab").is_err());
+        assert!(username("<script>").is_err());
+        assert!(password("1234567").is_err());
+        assert!(password("12345678").is_ok());
+        assert_eq!(email(" Ada@Example.COM ").unwrap(), "ada@example.com");
+        for bad in ["", "a@", "@b.c", "a@b", "a b@c.d", "a@@b.c", "a@b.c."] {
+            assert!(email(bad).is_err(), "{bad}");
+        }
+        assert!(phone("0000000000").is_ok());
+        assert!(phone("+39 055 123456").is_ok());
+        assert!(phone("12ab5678").is_err());
+    }
+}

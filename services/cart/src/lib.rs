@@ -1,0 +1,33 @@
+//! The cart service: one cart per user, checked against the catalogue's
+//! stock (it asks the product service), changed only by its owner.
+
+mod rpc;
+mod store;
+
+use atelier_proto::{cart::cart_service_server::CartServiceServer, product::product_service_client::ProductServiceClient};
+use atelier_runtime::{IdentityKeys, Verifier, db};
+use tonic::transport::Channel;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Most units of one SKU a cart may hold.
+pub const MAX_QUANTITY: i64 = 1000;
+
+#[derive(Clone)]
+pub struct CartService {
+    pool: db::Pool,
+    verifier: Verifier,
+    products: ProductServiceClient<Channel>,
+}
+
+impl CartService {
+    pub async fn connect(database_url: &str, keys: &IdentityKeys, product_addr: &str) -> anyhow::Result<Self> {
+        let pool = db::connect(database_url, &MIGRATOR).await?;
+        let products = ProductServiceClient::new(atelier_runtime::grpc::channel(product_addr)?);
+        Ok(Self { pool, verifier: keys.verifier(), products })
+    }
+
+    pub fn into_server(self) -> CartServiceServer<Self> {
+        CartServiceServer::new(self)
+    }
+}

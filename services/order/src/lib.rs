@@ -1,0 +1,61 @@
+//! The order service: checkout as a saga (reserve stock, store the order,
+//! clear the cart; release the stock on failure) and the order life cycle.
+
+mod recovery;
+mod rpc;
+mod saga;
+mod status;
+mod store;
+
+use atelier_proto::{
+    cart::cart_service_client::CartServiceClient, order::order_service_server::OrderServiceServer,
+    product::product_service_client::ProductServiceClient,
+};
+use atelier_runtime::{IdentityKeys, Verifier, db};
+use tonic::transport::Channel;
+
+pub use recovery::recover;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+#[derive(Clone)]
+pub struct OrderService {
+    pool: db::Pool,
+    verifier: Verifier,
+    products: ProductServiceClient<Channel>,
+    carts: CartServiceClient<Channel>,
+    /// This service's own identity, for reserving and releasing stock.
+    service_token: String,
+}
+
+pub struct Dependencies<'a> {
+    pub product_addr: &'a str,
+    pub cart_addr: &'a str,
+    pub service_token: String,
+}
+
+impl OrderService {
+    pub async fn connect(database_url: &str, keys: &IdentityKeys, deps: Dependencies<'_>) -> anyhow::Result<Self> {
+        let pool = db::connect(database_url, &MIGRATOR).await?;
+        let verifier = keys.verifier();
+        anyhow::ensure!(
+            verifier.verify(&deps.service_token).is_ok_and(|id| id.role == atelier_runtime::Role::Service),
+            "the order service token is not a valid service identity for this identity key"
+        );
+        Ok(Self {
+            pool,
+            verifier,
+            products: ProductServiceClient::new(atelier_runtime::grpc::channel(deps.product_addr)?),
+            carts: CartServiceClient::new(atelier_runtime::grpc::channel(deps.cart_addr)?),
+            service_token: deps.service_token,
+        })
+    }
+
+    pub fn pool(&self) -> &db::Pool {
+        &self.pool
+    }
+
+    pub fn into_server(self) -> OrderServiceServer<Self> {
+        OrderServiceServer::new(self)
+    }
+}

@@ -1,0 +1,199 @@
+//! The orders and order_lines tables.
+
+use crate::status;
+use atelier_proto::{order as pb, product::ReservedLine};
+use atelier_runtime::{ServiceError, db, db::Pool, error::ServiceResult, now_ms, page::Page};
+
+#[derive(sqlx::FromRow)]
+struct OrderRow {
+    id: String,
+    user_id: String,
+    username: String,
+    status: String,
+    total_cents: i64,
+    created_at_ms: i64,
+    updated_at_ms: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct LineRow {
+    order_id: String,
+    code: String,
+    product_id: String,
+    product_name: String,
+    size: String,
+    color: String,
+    unit_price_cents: i64,
+    quantity: i64,
+}
+
+const ORDER_COLUMNS: &str = "id, user_id, username, status, total_cents, created_at_ms, updated_at_ms";
+
+async fn with_lines(pool: &Pool, rows: Vec<OrderRow>) -> ServiceResult<Vec<pb::Order>> {
+    if rows.is_empty() {
+        return Ok(vec![]);
+    }
+    let placeholders: Vec<String> = (1..=rows.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT order_id, code, product_id, product_name, size, color, unit_price_cents, quantity
+         FROM order_lines WHERE order_id IN ({}) ORDER BY product_name, code",
+        placeholders.join(", ")
+    );
+    let lines: Vec<LineRow> = rows.iter().fold(sqlx::query_as(&sql), |q, r| q.bind(&r.id)).fetch_all(pool).await?;
+    Ok(rows
+        .into_iter()
+        .map(|o| pb::Order {
+            lines: lines
+                .iter()
+                .filter(|l| l.order_id == o.id)
+                .map(|l| pb::OrderLine {
+                    code: l.code.clone(),
+                    product_id: l.product_id.clone(),
+                    product_name: l.product_name.clone(),
+                    size: l.size.clone(),
+                    color: l.color.clone(),
+                    unit_price_cents: l.unit_price_cents,
+                    quantity: l.quantity,
+                })
+                .collect(),
+            status: status::parse(&o.status) as i32,
+            id: o.id,
+            user_id: o.user_id,
+            username: o.username,
+            total_cents: o.total_cents,
+            created_at_ms: o.created_at_ms,
+            updated_at_ms: o.updated_at_ms,
+        })
+        .collect())
+}
+
+/// The order, with its raw status (PENDING included).
+pub async fn get(pool: &Pool, id: &str) -> ServiceResult<Option<(pb::Order, String)>> {
+    let row: Option<OrderRow> = sqlx::query_as(&format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1")).bind(id).fetch_optional(pool).await?;
+    let Some(row) = row else { return Ok(None) };
+    let raw = row.status.clone();
+    Ok(Some((with_lines(pool, vec![row]).await?.remove(0), raw)))
+}
+
+pub async fn id_by_key(pool: &Pool, user_id: &str, key: &str) -> ServiceResult<Option<String>> {
+    Ok(sqlx::query_scalar("SELECT id FROM orders WHERE user_id = $1 AND idempotency_key = $2")
+        .bind(user_id)
+        .bind(key)
+        .fetch_optional(pool)
+        .await?)
+}
+
+/// Claims the idempotency key with a PENDING order; false if already claimed.
+pub async fn claim(pool: &Pool, id: &str, user_id: &str, username: &str, key: &str) -> ServiceResult<bool> {
+    let now = now_ms();
+    let result = sqlx::query(
+        "INSERT INTO orders (id, user_id, username, idempotency_key, status, total_cents, created_at_ms, updated_at_ms)
+         VALUES ($1, $2, $3, $4, 'PENDING', 0, $5, $5)",
+    )
+    .bind(id)
+    .bind(user_id)
+    .bind(username)
+    .bind(key)
+    .bind(now)
+    .execute(pool)
+    .await;
+    match result {
+        Ok(_) => Ok(true),
+        Err(e) if db::is_unique_violation(&e) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn drop_pending(pool: &Pool, id: &str) -> ServiceResult<()> {
+    sqlx::query("DELETE FROM orders WHERE id = $1 AND status = 'PENDING'").bind(id).execute(pool).await?;
+    Ok(())
+}
+
+/// Stores the reserved lines and turns the PENDING order into PROCESSING.
+pub async fn complete(pool: &Pool, id: &str, lines: &[ReservedLine]) -> ServiceResult<()> {
+    let total: i64 = lines.iter().map(|l| l.unit_price_cents * l.quantity).sum();
+    let mut tx = pool.begin().await?;
+    let done = sqlx::query("UPDATE orders SET status = 'PROCESSING', total_cents = $2, updated_at_ms = $3 WHERE id = $1 AND status = 'PENDING'")
+        .bind(id)
+        .bind(total)
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(ServiceError::Aborted("the order was abandoned while being placed".into()));
+    }
+    for l in lines {
+        let size = atelier_proto::product::Size::try_from(l.size).map(|s| s.as_str_name().trim_start_matches("SIZE_").to_string()).unwrap_or_default();
+        sqlx::query(
+            "INSERT INTO order_lines (order_id, code, product_id, product_name, size, color, unit_price_cents, quantity)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(id)
+        .bind(&l.code)
+        .bind(&l.product_id)
+        .bind(&l.product_name)
+        .bind(size)
+        .bind(&l.color)
+        .bind(l.unit_price_cents)
+        .bind(l.quantity)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Moves `from` -> `to` if the order is still in `from` (compare-and-set).
+pub async fn transition(pool: &Pool, id: &str, from: pb::Status, to: pb::Status) -> ServiceResult<bool> {
+    let done = sqlx::query("UPDATE orders SET status = $3, updated_at_ms = $4 WHERE id = $1 AND status = $2")
+        .bind(id)
+        .bind(status::name(from))
+        .bind(status::name(to))
+        .bind(now_ms())
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn mark_released(pool: &Pool, id: &str) -> ServiceResult<()> {
+    sqlx::query("UPDATE orders SET stock_released = 1 WHERE id = $1").bind(id).execute(pool).await?;
+    Ok(())
+}
+
+pub struct Filter<'a> {
+    pub user_id: Option<&'a str>,
+    pub username: Option<&'a str>,
+    pub status: Option<&'static str>,
+}
+
+pub async fn list(pool: &Pool, filter: Filter<'_>, page: Page) -> ServiceResult<(Vec<pb::Order>, u64)> {
+    let mut conditions = vec!["status <> 'PENDING'".to_string()];
+    let mut args: Vec<String> = vec![];
+    for (column, value) in [("user_id", filter.user_id), ("username", filter.username), ("status", filter.status)] {
+        if let Some(v) = value {
+            args.push(v.to_string());
+            conditions.push(format!("{column} = ${}", args.len()));
+        }
+    }
+    let clause = conditions.join(" AND ");
+    let count_sql = format!("SELECT COUNT(*) FROM orders WHERE {clause}");
+    let total: i64 = args.iter().fold(sqlx::query_scalar(&count_sql), |q, a| q.bind(a)).fetch_one(pool).await?;
+    let n = args.len();
+    let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE {clause} ORDER BY created_at_ms DESC, id DESC LIMIT ${} OFFSET ${}", n + 1, n + 2);
+    let rows: Vec<OrderRow> =
+        args.iter().fold(sqlx::query_as(&sql), |q, a| q.bind(a)).bind(page.limit()).bind(page.offset()).fetch_all(pool).await?;
+    Ok((with_lines(pool, rows).await?, total as u64))
+}
+
+/// Orders whose stock must still go back: PENDING ones older than
+/// `stale_before_ms` (their checkout died), and CANCELED ones not released.
+pub async fn unreleased(pool: &Pool, stale_before_ms: i64) -> ServiceResult<Vec<(String, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT id, status FROM orders
+         WHERE (status = 'PENDING' AND created_at_ms < $1) OR (status = 'CANCELED' AND stock_released = 0)
+         ORDER BY created_at_ms LIMIT 500",
+    )
+    .bind(stale_before_ms)
+    .fetch_all(pool)
+    .await?)
+}

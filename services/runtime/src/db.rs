@@ -1,0 +1,75 @@
+//! One connection pool per service over `sqlx::Any`: the URL chooses
+//! PostgreSQL (`postgres://…`) or SQLite (`sqlite://…`), and the same SQL
+//! (portable DDL, `$n` placeholders, integers and text only) runs on both.
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::migrate::Migrator;
+use std::time::Duration;
+
+pub use sqlx::AnyPool as Pool;
+
+/// Which database engine a pool talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+impl Backend {
+    pub fn of_url(url: &str) -> anyhow::Result<Self> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres)
+        } else if url.starts_with("sqlite:") {
+            Ok(Self::Sqlite)
+        } else {
+            anyhow::bail!("unsupported database URL (expected postgres:// or sqlite://)")
+        }
+    }
+}
+
+/// Connects, retrying while the database is still starting, and migrates.
+pub async fn connect(url: &str, migrator: &Migrator) -> anyhow::Result<Pool> {
+    install_default_drivers();
+    let backend = Backend::of_url(url)?;
+    let options = AnyPoolOptions::new()
+        .acquire_timeout(Duration::from_secs(5))
+        // SQLite allows one writer: a single connection avoids SQLITE_BUSY on
+        // lock upgrades; PostgreSQL gets a real pool.
+        .max_connections(match backend {
+            Backend::Sqlite => 1,
+            Backend::Postgres => 10,
+        });
+    let mut delay = Duration::from_millis(100);
+    let pool = loop {
+        match options.clone().connect(url).await {
+            Ok(pool) => break pool,
+            Err(e) if delay < Duration::from_secs(10) => {
+                tracing::warn!(error = %e, "database not reachable yet, retrying");
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+            }
+            Err(e) => return Err(anyhow::Error::new(e).context("connecting to the database")),
+        }
+    };
+    if backend == Backend::Sqlite {
+        sqlx::query("PRAGMA journal_mode = WAL").execute(&pool).await?;
+    }
+    migrator.run(&pool).await.map_err(|e| anyhow::anyhow!("running migrations: {e}"))?;
+    Ok(pool)
+}
+
+/// SQLite URL for a service's file under a data directory (created on demand).
+pub fn sqlite_url(data_dir: &std::path::Path, service: &str) -> String {
+    format!("sqlite://{}?mode=rwc", data_dir.join(format!("{service}.db")).display())
+}
+
+/// True when the error is a unique or primary-key violation.
+pub fn is_unique_violation(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(db) => {
+            db.is_unique_violation()
+                || db.code().is_some_and(|c| c == "23505" || c == "2067" || c == "1555")
+        }
+        _ => false,
+    }
+}

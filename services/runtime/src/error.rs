@@ -1,0 +1,84 @@
+//! The services' error type: every domain failure has its gRPC status code.
+
+use tonic::{Code, Status};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("{0}")]
+    InvalidArgument(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    AlreadyExists(String),
+    #[error("{0}")]
+    PermissionDenied(String),
+    #[error("{0}")]
+    Unauthenticated(String),
+    #[error("{0}")]
+    FailedPrecondition(String),
+    /// A concurrent change won (stale version, order being placed): retry.
+    #[error("{0}")]
+    Aborted(String),
+    /// A dependency (another service) is down or too slow.
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+pub type ServiceResult<T> = Result<T, ServiceError>;
+
+impl ServiceError {
+    pub fn invalid(msg: impl Into<String>) -> Self {
+        Self::InvalidArgument(msg.into())
+    }
+    pub fn not_found(msg: impl Into<String>) -> Self {
+        Self::NotFound(msg.into())
+    }
+    pub fn denied(msg: impl Into<String>) -> Self {
+        Self::PermissionDenied(msg.into())
+    }
+}
+
+impl From<ServiceError> for Status {
+    fn from(e: ServiceError) -> Self {
+        let code = match &e {
+            ServiceError::InvalidArgument(_) => Code::InvalidArgument,
+            ServiceError::NotFound(_) => Code::NotFound,
+            ServiceError::AlreadyExists(_) => Code::AlreadyExists,
+            ServiceError::PermissionDenied(_) => Code::PermissionDenied,
+            ServiceError::Unauthenticated(_) => Code::Unauthenticated,
+            ServiceError::FailedPrecondition(_) => Code::FailedPrecondition,
+            ServiceError::Aborted(_) => Code::Aborted,
+            ServiceError::Unavailable(_) => Code::Unavailable,
+            ServiceError::Database(inner) => {
+                // Details stay in the log; the caller learns only that it failed.
+                tracing::error!(error = %inner, "database error");
+                return match inner {
+                    sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) => {
+                        Status::unavailable("the database is temporarily unavailable")
+                    }
+                    _ => Status::internal("internal error"),
+                };
+            }
+        };
+        Status::new(code, e.to_string())
+    }
+}
+
+/// A failed call to another service, as seen by the caller.
+impl From<Status> for ServiceError {
+    fn from(s: Status) -> Self {
+        let msg = s.message().to_string();
+        match s.code() {
+            Code::InvalidArgument => Self::InvalidArgument(msg),
+            Code::NotFound => Self::NotFound(msg),
+            Code::AlreadyExists => Self::AlreadyExists(msg),
+            Code::PermissionDenied => Self::PermissionDenied(msg),
+            Code::Unauthenticated => Self::Unauthenticated(msg),
+            Code::FailedPrecondition => Self::FailedPrecondition(msg),
+            Code::Aborted => Self::Aborted(msg),
+            _ => Self::Unavailable(format!("a dependency failed: {msg}")),
+        }
+    }
+}

@@ -1,0 +1,224 @@
+//! Signed identities. The auth service signs a short-lived token for a user
+//! session (Ed25519); every other service holds only the verifying key, so it
+//! can check who is calling but cannot mint identities itself.
+//!
+//! Token: `v1.<base64url(JSON claims)>.<base64url(signature)>`, sent in the
+//! gRPC metadata as `authorization: Bearer <token>`.
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD as B64};
+use ed25519_dalek::{Signature, SigningKey, VerifyingKey, ed25519::signature::Signer as _};
+use serde::{Deserialize, Serialize};
+use tonic::{Request, Status, metadata::MetadataValue};
+
+/// What a caller may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Client,
+    Admin,
+    /// Another Atelier service (the order service reserving stock).
+    Service,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Client => "client",
+            Role::Admin => "admin",
+            Role::Service => "service",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "client" => Some(Role::Client),
+            "admin" => Some(Role::Admin),
+            "service" => Some(Role::Service),
+            _ => None,
+        }
+    }
+}
+
+/// The verified caller of an RPC.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Identity {
+    /// User id (or service name).
+    pub sub: String,
+    /// Username, for display and snapshots.
+    pub name: String,
+    pub role: Role,
+    /// Expiry, ms since the Unix epoch.
+    pub exp: i64,
+}
+
+impl Identity {
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+    pub fn require_admin(&self) -> Result<(), Status> {
+        if self.is_admin() { Ok(()) } else { Err(Status::permission_denied("administrators only")) }
+    }
+    pub fn require_user(&self) -> Result<(), Status> {
+        match self.role {
+            Role::Client | Role::Admin => Ok(()),
+            Role::Service => Err(Status::permission_denied("a user identity is required")),
+        }
+    }
+}
+
+/// The key pair behind identities, as configured for a deployment.
+#[derive(Clone)]
+pub struct IdentityKeys {
+    signing: Option<SigningKey>,
+    verifying: VerifyingKey,
+}
+
+impl std::fmt::Debug for IdentityKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IdentityKeys").field("verifying", &self.verifying_key_b64()).finish_non_exhaustive()
+    }
+}
+
+impl IdentityKeys {
+    pub fn generate() -> Self {
+        let signing = SigningKey::generate(&mut rand::rngs::OsRng);
+        Self { verifying: signing.verifying_key(), signing: Some(signing) }
+    }
+    /// From a base64url 32-byte Ed25519 seed.
+    pub fn from_signing_b64(s: &str) -> anyhow::Result<Self> {
+        let bytes: [u8; 32] = B64
+            .decode(s.trim())?
+            .try_into()
+            .map_err(|_| anyhow::anyhow!("the identity signing key must be 32 bytes"))?;
+        let signing = SigningKey::from_bytes(&bytes);
+        Ok(Self { verifying: signing.verifying_key(), signing: Some(signing) })
+    }
+    pub fn from_verifying_b64(s: &str) -> anyhow::Result<Self> {
+        let bytes: [u8; 32] = B64
+            .decode(s.trim())?
+            .try_into()
+            .map_err(|_| anyhow::anyhow!("the identity verifying key must be 32 bytes"))?;
+        Ok(Self { signing: None, verifying: VerifyingKey::from_bytes(&bytes)? })
+    }
+    pub fn signing_key_b64(&self) -> Option<String> {
+        self.signing.as_ref().map(|k| B64.encode(k.to_bytes()))
+    }
+    pub fn verifying_key_b64(&self) -> String {
+        B64.encode(self.verifying.to_bytes())
+    }
+    pub fn signer(&self) -> Option<Signer> {
+        self.signing.clone().map(|key| Signer { key })
+    }
+    pub fn verifier(&self) -> Verifier {
+        Verifier { key: self.verifying }
+    }
+}
+
+/// Mints identity tokens (the auth service, and deployment tooling for the
+/// order service's long-lived service token).
+#[derive(Clone)]
+pub struct Signer {
+    key: SigningKey,
+}
+
+impl Signer {
+    pub fn sign(&self, identity: &Identity) -> String {
+        let claims = B64.encode(serde_json::to_vec(identity).expect("claims serialize"));
+        let signed = format!("v1.{claims}");
+        let sig = self.key.sign(signed.as_bytes());
+        format!("{signed}.{}", B64.encode(sig.to_bytes()))
+    }
+    /// The order service's credential for reserving and releasing stock.
+    pub fn service_token(&self, service: &str) -> String {
+        self.sign(&Identity {
+            sub: format!("service:{service}"),
+            name: service.to_string(),
+            role: Role::Service,
+            exp: i64::MAX,
+        })
+    }
+}
+
+/// Checks identity tokens.
+#[derive(Clone)]
+pub struct Verifier {
+    key: VerifyingKey,
+}
+
+impl Verifier {
+    pub fn verify(&self, token: &str) -> Result<Identity, Status> {
+        let invalid = || Status::unauthenticated("invalid identity token");
+        let (signed, sig) = token.rsplit_once('.').ok_or_else(invalid)?;
+        let claims = signed.strip_prefix("v1.").ok_or_else(invalid)?;
+        let sig: [u8; 64] = B64.decode(sig).map_err(|_| invalid())?.try_into().map_err(|_| invalid())?;
+        self.key
+            .verify_strict(signed.as_bytes(), &Signature::from_bytes(&sig))
+            .map_err(|_| invalid())?;
+        let identity: Identity = serde_json::from_slice(&B64.decode(claims).map_err(|_| invalid())?).map_err(|_| invalid())?;
+        if identity.exp < crate::now_ms() {
+            return Err(Status::unauthenticated("identity token expired"));
+        }
+        Ok(identity)
+    }
+
+    /// The verified identity of an RPC's caller.
+    pub fn caller<T>(&self, request: &Request<T>) -> Result<Identity, Status> {
+        let token = bearer(request).ok_or_else(|| Status::unauthenticated("missing identity"))?;
+        self.verify(token)
+    }
+}
+
+/// The bearer token of a request's metadata, if any.
+pub fn bearer<T>(request: &Request<T>) -> Option<&str> {
+    request.metadata().get("authorization")?.to_str().ok()?.strip_prefix("Bearer ")
+}
+
+/// Wraps a message in a request that carries `token` as its identity.
+pub fn authorized<T>(message: T, token: &str) -> Request<T> {
+    let mut request = Request::new(message);
+    if let Ok(value) = MetadataValue::try_from(format!("Bearer {token}")) {
+        request.metadata_mut().insert("authorization", value);
+    }
+    request
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn alice(exp: i64) -> Identity {
+        Identity { sub: "u1".into(), name: "alice".into(), role: Role::Client, exp }
+    }
+
+    #[test]
+    fn round_trip_and_forgery() {
+        let keys = IdentityKeys::generate();
+        let token = keys.signer().unwrap().sign(&alice(crate::now_ms() + 60_000));
+        let verifier = IdentityKeys::from_verifying_b64(&keys.verifying_key_b64()).unwrap().verifier();
+        assert_eq!(verifier.verify(&token).unwrap().name, "alice");
+
+        // Claims changed to admin with the old signature: refused.
+        let (_, sig) = token.rsplit_once('.').unwrap();
+        let mut forged = alice(crate::now_ms() + 60_000);
+        forged.role = Role::Admin;
+        let forged = format!("v1.{}.{sig}", B64.encode(serde_json::to_vec(&forged).unwrap()));
+        assert!(verifier.verify(&forged).is_err());
+        // Signed by another key: refused.
+        let other = IdentityKeys::generate().signer().unwrap().sign(&alice(crate::now_ms() + 60_000));
+        assert!(verifier.verify(&other).is_err());
+        assert!(verifier.verify("garbage").is_err());
+    }
+
+    #[test]
+    fn expired_is_refused() {
+        let keys = IdentityKeys::generate();
+        let token = keys.signer().unwrap().sign(&alice(crate::now_ms() - 1));
+        assert_eq!(keys.verifier().verify(&token).unwrap_err().code(), tonic::Code::Unauthenticated);
+    }
+
+    #[test]
+    fn keys_round_trip_through_base64() {
+        let keys = IdentityKeys::generate();
+        let again = IdentityKeys::from_signing_b64(&keys.signing_key_b64().unwrap()).unwrap();
+        assert_eq!(again.verifying_key_b64(), keys.verifying_key_b64());
+    }
+}

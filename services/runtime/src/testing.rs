@@ -1,0 +1,140 @@
+//! Test support: a throwaway PostgreSQL cluster started from the installed
+//! server binaries (initdb + pg_ctl on a free port, in a temp dir), shared by
+//! the tests of one test binary, each test getting a fresh database.
+//!
+//! Without the binaries the PostgreSQL variants are skipped with a notice;
+//! under `CI=true` that is a failure.
+
+use std::{
+    io::Write as _,
+    path::{Path, PathBuf},
+    process::{Command, Stdio},
+    sync::{
+        OnceLock,
+        atomic::{AtomicU32, Ordering},
+    },
+};
+
+pub struct TempPostgres {
+    port: u16,
+    _dir: tempfile::TempDir,
+    // Dropping the process closes this pipe; the watchdog then stops the server.
+    _watchdog: std::process::ChildStdin,
+}
+
+static CLUSTER: OnceLock<Option<TempPostgres>> = OnceLock::new();
+static NEXT_DB: AtomicU32 = AtomicU32::new(0);
+
+fn pg_bin_dir() -> Option<PathBuf> {
+    if let Ok(dir) = std::env::var("ATELIER_PG_BIN") {
+        return Some(PathBuf::from(dir));
+    }
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
+        .filter(|p| p.join("initdb").exists())
+        .collect();
+    dirs.sort();
+    dirs.pop()
+}
+
+fn is_root() -> bool {
+    Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0\n"))
+}
+
+/// Runs a server binary, as `postgres` when we are root (initdb refuses root).
+fn pg_command(bin: &Path, as_postgres: bool) -> Command {
+    if as_postgres {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).arg(bin);
+        c
+    } else {
+        Command::new(bin)
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn start() -> Option<TempPostgres> {
+    let Some(bin) = pg_bin_dir() else {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("CI=true but the PostgreSQL server binaries are not installed (apt install postgresql)");
+        }
+        eprintln!("NOTICE: PostgreSQL server binaries not found; skipping the PostgreSQL variant of this test");
+        return None;
+    };
+    let root = is_root();
+    let dir = tempfile::Builder::new().prefix("atelier-pg").tempdir().unwrap();
+    let data = dir.path().join("data");
+    if root {
+        Command::new("chown").args(["-R", "postgres"]).arg(dir.path()).status().unwrap();
+    }
+    let status = pg_command(&bin.join("initdb"), root)
+        .args(["-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8", "-D"])
+        .arg(&data)
+        .stdout(Stdio::null())
+        .status()
+        .expect("initdb");
+    assert!(status.success(), "initdb failed");
+    let port = free_port();
+    let opts = format!(
+        "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300",
+        dir.path().display()
+    );
+    let status = pg_command(&bin.join("pg_ctl"), root)
+        .args(["-w", "-s", "-D"])
+        .arg(&data)
+        .args(["-l"])
+        .arg(dir.path().join("log"))
+        .args(["-o", &opts, "start"])
+        .status()
+        .expect("pg_ctl start");
+    assert!(status.success(), "pg_ctl start failed; see {}", dir.path().join("log").display());
+
+    let stop = format!(
+        "cat >/dev/null; {} {} -D {} -m immediate stop >/dev/null 2>&1",
+        if root { "runuser -u postgres --" } else { "" },
+        bin.join("pg_ctl").display(),
+        data.display()
+    );
+    let mut watchdog = Command::new("sh").args(["-c", &stop]).stdin(Stdio::piped()).spawn().expect("watchdog");
+    let mut stdin = watchdog.stdin.take().unwrap();
+    let _ = stdin.flush();
+    Some(TempPostgres { port, _dir: dir, _watchdog: stdin })
+}
+
+impl TempPostgres {
+    /// The shared cluster, started on first use; `None` when not installed.
+    pub fn shared() -> Option<&'static TempPostgres> {
+        CLUSTER.get_or_init(start).as_ref()
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// A URL to a brand-new, empty database.
+    pub async fn fresh_database(&self) -> String {
+        use sqlx::Connection as _;
+        let name = format!("t{}_{}", std::process::id(), NEXT_DB.fetch_add(1, Ordering::Relaxed));
+        let admin = format!("postgres://postgres@127.0.0.1:{}/postgres", self.port);
+        let mut conn = sqlx::PgConnection::connect(&admin).await.expect("connect to test cluster");
+        sqlx::Executor::execute(&mut conn, format!("CREATE DATABASE {name}").as_str())
+            .await
+            .expect("create database");
+        format!("postgres://postgres@127.0.0.1:{}/{name}", self.port)
+    }
+}
+
+/// Database URLs a test should run against: a fresh SQLite file always, and a
+/// fresh PostgreSQL database when the server binaries are installed.
+pub async fn database_urls(dir: &Path) -> Vec<(&'static str, String)> {
+    let n = NEXT_DB.fetch_add(1, Ordering::Relaxed);
+    let mut urls = vec![("sqlite", format!("sqlite://{}?mode=rwc", dir.join(format!("db{n}.sqlite")).display()))];
+    if let Some(pg) = TempPostgres::shared() {
+        urls.push(("postgres", pg.fresh_database().await));
+    }
+    urls
+}
