@@ -1,1 +1,100 @@
-fn main() {}
+//! `atelier`: one binary, every role of the shop.
+
+use anyhow::Context as _;
+use atelier::{
+    Shutdown,
+    cli::{Cli, Command, Role},
+    roles::{self, DatabaseUrls},
+    seed::{SeedOptions, seed},
+};
+use atelier_order::Dependencies;
+use atelier_runtime::{IdentityKeys, grpc, shutdown_signal};
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    atelier_runtime::telemetry::init_logging();
+    let cli = Cli::parse();
+    let shutdown = Shutdown::default();
+    let stop = shutdown.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        stop.trigger();
+    });
+    match cli.command {
+        None => embedded(cli, shutdown).await,
+        Some(Command::Keys) => {
+            let keys = IdentityKeys::generate();
+            println!("ATELIER_IDENTITY_SIGNING_KEY={}", keys.signing_key_b64().unwrap_or_default());
+            println!("ATELIER_IDENTITY_VERIFYING_KEY={}", keys.verifying_key_b64());
+            println!("ATELIER_SERVICE_TOKEN={}", keys.signer().map(|s| s.service_token("order")).unwrap_or_default());
+            Ok(())
+        }
+        Some(Command::Seed(args)) => {
+            let options = SeedOptions {
+                admin_password: args.admin_password.as_deref(),
+                demo_accounts: !args.no_demo_accounts,
+                sample_catalog: !args.no_sample_catalog,
+            };
+            seed(&args.auth_database_url, &args.product_database_url, options).await
+        }
+        Some(Command::Serve { role }) => serve(role, shutdown).await,
+    }
+}
+
+async fn serve(role: Role, shutdown: Shutdown) -> anyhow::Result<()> {
+    let verify_keys = |key: &str| IdentityKeys::from_verifying_b64(key).context("ATELIER_IDENTITY_VERIFYING_KEY");
+    match role {
+        Role::Auth { listen, db, identity_signing_key } => {
+            let keys = IdentityKeys::from_signing_b64(&identity_signing_key).context("ATELIER_IDENTITY_SIGNING_KEY")?;
+            roles::run_auth(grpc::bind(listen).await?, &db.database_url, &keys, shutdown).await
+        }
+        Role::Product { listen, db, verify } => {
+            roles::run_product(grpc::bind(listen).await?, &db.database_url, &verify_keys(&verify.identity_verifying_key)?, shutdown).await
+        }
+        Role::Cart { listen, db, verify, product_addr } => {
+            let keys = verify_keys(&verify.identity_verifying_key)?;
+            roles::run_cart(grpc::bind(listen).await?, &db.database_url, &keys, &product_addr, shutdown).await
+        }
+        Role::Order { listen, db, verify, product_addr, cart_addr, service_token } => {
+            let keys = verify_keys(&verify.identity_verifying_key)?;
+            let deps = Dependencies { product_addr: &product_addr, cart_addr: &cart_addr, service_token };
+            roles::run_order(grpc::bind(listen).await?, &db.database_url, &keys, deps, shutdown).await
+        }
+        Role::Gateway { listen, backends } => {
+            let config = atelier_gateway::Backends {
+                auth: backends.auth_addr,
+                product: backends.product_addr,
+                cart: backends.cart_addr,
+                order: backends.order_addr,
+            };
+            atelier_gateway::serve(grpc::bind(listen).await?, config, shutdown.wait()).await
+        }
+    }
+}
+
+/// Everything in one process: four services on loopback ports and the web
+/// site, on SQLite under the data directory.
+async fn embedded(cli: Cli, shutdown: Shutdown) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&cli.data_dir).with_context(|| format!("creating {}", cli.data_dir.display()))?;
+    let urls = DatabaseUrls::sqlite_in(&cli.data_dir);
+    seed(&urls.auth, &urls.product, SeedOptions { admin_password: None, demo_accounts: true, sample_catalog: true }).await?;
+    // Identities live minutes and sessions are stored: fresh keys per start are fine.
+    let keys = IdentityKeys::generate();
+    let mut services = atelier::start_services(&urls, &keys, &shutdown).await?;
+    let backends = atelier_gateway::Backends {
+        auth: services.auth.to_string(),
+        product: services.product.to_string(),
+        cart: services.cart.to_string(),
+        order: services.order.to_string(),
+    };
+    let listener = grpc::bind(cli.listen).await?;
+    tracing::info!("Atelier is open at http://{}", listener.local_addr()?);
+    let gateway = atelier_gateway::serve(listener, backends, shutdown.wait());
+    let result = gateway.await;
+    shutdown.trigger();
+    while let Some(done) = services.tasks.join_next().await {
+        done??;
+    }
+    result
+}

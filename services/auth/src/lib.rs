@@ -16,8 +16,10 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// How long a login lasts.
 pub const SESSION_TTL_MS: i64 = 7 * 24 * 3600 * 1000;
-/// How long a signed identity is valid (the gateway renews it per request).
-pub const IDENTITY_TTL_MS: i64 = 5 * 60 * 1000;
+/// How long a signed identity is valid. The gateway asks for a fresh one on
+/// every request, so a revoked session stops at once there; an identity
+/// already handed out lives at most this long inside the cluster.
+pub const IDENTITY_TTL_MS: i64 = 60 * 1000;
 
 #[derive(Clone)]
 pub struct AuthService {

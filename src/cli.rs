@@ -1,0 +1,149 @@
+//! Command-line interface: flags, each with an environment variable.
+
+use clap::{Args, Parser, Subcommand};
+use std::{net::SocketAddr, path::PathBuf};
+
+/// Atelier, an online clothing store.
+///
+/// With no command, runs the whole shop in one process on SQLite files under
+/// --data-dir, seeded with the demo accounts and catalogue on first start.
+#[derive(Debug, Parser)]
+#[command(name = "atelier", version, about, long_about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Where the web site listens (embedded mode).
+    #[arg(long, env = "ATELIER_LISTEN", default_value = "127.0.0.1:3000")]
+    pub listen: SocketAddr,
+    /// Directory of the SQLite databases (embedded mode); created if missing.
+    #[arg(long, env = "ATELIER_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run one role of the shop (as each Kubernetes Deployment does).
+    Serve {
+        #[command(subcommand)]
+        role: Role,
+    },
+    /// Create the database schemas and the default accounts and catalogue.
+    /// Idempotent: what exists is left alone.
+    Seed(SeedArgs),
+    /// Print a new identity key pair and the order service's token, as
+    /// environment variables for `atelier serve`.
+    Keys,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Role {
+    /// Users, passwords, sessions and roles (signs identities).
+    Auth {
+        /// gRPC listen address.
+        #[arg(long, env = "ATELIER_LISTEN", default_value = "0.0.0.0:50051")]
+        listen: SocketAddr,
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// Base64url Ed25519 seed that signs identity tokens (secret).
+        #[arg(long, env = "ATELIER_IDENTITY_SIGNING_KEY", hide_env_values = true)]
+        identity_signing_key: String,
+    },
+    /// The catalogue and its stock.
+    Product {
+        #[arg(long, env = "ATELIER_LISTEN", default_value = "0.0.0.0:50052")]
+        listen: SocketAddr,
+        #[command(flatten)]
+        db: DatabaseArgs,
+        #[command(flatten)]
+        verify: VerifyArgs,
+    },
+    /// Shopping carts.
+    Cart {
+        #[arg(long, env = "ATELIER_LISTEN", default_value = "0.0.0.0:50053")]
+        listen: SocketAddr,
+        #[command(flatten)]
+        db: DatabaseArgs,
+        #[command(flatten)]
+        verify: VerifyArgs,
+        /// Address of the product service.
+        #[arg(long, env = "ATELIER_PRODUCT_ADDR", default_value = "127.0.0.1:50052")]
+        product_addr: String,
+    },
+    /// Checkout and the order life cycle.
+    Order {
+        #[arg(long, env = "ATELIER_LISTEN", default_value = "0.0.0.0:50054")]
+        listen: SocketAddr,
+        #[command(flatten)]
+        db: DatabaseArgs,
+        #[command(flatten)]
+        verify: VerifyArgs,
+        #[arg(long, env = "ATELIER_PRODUCT_ADDR", default_value = "127.0.0.1:50052")]
+        product_addr: String,
+        #[arg(long, env = "ATELIER_CART_ADDR", default_value = "127.0.0.1:50053")]
+        cart_addr: String,
+        /// The order service's own identity token (from `atelier keys`; secret).
+        #[arg(long, env = "ATELIER_SERVICE_TOKEN", hide_env_values = true)]
+        service_token: String,
+    },
+    /// The web site and JSON API.
+    Gateway {
+        #[arg(long, env = "ATELIER_LISTEN", default_value = "0.0.0.0:3000")]
+        listen: SocketAddr,
+        #[command(flatten)]
+        backends: BackendArgs,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct DatabaseArgs {
+    /// postgres://user:password@host/db or sqlite://path?mode=rwc (secret).
+    #[arg(long, env = "ATELIER_DATABASE_URL", hide_env_values = true)]
+    pub database_url: String,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Base64url Ed25519 public key that checks identity tokens.
+    #[arg(long, env = "ATELIER_IDENTITY_VERIFYING_KEY")]
+    pub identity_verifying_key: String,
+}
+
+#[derive(Debug, Args)]
+pub struct BackendArgs {
+    #[arg(long, env = "ATELIER_AUTH_ADDR", default_value = "127.0.0.1:50051")]
+    pub auth_addr: String,
+    #[arg(long, env = "ATELIER_PRODUCT_ADDR", default_value = "127.0.0.1:50052")]
+    pub product_addr: String,
+    #[arg(long, env = "ATELIER_CART_ADDR", default_value = "127.0.0.1:50053")]
+    pub cart_addr: String,
+    #[arg(long, env = "ATELIER_ORDER_ADDR", default_value = "127.0.0.1:50054")]
+    pub order_addr: String,
+}
+
+#[derive(Debug, Args)]
+pub struct SeedArgs {
+    #[arg(long, env = "ATELIER_AUTH_DATABASE_URL", hide_env_values = true)]
+    pub auth_database_url: String,
+    #[arg(long, env = "ATELIER_PRODUCT_DATABASE_URL", hide_env_values = true)]
+    pub product_database_url: String,
+    /// Password for the `admin` account instead of the demo one (secret).
+    #[arg(long, env = "ATELIER_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<String>,
+    /// Do not create the demo-client account.
+    #[arg(long, env = "ATELIER_NO_DEMO_ACCOUNTS")]
+    pub no_demo_accounts: bool,
+    /// Do not create the sample catalogue.
+    #[arg(long, env = "ATELIER_NO_SAMPLE_CATALOG")]
+    pub no_sample_catalog: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,9 @@
+//! The `atelier` binary's library: every role of the shop, startable alone
+//! (`atelier serve <role>`) or all together in one process (the embedded
+//! default), plus seeding.
+
+pub mod cli;
+pub mod roles;
+pub mod seed;
+
+pub use roles::{Shutdown, StartedServices, start_services};
