@@ -43,28 +43,58 @@ pub struct DatabaseUrls {
 impl DatabaseUrls {
     pub fn sqlite_in(dir: &std::path::Path) -> Self {
         use atelier_runtime::db::sqlite_url;
-        Self { auth: sqlite_url(dir, "auth"), product: sqlite_url(dir, "product"), cart: sqlite_url(dir, "cart"), order: sqlite_url(dir, "order") }
+        Self {
+            auth: sqlite_url(dir, "auth"),
+            product: sqlite_url(dir, "product"),
+            cart: sqlite_url(dir, "cart"),
+            order: sqlite_url(dir, "order"),
+        }
     }
 }
 
-pub async fn run_auth(listener: TcpListener, url: &str, keys: &IdentityKeys, shutdown: Shutdown) -> anyhow::Result<()> {
+pub async fn run_auth(
+    listener: TcpListener,
+    url: &str,
+    keys: &IdentityKeys,
+    shutdown: Shutdown,
+) -> anyhow::Result<()> {
     let service = AuthService::connect(url, keys).await?;
     grpc::serve(listener, service.into_server(), shutdown.wait()).await
 }
 
-pub async fn run_product(listener: TcpListener, url: &str, keys: &IdentityKeys, shutdown: Shutdown) -> anyhow::Result<()> {
+pub async fn run_product(
+    listener: TcpListener,
+    url: &str,
+    keys: &IdentityKeys,
+    shutdown: Shutdown,
+) -> anyhow::Result<()> {
     let service = ProductService::connect(url, keys).await?;
     grpc::serve(listener, service.into_server(), shutdown.wait()).await
 }
 
-pub async fn run_cart(listener: TcpListener, url: &str, keys: &IdentityKeys, product_addr: &str, shutdown: Shutdown) -> anyhow::Result<()> {
+pub async fn run_cart(
+    listener: TcpListener,
+    url: &str,
+    keys: &IdentityKeys,
+    product_addr: &str,
+    shutdown: Shutdown,
+) -> anyhow::Result<()> {
     let service = CartService::connect(url, keys, product_addr).await?;
     grpc::serve(listener, service.into_server(), shutdown.wait()).await
 }
 
-pub async fn run_order(listener: TcpListener, url: &str, keys: &IdentityKeys, deps: Dependencies<'_>, shutdown: Shutdown) -> anyhow::Result<()> {
+pub async fn run_order(
+    listener: TcpListener,
+    url: &str,
+    keys: &IdentityKeys,
+    deps: Dependencies<'_>,
+    shutdown: Shutdown,
+) -> anyhow::Result<()> {
     let service = OrderService::connect(url, keys, deps).await?;
-    let recovery = tokio::spawn(atelier_order::recover(service.clone(), Duration::from_secs(30)));
+    let recovery = tokio::spawn(atelier_order::recover(
+        service.clone(),
+        Duration::from_secs(30),
+    ));
     let served = grpc::serve(listener, service.into_server(), shutdown.wait()).await;
     recovery.abort();
     served
@@ -87,36 +117,73 @@ async fn loopback() -> anyhow::Result<TcpListener> {
 /// Starts auth, product, cart and order, each over real gRPC on its own
 /// loopback port. `keys` must hold the signing key (it mints the order
 /// service's token).
-pub async fn start_services(urls: &DatabaseUrls, keys: &IdentityKeys, shutdown: &Shutdown) -> anyhow::Result<StartedServices> {
-    let (a, p, c, o) = (loopback().await?, loopback().await?, loopback().await?, loopback().await?);
-    let addrs = (a.local_addr()?, p.local_addr()?, c.local_addr()?, o.local_addr()?);
-    let service_token = keys.signer().ok_or_else(|| anyhow::anyhow!("signing key needed"))?.service_token("order");
+pub async fn start_services(
+    urls: &DatabaseUrls,
+    keys: &IdentityKeys,
+    shutdown: &Shutdown,
+) -> anyhow::Result<StartedServices> {
+    let (a, p, c, o) = (
+        loopback().await?,
+        loopback().await?,
+        loopback().await?,
+        loopback().await?,
+    );
+    let addrs = (
+        a.local_addr()?,
+        p.local_addr()?,
+        c.local_addr()?,
+        o.local_addr()?,
+    );
+    let service_token = keys
+        .signer()
+        .ok_or_else(|| anyhow::anyhow!("signing key needed"))?
+        .service_token("order");
     // Connect (and migrate) before serving, so that a returned shop is usable.
     let auth = AuthService::connect(&urls.auth, keys).await?;
     let product = ProductService::connect(&urls.product, keys).await?;
     let product_addr = addrs.1.to_string();
     let cart = CartService::connect(&urls.cart, keys, &product_addr).await?;
-    let deps = Dependencies { product_addr: &product_addr, cart_addr: &addrs.2.to_string(), service_token };
+    let deps = Dependencies {
+        product_addr: &product_addr,
+        cart_addr: &addrs.2.to_string(),
+        service_token,
+    };
     let order = OrderService::connect(&urls.order, keys, deps).await?;
 
     let mut tasks = JoinSet::new();
     tasks.spawn(grpc_task(a, auth.into_server(), shutdown.clone()));
     tasks.spawn(grpc_task(p, product.into_server(), shutdown.clone()));
     tasks.spawn(grpc_task(c, cart.into_server(), shutdown.clone()));
-    let recovery = tokio::spawn(atelier_order::recover(order.clone(), Duration::from_secs(30)));
+    let recovery = tokio::spawn(atelier_order::recover(
+        order.clone(),
+        Duration::from_secs(30),
+    ));
     let stop = shutdown.clone();
     tasks.spawn(async move {
         let served = grpc::serve(o, order.into_server(), stop.wait()).await;
         recovery.abort();
         served
     });
-    Ok(StartedServices { auth: addrs.0, product: addrs.1, cart: addrs.2, order: addrs.3, tasks })
+    Ok(StartedServices {
+        auth: addrs.0,
+        product: addrs.1,
+        cart: addrs.2,
+        order: addrs.3,
+        tasks,
+    })
 }
 
-fn grpc_task<S>(listener: TcpListener, service: S, shutdown: Shutdown) -> impl Future<Output = anyhow::Result<()>> + Send + 'static
+fn grpc_task<S>(
+    listener: TcpListener,
+    service: S,
+    shutdown: Shutdown,
+) -> impl Future<Output = anyhow::Result<()>> + Send + 'static
 where
-    S: tower::Service<http::Request<tonic::body::Body>, Response = http::Response<tonic::body::Body>, Error = std::convert::Infallible>
-        + tonic::server::NamedService
+    S: tower::Service<
+            http::Request<tonic::body::Body>,
+            Response = http::Response<tonic::body::Body>,
+            Error = std::convert::Infallible,
+        > + tonic::server::NamedService
         + Clone
         + Send
         + Sync

@@ -1,19 +1,87 @@
-//! The gateway: web site and JSON API in front of the four services.
+//! The gateway: the web site for shoppers and admins and the JSON API, in
+//! front of the four gRPC services. It holds no data of its own.
 
-use std::future::Future;
+pub mod api;
+mod clients;
+mod error;
+mod images;
+mod metrics;
+mod ops;
+mod session;
+mod views;
+pub mod web;
+
+pub use clients::{Backends, Clients};
+
+use axum::{Router, extract::DefaultBodyLimit, http::HeaderValue};
+use std::{future::Future, sync::Arc, time::Duration};
 use tokio::net::TcpListener;
+use tower_http::{set_header::SetResponseHeaderLayer, timeout::TimeoutLayer, trace::TraceLayer};
 
-/// Addresses of the four services.
-#[derive(Debug, Clone)]
-pub struct Backends {
-    pub auth: String,
-    pub product: String,
-    pub cart: String,
-    pub order: String,
+/// Everything a handler needs, cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub clients: Clients,
+    pub metrics: Arc<metrics::Metrics>,
 }
 
-pub async fn serve(listener: TcpListener, backends: Backends, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-    let _ = (listener, backends);
-    shutdown.await;
+/// Largest request body accepted (forms and JSON are small).
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+const CSP: &str = "default-src 'self'; img-src 'self' https: data:; style-src 'self'; script-src 'self'; \
+                   form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+
+/// The whole application: web site, JSON API, operations endpoints.
+pub fn app(backends: &Backends) -> anyhow::Result<Router> {
+    let state = AppState {
+        clients: Clients::connect(backends)?,
+        metrics: Arc::default(),
+    };
+    let (api, _) = api::router().split_for_parts();
+    let router = Router::new()
+        .merge(web::router(state.clone()))
+        .nest("/api/v1", api)
+        .merge(ops::router())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(TimeoutLayer::with_status_code(
+            http::StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_secs(15),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            http::header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            http::header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            http::header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            http::header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state);
+    Ok(router)
+}
+
+/// Serves the gateway until `shutdown` resolves, then drains in-flight requests.
+pub async fn serve(
+    listener: TcpListener,
+    backends: Backends,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let app = app(&backends)?;
+    tracing::info!(addr = %listener.local_addr()?, "gateway listening");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await?;
     Ok(())
 }

@@ -26,7 +26,8 @@ pub fn parse(s: &str) -> Status {
 pub fn can_move(from: Status, to: Status) -> bool {
     matches!(
         (from, to),
-        (Status::Processing, Status::Shipped | Status::Canceled) | (Status::Shipped, Status::Delivered | Status::Canceled)
+        (Status::Processing, Status::Shipped | Status::Canceled)
+            | (Status::Shipped, Status::Delivered | Status::Canceled)
     )
 }
 
@@ -41,7 +42,12 @@ mod tests {
         assert!(!can_move(Status::Processing, Status::Delivered));
         assert!(!can_move(Status::Delivered, Status::Canceled));
         assert!(!can_move(Status::Canceled, Status::Processing));
-        for s in [Status::Processing, Status::Shipped, Status::Delivered, Status::Canceled] {
+        for s in [
+            Status::Processing,
+            Status::Shipped,
+            Status::Delivered,
+            Status::Canceled,
+        ] {
             assert_eq!(parse(name(s)), s);
         }
     }

@@ -13,7 +13,11 @@ use tower::Service;
 
 /// Runs `service` on `listener` until `shutdown` resolves, then finishes the
 /// calls in flight.
-pub async fn serve<S>(listener: TcpListener, service: S, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()>
+pub async fn serve<S>(
+    listener: TcpListener,
+    service: S,
+    shutdown: impl Future<Output = ()> + Send,
+) -> anyhow::Result<()>
 where
     S: Service<http::Request<Body>, Response = http::Response<Body>, Error = Infallible>
         + NamedService
@@ -41,13 +45,19 @@ where
 
 /// Binds a listener, with the address in the error when it fails.
 pub async fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {
-    TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))
+    TcpListener::bind(addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))
 }
 
 /// A lazily connecting channel to another service: tonic reconnects by
 /// itself, so no periodic re-dialing is needed. Every call gets a deadline.
 pub fn channel(addr: &str) -> anyhow::Result<Channel> {
-    let uri = if addr.contains("://") { addr.to_string() } else { format!("http://{addr}") };
+    let uri = if addr.contains("://") {
+        addr.to_string()
+    } else {
+        format!("http://{addr}")
+    };
     Ok(Endpoint::from_shared(uri)?
         .connect_timeout(std::time::Duration::from_secs(2))
         .timeout(std::time::Duration::from_secs(5))

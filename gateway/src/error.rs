@@ -1,0 +1,51 @@
+//! From service failures to what people see: gRPC codes become HTTP statuses.
+
+use axum::http::StatusCode;
+use tonic::{Code, Status};
+
+/// The HTTP status for a service's gRPC status code.
+pub fn http_status(code: Code) -> StatusCode {
+    match code {
+        Code::InvalidArgument | Code::OutOfRange => StatusCode::UNPROCESSABLE_ENTITY,
+        Code::NotFound => StatusCode::NOT_FOUND,
+        Code::AlreadyExists | Code::Aborted | Code::FailedPrecondition => StatusCode::CONFLICT,
+        Code::PermissionDenied => StatusCode::FORBIDDEN,
+        Code::Unauthenticated => StatusCode::UNAUTHORIZED,
+        Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled | Code::ResourceExhausted => {
+            StatusCode::SERVICE_UNAVAILABLE
+        }
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// The message to show for a status: the service's own words for user
+/// errors, a generic sentence otherwise (internals stay in the log).
+pub fn user_message(status: &Status) -> String {
+    match http_status(status.code()) {
+        s if s == StatusCode::SERVICE_UNAVAILABLE => {
+            "This part of the shop is temporarily unavailable. Please try again in a moment.".into()
+        }
+        s if s.is_server_error() => {
+            tracing::error!(code = ?status.code(), message = status.message(), "backend error");
+            "Something went wrong on our side.".into()
+        }
+        _ => status.message().to_string(),
+    }
+}
+
+/// A stable machine-readable code for the JSON API.
+pub fn api_code(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "bad_request",
+        401 => "unauthenticated",
+        403 => "forbidden",
+        404 => "not_found",
+        409 => "conflict",
+        413 => "payload_too_large",
+        415 => "unsupported_media_type",
+        422 => "invalid",
+        429 => "too_many_requests",
+        503 => "unavailable",
+        _ => "internal",
+    }
+}

@@ -1,0 +1,52 @@
+//! Who is asking: a session (cookie for the web site, Bearer token for the
+//! API) exchanged with the auth service for a signed identity on each request.
+
+use crate::AppState;
+use atelier_proto::auth::{AuthenticateRequest, Role};
+use tonic::{Code, Status};
+
+pub const SESSION_COOKIE: &str = "atelier_session";
+
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub id: String,
+    pub username: String,
+    pub email: String,
+    pub phone: String,
+    pub is_admin: bool,
+    /// The session secret (to log out).
+    pub session: String,
+    /// The signed identity to forward to the services.
+    pub identity: String,
+}
+
+/// Exchanges a session token for the user; `Ok(None)` if the session ended.
+pub async fn authenticate(state: &AppState, session: &str) -> Result<Option<CurrentUser>, Status> {
+    if session.is_empty() || session.len() > 128 {
+        return Ok(None);
+    }
+    let request = AuthenticateRequest {
+        session_token: session.to_string(),
+    };
+    match crate::clients::read!(state.clients.auth, authenticate, request) {
+        Ok(r) => {
+            let user = r.user.unwrap_or_default();
+            Ok(Some(CurrentUser {
+                is_admin: user.role() == Role::Admin,
+                id: user.id,
+                username: user.username,
+                email: user.email,
+                phone: user.phone,
+                session: session.to_string(),
+                identity: r.identity_token,
+            }))
+        }
+        Err(s) if s.code() == Code::Unauthenticated => Ok(None),
+        Err(s) => Err(s),
+    }
+}
+
+/// Wraps a message in a request carrying the user's identity.
+pub fn as_user<T>(user: &CurrentUser, message: T) -> tonic::Request<T> {
+    atelier_runtime::identity::authorized(message, &user.identity)
+}

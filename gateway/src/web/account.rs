@@ -1,0 +1,396 @@
+//! Log in, register, log out, profile and password.
+
+use super::context::{Ctx, Flash, Layout, WebError, cookie, field_of, redirect, render_status};
+use crate::{AppState, session::SESSION_COOKIE, session::as_user};
+use askama::Template;
+use atelier_proto::auth as pb;
+use axum::{
+    Form,
+    extract::State,
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use serde::Deserialize;
+use std::collections::HashMap;
+use tonic::Code;
+
+type Errors = HashMap<&'static str, String>;
+
+const SESSION_MAX_AGE: i64 = 7 * 24 * 3600;
+
+fn with_session(mut response: Response, token: String, secure: bool, max_age: i64) -> Response {
+    if let Ok(v) =
+        HeaderValue::from_str(&cookie(SESSION_COOKIE, token, secure, max_age).to_string())
+    {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    response
+}
+
+/// A service error for a form: next to its field if it names one, else on top.
+fn form_error(
+    status: &tonic::Status,
+    fields: &[&'static str],
+    errors: &mut Errors,
+) -> Result<StatusCode, WebError> {
+    match status.code() {
+        Code::InvalidArgument | Code::AlreadyExists | Code::FailedPrecondition => {
+            let field = field_of(status.message(), fields).unwrap_or("form");
+            errors.insert(field, capitalize(status.message()));
+            Ok(if status.code() == Code::AlreadyExists {
+                StatusCode::CONFLICT
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            })
+        }
+        _ => Err(status.clone().into()),
+    }
+}
+
+fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    layout: Layout,
+    username: String,
+    errors: Errors,
+}
+
+pub async fn login_page(ctx: Ctx) -> Response {
+    if ctx.layout.user.is_some() {
+        return axum::response::Redirect::to("/").into_response();
+    }
+    render_status(
+        StatusCode::OK,
+        &LoginPage {
+            layout: ctx.layout,
+            username: String::new(),
+            errors: Errors::new(),
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, WebError> {
+    let request = pb::LoginRequest {
+        username: form.username.clone(),
+        password: form.password,
+    };
+    match state.clients.auth.clone().login(request).await {
+        Ok(r) => {
+            let r = r.into_inner();
+            let name = r.user.map(|u| u.username).unwrap_or_default();
+            let response = redirect(
+                "/",
+                Flash::success(format!("Welcome back, {name}!")),
+                ctx.secure,
+            );
+            Ok(with_session(
+                response,
+                r.session_token,
+                ctx.secure,
+                SESSION_MAX_AGE,
+            ))
+        }
+        Err(s) if s.code() == Code::Unauthenticated => {
+            let errors = Errors::from([("form", "Wrong username or password.".to_string())]);
+            Ok(render_status(
+                StatusCode::UNAUTHORIZED,
+                &LoginPage {
+                    layout: ctx.layout,
+                    username: form.username,
+                    errors,
+                },
+            ))
+        }
+        Err(s) if s.code() == Code::Unavailable => Err(WebError::Unavailable(
+            "Logging in is temporarily unavailable. Please try again in a moment.".into(),
+        )),
+        Err(s) => Err(s.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "register.html")]
+struct RegisterPage {
+    layout: Layout,
+    form: RegisterForm,
+    errors: Errors,
+}
+
+#[derive(Deserialize, Default)]
+pub struct RegisterForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    confirm: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    phone: String,
+}
+
+pub async fn register_page(ctx: Ctx) -> Response {
+    render_status(
+        StatusCode::OK,
+        &RegisterPage {
+            layout: ctx.layout,
+            form: RegisterForm::default(),
+            errors: Errors::new(),
+        },
+    )
+}
+
+pub async fn register(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(mut form): Form<RegisterForm>,
+) -> Result<Response, WebError> {
+    let mut errors = Errors::new();
+    if form.password != form.confirm {
+        errors.insert("confirm", "The two passwords differ.".into());
+    }
+    let status = if errors.is_empty() {
+        let request = pb::RegisterRequest {
+            username: form.username.clone(),
+            password: form.password.clone(),
+            email: form.email.clone(),
+            phone: form.phone.clone(),
+        };
+        match state.clients.auth.clone().register(request).await {
+            Ok(_) => {
+                let login = pb::LoginRequest {
+                    username: form.username.clone(),
+                    password: form.password.clone(),
+                };
+                let session = state.clients.auth.clone().login(login).await?.into_inner();
+                let response = redirect(
+                    "/",
+                    Flash::success(format!("Welcome to Atelier, {}!", form.username.trim())),
+                    ctx.secure,
+                );
+                return Ok(with_session(
+                    response,
+                    session.session_token,
+                    ctx.secure,
+                    SESSION_MAX_AGE,
+                ));
+            }
+            Err(s) if s.code() == Code::AlreadyExists => {
+                errors.insert("form", "Username or email already used.".into());
+                StatusCode::CONFLICT
+            }
+            Err(s) => form_error(&s, &["username", "password", "email", "phone"], &mut errors)?,
+        }
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    form.password.clear();
+    form.confirm.clear();
+    Ok(render_status(
+        status,
+        &RegisterPage {
+            layout: ctx.layout,
+            form,
+            errors,
+        },
+    ))
+}
+
+pub async fn logout(State(state): State<AppState>, ctx: Ctx) -> Response {
+    if let Some(user) = &ctx.layout.user {
+        if let Err(s) = state
+            .clients
+            .auth
+            .clone()
+            .logout(pb::LogoutRequest {
+                session_token: user.session.clone(),
+            })
+            .await
+        {
+            tracing::warn!(error = %s, "logout could not reach the auth service");
+        }
+    }
+    with_session(
+        redirect(
+            "/",
+            Flash::success("You are logged out. See you soon!"),
+            ctx.secure,
+        ),
+        String::new(),
+        ctx.secure,
+        0,
+    )
+}
+
+#[derive(Template)]
+#[template(path = "profile.html")]
+struct ProfilePage {
+    layout: Layout,
+    email: String,
+    phone: String,
+    errors: Errors,
+}
+
+pub async fn profile_page(ctx: Ctx) -> Result<Response, WebError> {
+    let user = ctx.user()?;
+    let (email, phone) = (user.email.clone(), user.phone.clone());
+    Ok(render_status(
+        StatusCode::OK,
+        &ProfilePage {
+            layout: ctx.layout,
+            email,
+            phone,
+            errors: Errors::new(),
+        },
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct ProfileForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    phone: String,
+}
+
+pub async fn profile(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(form): Form<ProfileForm>,
+) -> Result<Response, WebError> {
+    let user = ctx.user()?;
+    let request = as_user(
+        user,
+        pb::UpdateProfileRequest {
+            email: form.email.clone(),
+            phone: form.phone.clone(),
+        },
+    );
+    let mut errors = Errors::new();
+    match state.clients.auth.clone().update_profile(request).await {
+        Ok(_) => Ok(redirect(
+            "/account",
+            Flash::success("Your profile is saved."),
+            ctx.secure,
+        )),
+        Err(s) => {
+            let status = form_error(&s, &["email", "phone"], &mut errors)?;
+            Ok(render_status(
+                status,
+                &ProfilePage {
+                    layout: ctx.layout,
+                    email: form.email,
+                    phone: form.phone,
+                    errors,
+                },
+            ))
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "password.html")]
+struct PasswordPage {
+    layout: Layout,
+    errors: Errors,
+}
+
+pub async fn password_page(ctx: Ctx) -> Result<Response, WebError> {
+    ctx.user()?;
+    Ok(render_status(
+        StatusCode::OK,
+        &PasswordPage {
+            layout: ctx.layout,
+            errors: Errors::new(),
+        },
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    new: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+pub async fn password(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(form): Form<PasswordForm>,
+) -> Result<Response, WebError> {
+    let user = ctx.user()?;
+    let mut errors = Errors::new();
+    if form.new != form.confirm {
+        errors.insert("confirm", "The two new passwords differ.".into());
+        return Ok(render_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &PasswordPage {
+                layout: ctx.layout,
+                errors,
+            },
+        ));
+    }
+    let request = as_user(
+        user,
+        pb::ChangePasswordRequest {
+            old_password: form.current,
+            new_password: form.new,
+        },
+    );
+    match state.clients.auth.clone().change_password(request).await {
+        Ok(r) => {
+            let response = redirect(
+                "/account",
+                Flash::success("Your password is changed. Other devices have been logged out."),
+                ctx.secure,
+            );
+            Ok(with_session(
+                response,
+                r.into_inner().session_token,
+                ctx.secure,
+                SESSION_MAX_AGE,
+            ))
+        }
+        Err(s) => {
+            let field = if s.message().starts_with("current") {
+                "current"
+            } else {
+                "new"
+            };
+            if s.code() != Code::InvalidArgument {
+                return Err(s.into());
+            }
+            errors.insert(field, capitalize(s.message()));
+            Ok(render_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &PasswordPage {
+                    layout: ctx.layout,
+                    errors,
+                },
+            ))
+        }
+    }
+}

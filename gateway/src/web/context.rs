@@ -1,0 +1,367 @@
+//! What every page needs: the signed-in user, the CSRF token, the flash
+//! message; the middleware that checks CSRF and manages those cookies; and
+//! the error pages.
+
+use crate::{
+    AppState,
+    session::{self, CurrentUser, SESSION_COOKIE},
+};
+use askama::Template;
+use axum::{
+    body::{Body, to_bytes},
+    extract::{FromRequestParts, Request},
+    http::{HeaderValue, Method, StatusCode, header, request::Parts},
+    middleware::Next,
+    response::{Html, IntoResponse, Redirect, Response},
+};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use tonic::Code;
+
+const CSRF_COOKIE: &str = "atelier_csrf";
+const FLASH_COOKIE: &str = "atelier_flash";
+
+#[derive(Clone)]
+struct CsrfToken(String);
+
+/// True when the request reached us over TLS (directly or via the ingress).
+#[derive(Clone, Copy)]
+struct Secure(bool);
+
+pub fn cookie(
+    name: &'static str,
+    value: String,
+    secure: bool,
+    max_age_secs: i64,
+) -> Cookie<'static> {
+    Cookie::build((name, value))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(secure)
+        .max_age(time::Duration::seconds(max_age_secs))
+        .build()
+}
+
+fn random_token() -> String {
+    use base64::Engine as _;
+    use rand::RngCore as _;
+    let mut bytes = [0u8; 24];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Issues the CSRF cookie, refuses state-changing requests whose form does
+/// not carry it, and clears a flash message once it has been shown.
+pub async fn web_middleware(jar: CookieJar, request: Request, next: Next) -> Response {
+    let secure = request
+        .headers()
+        .get("x-forwarded-proto")
+        .is_some_and(|v| v == "https");
+    let existing = jar
+        .get(CSRF_COOKIE)
+        .map(|c| c.value().to_string())
+        .filter(|v| v.len() >= 16);
+    let token = existing.clone().unwrap_or_else(random_token);
+    let (mut parts, body) = request.into_parts();
+    let body = if parts.method == Method::POST {
+        let Ok(bytes) = to_bytes(body, crate::BODY_LIMIT).await else {
+            return error_page(StatusCode::PAYLOAD_TOO_LARGE, "That form was too large.");
+        };
+        let field = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
+            .ok()
+            .and_then(|fields| {
+                fields
+                    .into_iter()
+                    .find(|(k, _)| k == "csrf")
+                    .map(|(_, v)| v)
+            });
+        if existing.is_none() || field.as_deref() != existing.as_deref() {
+            return error_page(
+                StatusCode::FORBIDDEN,
+                "This form has expired or did not come from Atelier. Please go back, reload the page and try again.",
+            );
+        }
+        Body::from(bytes)
+    } else {
+        body
+    };
+    parts.extensions.insert(CsrfToken(token.clone()));
+    parts.extensions.insert(Secure(secure));
+    let had_flash = jar.get(FLASH_COOKIE).is_some();
+    let mut response = next.run(Request::from_parts(parts, body)).await;
+    let mut set = vec![];
+    if existing.is_none() {
+        set.push(cookie(CSRF_COOKIE, token, secure, 7 * 24 * 3600));
+    }
+    let sets_flash = response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .any(|v| v.as_bytes().starts_with(FLASH_COOKIE.as_bytes()));
+    if had_flash && !sets_flash && !response.status().is_redirection() {
+        set.push(cookie(FLASH_COOKIE, String::new(), secure, 0));
+    }
+    for c in set {
+        if let Ok(v) = HeaderValue::from_str(&c.to_string()) {
+            response.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    response
+}
+
+/// A flash message shown once, on the next page.
+#[derive(Debug, Clone)]
+pub struct Flash {
+    pub kind: &'static str,
+    pub message: String,
+}
+
+impl Flash {
+    pub fn success(m: impl Into<String>) -> Self {
+        Self {
+            kind: "success",
+            message: m.into(),
+        }
+    }
+    pub fn warning(m: impl Into<String>) -> Self {
+        Self {
+            kind: "warning",
+            message: m.into(),
+        }
+    }
+    pub fn error(m: impl Into<String>) -> Self {
+        Self {
+            kind: "error",
+            message: m.into(),
+        }
+    }
+    fn encode(&self) -> String {
+        serde_urlencoded::to_string([("k", self.kind), ("m", &self.message)]).unwrap_or_default()
+    }
+    fn decode(s: &str) -> Option<Self> {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(s).ok()?;
+        let kind = match pairs.iter().find(|(k, _)| k == "k")?.1.as_str() {
+            "success" => "success",
+            "warning" => "warning",
+            _ => "error",
+        };
+        Some(Self {
+            kind,
+            message: pairs
+                .into_iter()
+                .find(|(k, _)| k == "m")?
+                .1
+                .chars()
+                .take(500)
+                .collect(),
+        })
+    }
+}
+
+/// The header and frame of every page.
+#[derive(Debug, Clone, Default)]
+pub struct Layout {
+    pub user: Option<CurrentUser>,
+    pub csrf: String,
+    pub flashes: Vec<Flash>,
+    /// The sign-in service is down: pages still render, without the account.
+    pub auth_down: bool,
+}
+
+/// Extracted by every page handler.
+pub struct Ctx {
+    pub layout: Layout,
+    pub secure: bool,
+}
+
+impl FromRequestParts<AppState> for Ctx {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let jar = CookieJar::from_headers(&parts.headers);
+        let csrf = parts
+            .extensions
+            .get::<CsrfToken>()
+            .map(|t| t.0.clone())
+            .unwrap_or_default();
+        let secure = parts.extensions.get::<Secure>().is_some_and(|s| s.0);
+        let flashes = jar
+            .get(FLASH_COOKIE)
+            .and_then(|c| Flash::decode(c.value()))
+            .into_iter()
+            .collect();
+        let (user, auth_down) = match jar.get(SESSION_COOKIE) {
+            Some(c) => match session::authenticate(state, c.value()).await {
+                Ok(user) => (user, false),
+                Err(s) => {
+                    tracing::warn!(error = %s, "auth service unavailable");
+                    (None, true)
+                }
+            },
+            None => (None, false),
+        };
+        Ok(Ctx {
+            layout: Layout {
+                user,
+                csrf,
+                flashes,
+                auth_down,
+            },
+            secure,
+        })
+    }
+}
+
+impl Ctx {
+    pub fn user(&self) -> Result<&CurrentUser, WebError> {
+        match &self.layout.user {
+            Some(u) => Ok(u),
+            None if self.layout.auth_down => Err(WebError::Unavailable(
+                "Signing in is temporarily unavailable. You can keep browsing the catalogue."
+                    .into(),
+            )),
+            None => Err(WebError::LoginRequired),
+        }
+    }
+    pub fn admin(&self) -> Result<&CurrentUser, WebError> {
+        let user = self.user()?;
+        if user.is_admin {
+            Ok(user)
+        } else {
+            Err(WebError::Forbidden)
+        }
+    }
+}
+
+/// Redirect (303, after a POST) with a flash message.
+pub fn redirect(to: &str, flash: Flash, secure: bool) -> Response {
+    let mut response = Redirect::to(to).into_response();
+    if let Ok(v) =
+        HeaderValue::from_str(&cookie(FLASH_COOKIE, flash.encode(), secure, 60).to_string())
+    {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    response
+}
+
+/// Renders a template into a response (500 page if the template fails).
+pub fn render(t: &impl Template) -> Response {
+    render_status(StatusCode::OK, t)
+}
+
+pub fn render_status(status: StatusCode, t: &impl Template) -> Response {
+    match t.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+        }
+    }
+}
+
+/// Failures a page handler can end with.
+#[derive(Debug)]
+pub enum WebError {
+    LoginRequired,
+    Forbidden,
+    NotFound,
+    Unavailable(String),
+    Backend(tonic::Status),
+}
+
+impl From<tonic::Status> for WebError {
+    fn from(s: tonic::Status) -> Self {
+        match s.code() {
+            Code::Unauthenticated => WebError::LoginRequired,
+            Code::PermissionDenied => WebError::Forbidden,
+            Code::NotFound => WebError::NotFound,
+            _ => WebError::Backend(s),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    layout: Layout,
+    status: u16,
+    title: &'a str,
+    message: &'a str,
+}
+
+pub fn error_page(status: StatusCode, message: &str) -> Response {
+    let title = match status.as_u16() {
+        403 => "Not allowed",
+        404 => "Page not found",
+        503 => "Temporarily unavailable",
+        413 => "Too large",
+        s if s < 500 => "Something is not right",
+        _ => "Something went wrong",
+    };
+    render_status(
+        status,
+        &ErrorPage {
+            layout: Layout::default(),
+            status: status.as_u16(),
+            title,
+            message,
+        },
+    )
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        match self {
+            WebError::LoginRequired => redirect(
+                "/login",
+                Flash::warning("Please log in to continue."),
+                false,
+            ),
+            WebError::Forbidden => error_page(
+                StatusCode::FORBIDDEN,
+                "This page is for administrators only.",
+            ),
+            WebError::NotFound => error_page(
+                StatusCode::NOT_FOUND,
+                "We could not find what you were looking for.",
+            ),
+            WebError::Unavailable(m) => error_page(StatusCode::SERVICE_UNAVAILABLE, &m),
+            WebError::Backend(s) => error_page(
+                crate::error::http_status(s.code()),
+                &crate::error::user_message(&s),
+            ),
+        }
+    }
+}
+
+pub async fn not_found() -> Response {
+    WebError::NotFound.into_response()
+}
+
+pub async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/app.css"),
+    )
+        .into_response()
+}
+
+/// The field a service's validation message is about ("email address is
+/// not valid" -> "email"), to show it next to that field.
+pub fn field_of(message: &str, fields: &[&'static str]) -> Option<&'static str> {
+    let first = message
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_lowercase();
+    fields
+        .iter()
+        .copied()
+        .find(|f| first.starts_with(f) || (f == &"color" && first == "colour"))
+}

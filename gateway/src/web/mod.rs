@@ -1,0 +1,70 @@
+//! The web site: server-rendered pages and HTML forms (no JavaScript needed),
+//! redirect after POST, flash messages, CSRF protection on every form.
+
+mod account;
+mod admin;
+mod context;
+mod orders;
+mod shop;
+
+pub use context::{Ctx, Flash, Layout, WebError};
+
+use crate::AppState;
+use axum::{
+    Router,
+    routing::{get, post},
+};
+
+pub fn router(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/", get(shop::home))
+        .route("/products", get(shop::catalogue))
+        .route("/products/{id}", get(shop::product))
+        .route("/cart", get(shop::cart))
+        .route("/cart/items", post(shop::add_to_cart))
+        .route("/cart/items/{code}", post(shop::set_quantity))
+        .route("/cart/items/{code}/remove", post(shop::remove_from_cart))
+        .route("/cart/clear", post(shop::clear_cart))
+        .route("/checkout", post(orders::checkout))
+        .route("/orders", get(orders::my_orders))
+        .route("/orders/{id}", get(orders::order))
+        .route("/orders/{id}/cancel", post(orders::cancel))
+        .route("/login", get(account::login_page).post(account::login))
+        .route(
+            "/register",
+            get(account::register_page).post(account::register),
+        )
+        .route("/logout", post(account::logout))
+        .route(
+            "/account",
+            get(account::profile_page).post(account::profile),
+        )
+        .route(
+            "/account/password",
+            get(account::password_page).post(account::password),
+        )
+        .route("/admin/users", get(admin::users))
+        .route("/admin/users/{username}/role", post(admin::set_role))
+        .route(
+            "/admin/products",
+            get(admin::products).post(admin::create_product),
+        )
+        .route("/admin/products/new", get(admin::new_product))
+        .route(
+            "/admin/products/{id}",
+            get(admin::edit_product).post(admin::update_product),
+        )
+        .route("/admin/products/{id}/delete", post(admin::delete_product))
+        .route("/admin/products/{id}/variants", post(admin::add_variant))
+        .route("/admin/variants/{code}", post(admin::update_variant))
+        .route("/admin/variants/{code}/delete", post(admin::delete_variant))
+        .route("/admin/orders", get(admin::orders))
+        .route("/admin/orders/{id}/status", post(admin::set_status))
+        .route("/img/{file}", get(crate::images::garment))
+        .route("/static/app.css", get(context::stylesheet))
+        .fallback(context::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            context::web_middleware,
+        ))
+}

@@ -1,0 +1,279 @@
+//! Orders: checkout, my orders, order details, cancel, and the admin's
+//! status change.
+
+use super::context::{Ctx, Flash, Layout, WebError, redirect, render};
+use crate::{
+    AppState,
+    session::as_user,
+    views::{self, money},
+};
+use askama::Template;
+use atelier_proto::order as pb;
+use axum::{
+    Form,
+    extract::{Path, Query, State},
+    response::Response,
+};
+use serde::Deserialize;
+use tonic::Code;
+
+pub struct LineView {
+    pub code: String,
+    pub product_id: String,
+    pub name: String,
+    pub size: String,
+    pub color: String,
+    pub unit_price: String,
+    pub quantity: i64,
+    pub subtotal: String,
+}
+
+pub struct OrderView {
+    pub id: String,
+    pub short_id: String,
+    pub username: String,
+    pub date: String,
+    pub updated: String,
+    pub status: &'static str,
+    pub total: String,
+    pub items: i64,
+    pub lines: Vec<LineView>,
+}
+
+impl From<pb::Order> for OrderView {
+    fn from(o: pb::Order) -> Self {
+        OrderView {
+            short_id: o
+                .id
+                .chars()
+                .rev()
+                .take(8)
+                .collect::<String>()
+                .chars()
+                .rev()
+                .collect::<String>()
+                .to_uppercase(),
+            date: views::date(o.created_at_ms),
+            updated: views::date(o.updated_at_ms),
+            status: views::status_name(o.status),
+            total: money(o.total_cents),
+            items: o.lines.iter().map(|l| l.quantity).sum(),
+            lines: o
+                .lines
+                .into_iter()
+                .map(|l| LineView {
+                    subtotal: money(l.unit_price_cents * l.quantity),
+                    unit_price: money(l.unit_price_cents),
+                    code: l.code,
+                    product_id: l.product_id,
+                    name: l.product_name,
+                    size: l.size,
+                    color: l.color,
+                    quantity: l.quantity,
+                })
+                .collect(),
+            id: o.id,
+            username: o.username,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CheckoutForm {
+    #[serde(default)]
+    idempotency_key: String,
+}
+
+pub async fn checkout(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(form): Form<CheckoutForm>,
+) -> Result<Response, WebError> {
+    let user = ctx.user()?;
+    let request = as_user(
+        user,
+        pb::PlaceOrderRequest {
+            idempotency_key: form.idempotency_key,
+        },
+    );
+    match state.clients.order.clone().place_order(request).await {
+        Ok(r) => {
+            let order = r.into_inner().order.unwrap_or_default();
+            Ok(redirect(
+                &format!("/orders/{}", order.id),
+                Flash::success("Thank you! Your order has been placed."),
+                ctx.secure,
+            ))
+        }
+        Err(s)
+            if matches!(
+                s.code(),
+                Code::FailedPrecondition | Code::InvalidArgument | Code::Aborted
+            ) =>
+        {
+            Ok(redirect(
+                "/cart",
+                Flash::error(format!("Your order was not placed: {}", s.message())),
+                ctx.secure,
+            ))
+        }
+        Err(s) if s.code() == Code::Unavailable => Ok(redirect(
+            "/cart",
+            Flash::error(
+                "Ordering is temporarily unavailable; nothing was charged or reserved. Please try again shortly.",
+            ),
+            ctx.secure,
+        )),
+        Err(s) => Err(s.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "orders.html")]
+struct OrdersPage {
+    layout: Layout,
+    orders: Vec<OrderView>,
+    admin_view: bool,
+    page: u32,
+    prev_url: Option<String>,
+    next_url: Option<String>,
+    status_filter: String,
+    user_filter: String,
+    statuses: [&'static str; 4],
+}
+
+#[derive(Deserialize, Default)]
+pub struct OrdersQuery {
+    #[serde(default)]
+    pub page: String,
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub user: String,
+}
+
+pub const STATUSES: [&str; 4] = ["processing", "shipped", "delivered", "canceled"];
+
+/// Renders a page of orders (mine or, for the admin list, everyone's).
+pub fn orders_page(
+    layout: Layout,
+    r: pb::ListOrdersResponse,
+    page: u32,
+    admin_view: bool,
+    q: &OrdersQuery,
+) -> Response {
+    let pages = r.total.div_ceil(20).max(1) as u32;
+    let url = |p: u32| {
+        let base = if admin_view {
+            "/admin/orders"
+        } else {
+            "/orders"
+        };
+        let query = serde_urlencoded::to_string([
+            ("status", q.status.as_str()),
+            ("user", q.user.as_str()),
+            ("page", &p.to_string()),
+        ])
+        .unwrap_or_default();
+        format!("{base}?{query}")
+    };
+    render(&OrdersPage {
+        layout,
+        orders: r.orders.into_iter().map(OrderView::from).collect(),
+        admin_view,
+        page,
+        prev_url: (page > 1).then(|| url(page - 1)),
+        next_url: (page < pages).then(|| url(page + 1)),
+        status_filter: q.status.clone(),
+        user_filter: q.user.clone(),
+        statuses: STATUSES,
+    })
+}
+
+pub async fn my_orders(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<OrdersQuery>,
+) -> Result<Response, WebError> {
+    let user = ctx.user()?;
+    let page = q.page.parse().unwrap_or(1).clamp(1, 100_000);
+    let r = state
+        .clients
+        .order
+        .clone()
+        .list_my_orders(as_user(
+            user,
+            pb::ListMyOrdersRequest { page, per_page: 20 },
+        ))
+        .await?
+        .into_inner();
+    Ok(orders_page(ctx.layout, r, page, false, &q))
+}
+
+#[derive(Template)]
+#[template(path = "order.html")]
+struct OrderPage {
+    layout: Layout,
+    order: OrderView,
+    is_owner: bool,
+    can_cancel: bool,
+    next_statuses: Vec<&'static str>,
+}
+
+pub async fn order(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let user = ctx.user()?;
+    let order = state
+        .clients
+        .order
+        .clone()
+        .get_order(as_user(user, pb::GetOrderRequest { id }))
+        .await?
+        .into_inner()
+        .order
+        .unwrap_or_default();
+    let is_owner = order.user_id == user.id;
+    let can_cancel =
+        is_owner && matches!(order.status(), pb::Status::Processing | pb::Status::Shipped);
+    let next_statuses = if user.is_admin {
+        views::next_statuses(order.status)
+    } else {
+        vec![]
+    };
+    Ok(render(&OrderPage {
+        layout: ctx.layout,
+        order: order.into(),
+        is_owner,
+        can_cancel,
+        next_statuses,
+    }))
+}
+
+pub async fn cancel(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let user = ctx.user()?;
+    let back = format!("/orders/{}", views::urlencode(&id));
+    match state
+        .clients
+        .order
+        .clone()
+        .cancel_order(as_user(user, pb::CancelOrderRequest { id }))
+        .await
+    {
+        Ok(_) => Ok(redirect(
+            &back,
+            Flash::success("Your order was canceled and the items are back in stock."),
+            ctx.secure,
+        )),
+        Err(s) if matches!(s.code(), Code::FailedPrecondition | Code::Aborted) => {
+            Ok(redirect(&back, Flash::error(s.message()), ctx.secure))
+        }
+        Err(s) => Err(s.into()),
+    }
+}

@@ -1,0 +1,586 @@
+//! Shopper pages: home, catalogue, product, cart.
+
+use super::context::{Ctx, Flash, Layout, WebError, redirect, render, render_status};
+use crate::{
+    AppState,
+    clients::read,
+    session::as_user,
+    views::{self, money},
+};
+use askama::Template;
+use atelier_proto::{cart as cart_pb, product as pb};
+use axum::{
+    Form,
+    extract::{Path, Query, State},
+    http::StatusCode,
+    response::Response,
+};
+use serde::Deserialize;
+use std::collections::HashMap;
+
+/// A product in a grid.
+pub struct Card {
+    pub id: String,
+    pub name: String,
+    pub category: String,
+    pub image: String,
+    pub price: String,
+    pub colors: Vec<String>,
+    pub in_stock: bool,
+}
+
+impl From<&pb::Product> for Card {
+    fn from(p: &pb::Product) -> Self {
+        let mut colors: Vec<String> = vec![];
+        for v in &p.variants {
+            if !colors.contains(&v.color) {
+                colors.push(v.color.clone());
+            }
+        }
+        let min = p.variants.iter().map(|v| v.price_cents).min();
+        let max = p.variants.iter().map(|v| v.price_cents).max();
+        Card {
+            id: p.id.clone(),
+            name: p.name.clone(),
+            category: p.category.clone(),
+            image: views::image_url(&p.image, colors.first().map_or("", |c| c.as_str())),
+            price: match (min, max) {
+                (Some(a), Some(b)) if a != b => format!("from {}", money(a)),
+                (Some(a), _) => money(a),
+                _ => "—".into(),
+            },
+            colors,
+            in_stock: p.variants.iter().any(|v| v.stock > 0),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    layout: Layout,
+    featured: Vec<Card>,
+    categories: Vec<String>,
+    catalogue_down: bool,
+}
+
+pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Response {
+    let request = pb::ListProductsRequest {
+        sort: pb::Sort::Newest as i32,
+        per_page: 8,
+        in_stock: true,
+        ..Default::default()
+    };
+    let (featured, catalogue_down) =
+        match read!(state.clients.product, list_products, request.clone()) {
+            Ok(r) => (r.products.iter().map(Card::from).collect(), false),
+            Err(_) => (vec![], true),
+        };
+    let categories = [
+        "T-Shirts",
+        "Shirts",
+        "Jeans",
+        "Trousers",
+        "Hoodies",
+        "Knitwear",
+        "Jackets",
+        "Coats",
+        "Dresses",
+        "Skirts",
+        "Shorts",
+        "Accessories",
+    ];
+    render(&HomePage {
+        layout: ctx.layout,
+        featured,
+        categories: categories.map(String::from).to_vec(),
+        catalogue_down,
+    })
+}
+
+/// Catalogue query string; every field optional and parsed leniently.
+#[derive(Debug, Default, Deserialize)]
+pub struct CatalogueQuery {
+    #[serde(default)]
+    pub q: String,
+    #[serde(default)]
+    pub category: String,
+    #[serde(default)]
+    pub size: String,
+    #[serde(default)]
+    pub color: String,
+    #[serde(default)]
+    pub min_price: String,
+    #[serde(default)]
+    pub max_price: String,
+    #[serde(default)]
+    pub in_stock: String,
+    #[serde(default)]
+    pub sort: String,
+    #[serde(default)]
+    pub page: String,
+}
+
+impl CatalogueQuery {
+    /// The service request, and what could not be understood.
+    pub fn to_request(&self) -> (pb::ListProductsRequest, Vec<String>) {
+        let mut problems = vec![];
+        let mut price = |s: &str, what: &str| {
+            if s.trim().is_empty() {
+                return None;
+            }
+            let p = views::parse_money(s);
+            if p.is_none() {
+                problems.push(format!(
+                    "The {what} price \"{}\" is not an amount and was ignored.",
+                    s.chars().take(20).collect::<String>()
+                ));
+            }
+            p
+        };
+        let min_price_cents = price(&self.min_price, "minimum");
+        let max_price_cents = price(&self.max_price, "maximum");
+        let size = match self.size.trim() {
+            "" => 0,
+            s => views::parse_size(s).map_or_else(
+                || {
+                    problems.push("Unknown size ignored.".into());
+                    0
+                },
+                |s| s as i32,
+            ),
+        };
+        let request = pb::ListProductsRequest {
+            query: self.q.chars().take(100).collect(),
+            category: self.category.chars().take(40).collect(),
+            size,
+            color: self.color.chars().take(32).collect(),
+            min_price_cents,
+            max_price_cents,
+            in_stock: matches!(self.in_stock.as_str(), "1" | "true" | "on"),
+            sort: match self.sort.as_str() {
+                "price_asc" => pb::Sort::PriceAsc,
+                "price_desc" => pb::Sort::PriceDesc,
+                "newest" => pb::Sort::Newest,
+                _ => pb::Sort::Name,
+            } as i32,
+            page: self.page.parse().unwrap_or(1).clamp(1, 10_000),
+            per_page: 12,
+        };
+        (request, problems)
+    }
+
+    /// This query with another page number, as a URL.
+    fn page_url(&self, page: u32) -> String {
+        let pairs = [
+            ("q", &self.q),
+            ("category", &self.category),
+            ("size", &self.size),
+            ("color", &self.color),
+            ("min_price", &self.min_price),
+            ("max_price", &self.max_price),
+            ("in_stock", &self.in_stock),
+            ("sort", &self.sort),
+        ];
+        let mut kept: Vec<(&str, &str)> = pairs
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| (*k, v.as_str()))
+            .collect();
+        let page = page.to_string();
+        kept.push(("page", &page));
+        format!(
+            "/products?{}",
+            serde_urlencoded::to_string(kept).unwrap_or_default()
+        )
+    }
+}
+
+#[derive(Template)]
+#[template(path = "catalogue.html")]
+struct CataloguePage {
+    layout: Layout,
+    query: CatalogueQuery,
+    products: Vec<Card>,
+    total: u64,
+    page: u32,
+    pages: u32,
+    prev_url: Option<String>,
+    next_url: Option<String>,
+    sizes: [&'static str; 6],
+    colors: Vec<&'static str>,
+    unavailable: bool,
+}
+
+pub async fn catalogue(
+    State(state): State<AppState>,
+    mut ctx: Ctx,
+    Query(query): Query<CatalogueQuery>,
+) -> Response {
+    let (request, problems) = query.to_request();
+    ctx.layout
+        .flashes
+        .extend(problems.into_iter().map(Flash::warning));
+    let result = read!(state.clients.product, list_products, request.clone());
+    let (products, total, unavailable) = match result {
+        Ok(r) => (r.products.iter().map(Card::from).collect(), r.total, false),
+        Err(s) if s.code() == tonic::Code::InvalidArgument => {
+            ctx.layout.flashes.push(Flash::warning(s.message()));
+            (vec![], 0, false)
+        }
+        Err(_) => (vec![], 0, true),
+    };
+    let pages = total.div_ceil(12).max(1) as u32;
+    let page = request.page;
+    let page_view = CataloguePage {
+        prev_url: (page > 1).then(|| query.page_url(page - 1)),
+        next_url: (page < pages).then(|| query.page_url(page + 1)),
+        layout: ctx.layout,
+        query,
+        products,
+        total,
+        page,
+        pages,
+        sizes: views::SIZES,
+        colors: vec![
+            "Black", "White", "Gray", "Navy", "Blue", "Green", "Olive", "Red", "Burgundy", "Pink",
+            "Beige", "Sand", "Camel", "Orange", "Yellow",
+        ],
+        unavailable,
+    };
+    if unavailable {
+        render_status(StatusCode::SERVICE_UNAVAILABLE, &page_view)
+    } else {
+        render(&page_view)
+    }
+}
+
+pub struct VariantView {
+    pub code: String,
+    pub size: &'static str,
+    pub color: String,
+    pub price: String,
+    pub stock: i64,
+    pub in_cart: i64,
+    /// How many more can go into the cart.
+    pub available: i64,
+    pub selected: bool,
+}
+
+#[derive(Template)]
+#[template(path = "product.html")]
+struct ProductPage {
+    layout: Layout,
+    product: pb::Product,
+    image: String,
+    variants: Vec<VariantView>,
+    any_available: bool,
+}
+
+#[derive(Deserialize)]
+pub struct ProductQuery {
+    #[serde(default)]
+    code: String,
+}
+
+/// The signed-in shopper's cart as code -> quantity (empty if unknown).
+async fn cart_quantities(state: &AppState, ctx: &Ctx) -> HashMap<String, i64> {
+    let Some(user) = &ctx.layout.user else {
+        return HashMap::new();
+    };
+    match state
+        .clients
+        .cart
+        .clone()
+        .get_cart(as_user(user, cart_pb::GetCartRequest {}))
+        .await
+    {
+        Ok(r) => r
+            .into_inner()
+            .cart
+            .unwrap_or_default()
+            .lines
+            .into_iter()
+            .map(|l| (l.code, l.quantity))
+            .collect(),
+        Err(_) => HashMap::new(),
+    }
+}
+
+pub async fn product(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Query(q): Query<ProductQuery>,
+) -> Result<Response, WebError> {
+    let request = pb::GetProductRequest { id };
+    let product = read!(state.clients.product, get_product, request)?
+        .product
+        .unwrap_or_default();
+    let in_cart = cart_quantities(&state, &ctx).await;
+    let preferred = product
+        .variants
+        .iter()
+        .find(|v| v.code == q.code)
+        .or_else(|| {
+            product
+                .variants
+                .iter()
+                .find(|v| v.stock > in_cart.get(&v.code).copied().unwrap_or(0))
+        })
+        .map(|v| v.code.clone());
+    let variants: Vec<VariantView> = product
+        .variants
+        .iter()
+        .map(|v| {
+            let in_cart = in_cart.get(&v.code).copied().unwrap_or(0);
+            VariantView {
+                code: v.code.clone(),
+                size: views::size_name(v.size),
+                color: v.color.clone(),
+                price: money(v.price_cents),
+                stock: v.stock,
+                in_cart,
+                available: (v.stock - in_cart).max(0),
+                selected: preferred.as_deref() == Some(v.code.as_str()),
+            }
+        })
+        .collect();
+    let color = product
+        .variants
+        .iter()
+        .find(|v| Some(&v.code) == preferred.as_ref())
+        .map_or("", |v| v.color.as_str())
+        .to_string();
+    Ok(render(&ProductPage {
+        image: views::image_url(&product.image, &color),
+        any_available: variants.iter().any(|v| v.available > 0),
+        variants,
+        layout: ctx.layout,
+        product,
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct AddForm {
+    code: String,
+    #[serde(default)]
+    quantity: String,
+    #[serde(default)]
+    product_id: String,
+}
+
+fn product_url(id: &str, code: &str) -> String {
+    let safe = |s: &str| s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') && !s.is_empty();
+    match (safe(id), safe(code)) {
+        (true, true) => format!("/products/{id}?code={code}"),
+        (true, false) => format!("/products/{id}"),
+        _ => "/products".into(),
+    }
+}
+
+pub fn parse_quantity(s: &str) -> Option<i64> {
+    s.trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|q| (0..=1000).contains(q))
+}
+
+pub async fn add_to_cart(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(form): Form<AddForm>,
+) -> Result<Response, WebError> {
+    let user = ctx.user()?;
+    let back = product_url(&form.product_id, &form.code);
+    let Some(quantity) = parse_quantity(&form.quantity).filter(|q| *q >= 1) else {
+        return Ok(redirect(
+            &back,
+            Flash::error("Choose a quantity between 1 and 1000."),
+            ctx.secure,
+        ));
+    };
+    let request = as_user(
+        user,
+        cart_pb::AddItemRequest {
+            code: form.code.clone(),
+            quantity,
+        },
+    );
+    match state.clients.cart.clone().add_item(request).await {
+        Ok(_) => Ok(redirect(
+            &back,
+            Flash::success(format!("Added {quantity} × {} to your cart.", form.code)),
+            ctx.secure,
+        )),
+        Err(s)
+            if matches!(
+                s.code(),
+                tonic::Code::FailedPrecondition
+                    | tonic::Code::InvalidArgument
+                    | tonic::Code::NotFound
+            ) =>
+        {
+            Ok(redirect(
+                &back,
+                Flash::error(format!("Could not add to your cart: {}.", s.message())),
+                ctx.secure,
+            ))
+        }
+        Err(s) if s.code() == tonic::Code::Unavailable => Ok(redirect(
+            &back,
+            Flash::error("The cart is temporarily unavailable. Please try again in a moment."),
+            ctx.secure,
+        )),
+        Err(s) => Err(s.into()),
+    }
+}
+
+pub struct CartLineView {
+    pub code: String,
+    pub product_id: String,
+    pub name: String,
+    pub size: String,
+    pub color: String,
+    pub image: String,
+    pub unit_price: String,
+    pub quantity: i64,
+    pub stock: i64,
+    pub subtotal: String,
+}
+
+#[derive(Template)]
+#[template(path = "cart.html")]
+struct CartPage {
+    layout: Layout,
+    lines: Vec<CartLineView>,
+    total: String,
+    idempotency_key: String,
+}
+
+pub async fn cart(State(state): State<AppState>, mut ctx: Ctx) -> Result<Response, WebError> {
+    let user = ctx.user()?.clone();
+    let cart = match state
+        .clients
+        .cart
+        .clone()
+        .get_cart(as_user(&user, cart_pb::GetCartRequest {}))
+        .await
+    {
+        Ok(r) => r.into_inner().cart.unwrap_or_default(),
+        Err(s) if s.code() == tonic::Code::Unavailable => {
+            return Err(WebError::Unavailable("Your cart is temporarily unavailable. The catalogue is still open; please try again in a moment.".into()));
+        }
+        Err(s) => return Err(s.into()),
+    };
+    ctx.layout.flashes.extend(
+        cart.notices
+            .iter()
+            .map(|n| Flash::warning(n.message.clone())),
+    );
+    let lines = cart
+        .lines
+        .into_iter()
+        .map(|l| CartLineView {
+            image: views::image_url(&l.image, &l.color),
+            subtotal: money(l.unit_price_cents * l.quantity),
+            unit_price: money(l.unit_price_cents),
+            code: l.code,
+            product_id: l.product_id,
+            name: l.product_name,
+            size: l.size,
+            color: l.color,
+            quantity: l.quantity,
+            stock: l.stock,
+        })
+        .collect();
+    Ok(render(&CartPage {
+        layout: ctx.layout,
+        lines,
+        total: money(cart.total_cents),
+        idempotency_key: uuid::Uuid::new_v4().to_string(),
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct QuantityForm {
+    #[serde(default)]
+    quantity: String,
+}
+
+pub async fn set_quantity(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(code): Path<String>,
+    Form(form): Form<QuantityForm>,
+) -> Result<Response, WebError> {
+    let user = ctx.user()?;
+    let Some(quantity) = parse_quantity(&form.quantity) else {
+        return Ok(redirect(
+            "/cart",
+            Flash::error("Quantities are whole numbers from 0 to 1000."),
+            ctx.secure,
+        ));
+    };
+    let request = as_user(user, cart_pb::SetQuantityRequest { code, quantity });
+    match state.clients.cart.clone().set_quantity(request).await {
+        Ok(_) => Ok(redirect(
+            "/cart",
+            Flash::success(if quantity == 0 {
+                "Removed from your cart."
+            } else {
+                "Quantity updated."
+            }),
+            ctx.secure,
+        )),
+        Err(s)
+            if matches!(
+                s.code(),
+                tonic::Code::FailedPrecondition
+                    | tonic::Code::InvalidArgument
+                    | tonic::Code::NotFound
+            ) =>
+        {
+            Ok(redirect(
+                "/cart",
+                Flash::error(format!("Could not change the quantity: {}.", s.message())),
+                ctx.secure,
+            ))
+        }
+        Err(s) => Err(s.into()),
+    }
+}
+
+pub async fn remove_from_cart(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(code): Path<String>,
+) -> Result<Response, WebError> {
+    let user = ctx.user()?;
+    state
+        .clients
+        .cart
+        .clone()
+        .remove_item(as_user(user, cart_pb::RemoveItemRequest { code }))
+        .await?;
+    Ok(redirect(
+        "/cart",
+        Flash::success("Removed from your cart."),
+        ctx.secure,
+    ))
+}
+
+pub async fn clear_cart(State(state): State<AppState>, ctx: Ctx) -> Result<Response, WebError> {
+    let user = ctx.user()?;
+    state
+        .clients
+        .cart
+        .clone()
+        .clear_cart(as_user(user, cart_pb::ClearCartRequest {}))
+        .await?;
+    Ok(redirect(
+        "/cart",
+        Flash::success("Your cart is empty now."),
+        ctx.secure,
+    ))
+}
