@@ -25,20 +25,9 @@ async fn main() -> anyhow::Result<()> {
         None => embedded(cli, shutdown).await,
         Some(Command::Keys) => {
             let keys = IdentityKeys::generate();
-            println!(
-                "ATELIER_IDENTITY_SIGNING_KEY={}",
-                keys.signing_key_b64().unwrap_or_default()
-            );
-            println!(
-                "ATELIER_IDENTITY_VERIFYING_KEY={}",
-                keys.verifying_key_b64()
-            );
-            println!(
-                "ATELIER_SERVICE_TOKEN={}",
-                keys.signer()
-                    .map(|s| s.service_token("order"))
-                    .unwrap_or_default()
-            );
+            println!("ATELIER_IDENTITY_SIGNING_KEY={}", keys.signing_key_b64().unwrap_or_default());
+            println!("ATELIER_IDENTITY_VERIFYING_KEY={}", keys.verifying_key_b64());
+            println!("ATELIER_SERVICE_TOKEN={}", keys.signer().map(|s| s.service_token("order")).unwrap_or_default());
             Ok(())
         }
         Some(Command::Seed(args)) => {
@@ -54,16 +43,10 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn serve(role: Role, shutdown: Shutdown) -> anyhow::Result<()> {
-    let verify_keys =
-        |key: &str| IdentityKeys::from_verifying_b64(key).context("ATELIER_IDENTITY_VERIFYING_KEY");
+    let verify_keys = |key: &str| IdentityKeys::from_verifying_b64(key).context("ATELIER_IDENTITY_VERIFYING_KEY");
     match role {
-        Role::Auth {
-            listen,
-            db,
-            identity_signing_key,
-        } => {
-            let keys = IdentityKeys::from_signing_b64(&identity_signing_key)
-                .context("ATELIER_IDENTITY_SIGNING_KEY")?;
+        Role::Auth { listen, db, identity_signing_key } => {
+            let keys = IdentityKeys::from_signing_b64(&identity_signing_key).context("ATELIER_IDENTITY_SIGNING_KEY")?;
             roles::run_auth(grpc::bind(listen).await?, &db.database_url, &keys, shutdown).await
         }
         Role::Product { listen, db, verify } => {
@@ -75,44 +58,14 @@ async fn serve(role: Role, shutdown: Shutdown) -> anyhow::Result<()> {
             )
             .await
         }
-        Role::Cart {
-            listen,
-            db,
-            verify,
-            product_addr,
-        } => {
+        Role::Cart { listen, db, verify, product_addr } => {
             let keys = verify_keys(&verify.identity_verifying_key)?;
-            roles::run_cart(
-                grpc::bind(listen).await?,
-                &db.database_url,
-                &keys,
-                &product_addr,
-                shutdown,
-            )
-            .await
+            roles::run_cart(grpc::bind(listen).await?, &db.database_url, &keys, &product_addr, shutdown).await
         }
-        Role::Order {
-            listen,
-            db,
-            verify,
-            product_addr,
-            cart_addr,
-            service_token,
-        } => {
+        Role::Order { listen, db, verify, product_addr, cart_addr, service_token } => {
             let keys = verify_keys(&verify.identity_verifying_key)?;
-            let deps = Dependencies {
-                product_addr: &product_addr,
-                cart_addr: &cart_addr,
-                service_token,
-            };
-            roles::run_order(
-                grpc::bind(listen).await?,
-                &db.database_url,
-                &keys,
-                deps,
-                shutdown,
-            )
-            .await
+            let deps = Dependencies { product_addr: &product_addr, cart_addr: &cart_addr, service_token };
+            roles::run_order(grpc::bind(listen).await?, &db.database_url, &keys, deps, shutdown).await
         }
         Role::Gateway { listen, backends } => {
             let config = atelier_gateway::Backends {
@@ -129,19 +82,10 @@ async fn serve(role: Role, shutdown: Shutdown) -> anyhow::Result<()> {
 /// Everything in one process: four services on loopback ports and the web
 /// site, on SQLite under the data directory.
 async fn embedded(cli: Cli, shutdown: Shutdown) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&cli.data_dir)
-        .with_context(|| format!("creating {}", cli.data_dir.display()))?;
+    std::fs::create_dir_all(&cli.data_dir).with_context(|| format!("creating {}", cli.data_dir.display()))?;
     let urls = DatabaseUrls::sqlite_in(&cli.data_dir);
-    seed(
-        &urls.auth,
-        &urls.product,
-        SeedOptions {
-            admin_password: None,
-            demo_accounts: true,
-            sample_catalog: true,
-        },
-    )
-    .await?;
+    seed(&urls.auth, &urls.product, SeedOptions { admin_password: None, demo_accounts: true, sample_catalog: true })
+        .await?;
     // Identities live minutes and sessions are stored: fresh keys per start are fine.
     let keys = IdentityKeys::generate();
     let mut services = atelier::start_services(&urls, &keys, &shutdown).await?;

@@ -52,12 +52,7 @@ impl DatabaseUrls {
     }
 }
 
-pub async fn run_auth(
-    listener: TcpListener,
-    url: &str,
-    keys: &IdentityKeys,
-    shutdown: Shutdown,
-) -> anyhow::Result<()> {
+pub async fn run_auth(listener: TcpListener, url: &str, keys: &IdentityKeys, shutdown: Shutdown) -> anyhow::Result<()> {
     let service = AuthService::connect(url, keys).await?;
     grpc::serve(listener, service.into_server(), shutdown.wait()).await
 }
@@ -91,10 +86,7 @@ pub async fn run_order(
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
     let service = OrderService::connect(url, keys, deps).await?;
-    let recovery = tokio::spawn(atelier_order::recover(
-        service.clone(),
-        Duration::from_secs(30),
-    ));
+    let recovery = tokio::spawn(atelier_order::recover(service.clone(), Duration::from_secs(30)));
     let served = grpc::serve(listener, service.into_server(), shutdown.wait()).await;
     recovery.abort();
     served
@@ -122,55 +114,29 @@ pub async fn start_services(
     keys: &IdentityKeys,
     shutdown: &Shutdown,
 ) -> anyhow::Result<StartedServices> {
-    let (a, p, c, o) = (
-        loopback().await?,
-        loopback().await?,
-        loopback().await?,
-        loopback().await?,
-    );
-    let addrs = (
-        a.local_addr()?,
-        p.local_addr()?,
-        c.local_addr()?,
-        o.local_addr()?,
-    );
-    let service_token = keys
-        .signer()
-        .ok_or_else(|| anyhow::anyhow!("signing key needed"))?
-        .service_token("order");
+    let (a, p, c, o) = (loopback().await?, loopback().await?, loopback().await?, loopback().await?);
+    let addrs = (a.local_addr()?, p.local_addr()?, c.local_addr()?, o.local_addr()?);
+    let service_token = keys.signer().ok_or_else(|| anyhow::anyhow!("signing key needed"))?.service_token("order");
     // Connect (and migrate) before serving, so that a returned shop is usable.
     let auth = AuthService::connect(&urls.auth, keys).await?;
     let product = ProductService::connect(&urls.product, keys).await?;
     let product_addr = addrs.1.to_string();
     let cart = CartService::connect(&urls.cart, keys, &product_addr).await?;
-    let deps = Dependencies {
-        product_addr: &product_addr,
-        cart_addr: &addrs.2.to_string(),
-        service_token,
-    };
+    let deps = Dependencies { product_addr: &product_addr, cart_addr: &addrs.2.to_string(), service_token };
     let order = OrderService::connect(&urls.order, keys, deps).await?;
 
     let mut tasks = JoinSet::new();
     tasks.spawn(grpc_task(a, auth.into_server(), shutdown.clone()));
     tasks.spawn(grpc_task(p, product.into_server(), shutdown.clone()));
     tasks.spawn(grpc_task(c, cart.into_server(), shutdown.clone()));
-    let recovery = tokio::spawn(atelier_order::recover(
-        order.clone(),
-        Duration::from_secs(30),
-    ));
+    let recovery = tokio::spawn(atelier_order::recover(order.clone(), Duration::from_secs(30)));
     let stop = shutdown.clone();
     tasks.spawn(async move {
         let served = grpc::serve(o, order.into_server(), stop.wait()).await;
         recovery.abort();
         served
     });
-    Ok(StartedServices {
-        auth: addrs.0,
-        product: addrs.1,
-        cart: addrs.2,
-        order: addrs.3,
-        tasks,
-    })
+    Ok(StartedServices { auth: addrs.0, product: addrs.1, cart: addrs.2, order: addrs.3, tasks })
 }
 
 fn grpc_task<S>(

@@ -7,11 +7,7 @@ pub struct SeedOptions<'a> {
 }
 
 /// Migrates both databases and seeds what is missing.
-pub async fn seed(
-    auth_url: &str,
-    product_url: &str,
-    options: SeedOptions<'_>,
-) -> anyhow::Result<()> {
+pub async fn seed(auth_url: &str, product_url: &str, options: SeedOptions<'_>) -> anyhow::Result<()> {
     // Seeding signs nothing: throwaway keys satisfy the services' constructors.
     let keys = &atelier_runtime::IdentityKeys::generate();
     let auth = atelier_auth::AuthService::connect(auth_url, keys).await?;

@@ -3,8 +3,7 @@
 
 use atelier_proto::{
     auth::auth_service_client::AuthServiceClient, cart::cart_service_client::CartServiceClient,
-    order::order_service_client::OrderServiceClient,
-    product::product_service_client::ProductServiceClient,
+    order::order_service_client::OrderServiceClient, product::product_service_client::ProductServiceClient,
 };
 use std::{future::Future, time::Duration};
 use tonic::{Code, Status, transport::Channel};
@@ -31,12 +30,7 @@ pub struct Clients {
 impl Clients {
     pub fn connect(b: &Backends) -> anyhow::Result<Self> {
         use atelier_runtime::grpc::channel;
-        let (a, p, c, o) = (
-            channel(&b.auth)?,
-            channel(&b.product)?,
-            channel(&b.cart)?,
-            channel(&b.order)?,
-        );
+        let (a, p, c, o) = (channel(&b.auth)?, channel(&b.product)?, channel(&b.cart)?, channel(&b.order)?);
         Ok(Self {
             auth: AuthServiceClient::new(a.clone()),
             product: ProductServiceClient::new(p.clone()),

@@ -33,24 +33,18 @@ const CSP: &str = "default-src 'self'; img-src 'self' https: data:; style-src 's
 
 /// The whole application: web site, JSON API, operations endpoints.
 pub fn app(backends: &Backends) -> anyhow::Result<Router> {
-    let state = AppState {
-        clients: Clients::connect(backends)?,
-        metrics: Arc::default(),
-    };
-    let (api, _) = api::router().split_for_parts();
+    let state = AppState { clients: Clients::connect(backends)?, metrics: Arc::default() };
+    let (api, doc) = api::router().split_for_parts();
+    let doc = Arc::new(doc);
+    let api =
+        api.route("/api/v1/openapi.json", axum::routing::get(move || async move { axum::Json(doc.as_ref().clone()) }));
     let router = Router::new()
         .merge(web::router(state.clone()))
-        .nest("/api/v1", api)
+        .merge(api)
         .merge(ops::router())
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            metrics::track,
-        ))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(TimeoutLayer::with_status_code(
-            http::StatusCode::SERVICE_UNAVAILABLE,
-            Duration::from_secs(15),
-        ))
+        .layer(TimeoutLayer::with_status_code(http::StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(15)))
         .layer(SetResponseHeaderLayer::if_not_present(
             http::header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CSP),
@@ -63,10 +57,7 @@ pub fn app(backends: &Backends) -> anyhow::Result<Router> {
             http::header::REFERRER_POLICY,
             HeaderValue::from_static("same-origin"),
         ))
-        .layer(SetResponseHeaderLayer::overriding(
-            http::header::X_FRAME_OPTIONS,
-            HeaderValue::from_static("DENY"),
-        ))
+        .layer(SetResponseHeaderLayer::overriding(http::header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
         .layer(TraceLayer::new_for_http())
         .with_state(state);
     Ok(router)
@@ -80,8 +71,6 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let app = app(&backends)?;
     tracing::info!(addr = %listener.local_addr()?, "gateway listening");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
     Ok(())
 }

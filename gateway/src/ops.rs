@@ -2,9 +2,7 @@
 
 use crate::AppState;
 use axum::{Json, Router, extract::State, http::StatusCode, response::IntoResponse, routing::get};
-use tonic_health::pb::{
-    HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
-};
+use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -19,14 +17,9 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     let checks = state.clients.channels.iter().map(|(name, channel)| {
         let mut client = HealthClient::new(channel.clone());
         async move {
-            let mut request = tonic::Request::new(HealthCheckRequest {
-                service: String::new(),
-            });
+            let mut request = tonic::Request::new(HealthCheckRequest { service: String::new() });
             request.set_timeout(std::time::Duration::from_secs(1));
-            let ok = client
-                .check(request)
-                .await
-                .is_ok_and(|r| r.into_inner().status() == ServingStatus::Serving);
+            let ok = client.check(request).await.is_ok_and(|r| r.into_inner().status() == ServingStatus::Serving);
             (*name, ok)
         }
     });
@@ -34,26 +27,11 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     let ready = results.iter().all(|(_, ok)| *ok);
     let body: serde_json::Map<String, serde_json::Value> = results
         .into_iter()
-        .map(|(n, ok)| {
-            (
-                n.to_string(),
-                serde_json::Value::from(if ok { "ok" } else { "unavailable" }),
-            )
-        })
+        .map(|(n, ok)| (n.to_string(), serde_json::Value::from(if ok { "ok" } else { "unavailable" })))
         .collect();
-    (
-        if ready {
-            StatusCode::OK
-        } else {
-            StatusCode::SERVICE_UNAVAILABLE
-        },
-        Json(body),
-    )
+    (if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE }, Json(body))
 }
 
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    (
-        [(http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(),
-    )
+    ([(http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render())
 }

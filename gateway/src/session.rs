@@ -25,9 +25,7 @@ pub async fn authenticate(state: &AppState, session: &str) -> Result<Option<Curr
     if session.is_empty() || session.len() > 128 {
         return Ok(None);
     }
-    let request = AuthenticateRequest {
-        session_token: session.to_string(),
-    };
+    let request = AuthenticateRequest { session_token: session.to_string() };
     match crate::clients::read!(state.clients.auth, authenticate, request) {
         Ok(r) => {
             let user = r.user.unwrap_or_default();

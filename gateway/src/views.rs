@@ -23,11 +23,7 @@ pub fn parse_money(s: &str) -> Option<i64> {
     {
         return None;
     }
-    let whole: i64 = if whole.is_empty() {
-        0
-    } else {
-        whole.parse().ok()?
-    };
+    let whole: i64 = if whole.is_empty() { 0 } else { whole.parse().ok()? };
     let frac: i64 = format!("{frac:0<2}").parse().ok()?;
     Some(whole * 100 + frac)
 }
@@ -36,10 +32,7 @@ pub fn date(ms: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(ms / 1000)
         .ok()
         .and_then(|t| {
-            t.format(time::macros::format_description!(
-                "[day] [month repr:short] [year], [hour]:[minute] UTC"
-            ))
-            .ok()
+            t.format(time::macros::format_description!("[day] [month repr:short] [year], [hour]:[minute] UTC")).ok()
         })
         .unwrap_or_default()
 }
@@ -108,9 +101,7 @@ pub fn image_url(image: &str, color: &str) -> String {
 }
 
 pub fn urlencode(s: &str) -> String {
-    serde_urlencoded::to_string([("", s)])
-        .map(|e| e[1..].to_string())
-        .unwrap_or_default()
+    serde_urlencoded::to_string([("", s)]).map(|e| e[1..].to_string()).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -3,12 +3,7 @@ use atelier_proto::auth::*;
 use tonic::Code;
 
 fn register(username: &str, password: &str, email: &str, phone: &str) -> RegisterRequest {
-    RegisterRequest {
-        username: username.into(),
-        password: password.into(),
-        email: email.into(),
-        phone: phone.into(),
-    }
+    RegisterRequest { username: username.into(), password: password.into(), email: email.into(), phone: phone.into() }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -16,12 +11,7 @@ async fn register_login_and_profile() {
     for shop in shops().await {
         let mut auth = shop.auth.clone();
         let user = auth
-            .register(register(
-                "ada",
-                "analytical",
-                "Ada@Example.com",
-                "+44 20 7946 0000",
-            ))
+            .register(register("ada", "analytical", "Ada@Example.com", "+44 20 7946 0000"))
             .await
             .unwrap()
             .into_inner()
@@ -39,10 +29,7 @@ async fn register_login_and_profile() {
             register("ADA", "analytical", "other@example.com", "123456"),
             register("bob", "analytical", "ada@example.com", "123456"),
         ] {
-            assert_eq!(
-                auth.register(dup).await.unwrap_err().code(),
-                Code::AlreadyExists
-            );
+            assert_eq!(auth.register(dup).await.unwrap_err().code(), Code::AlreadyExists);
         }
         // Bad input.
         for bad in [
@@ -53,54 +40,29 @@ async fn register_login_and_profile() {
             register("eve", "analytical", "not-an-email", "123456"),
             register("eve", "analytical", "x@example.com", "call me"),
         ] {
-            assert_eq!(
-                auth.register(bad).await.unwrap_err().code(),
-                Code::InvalidArgument
-            );
+            assert_eq!(auth.register(bad).await.unwrap_err().code(), Code::InvalidArgument);
         }
         let admin = shop.admin().await;
         let users = auth
-            .list_users(as_user(
-                &admin,
-                ListUsersRequest {
-                    query: "eve".into(),
-                    ..Default::default()
-                },
-            ))
+            .list_users(as_user(&admin, ListUsersRequest { query: "eve".into(), ..Default::default() }))
             .await
             .unwrap()
             .into_inner();
         assert_eq!(users.total, 0, "nothing written by refused registrations");
 
         // Wrong passwords and unknown users get the same answer.
-        let wrong = auth
-            .login(LoginRequest {
-                username: "ada".into(),
-                password: "wrong-password".into(),
-            })
-            .await
-            .unwrap_err();
+        let wrong =
+            auth.login(LoginRequest { username: "ada".into(), password: "wrong-password".into() }).await.unwrap_err();
         let unknown = auth
-            .login(LoginRequest {
-                username: "nobody".into(),
-                password: "wrong-password".into(),
-            })
+            .login(LoginRequest { username: "nobody".into(), password: "wrong-password".into() })
             .await
             .unwrap_err();
-        assert_eq!(
-            (wrong.code(), wrong.message()),
-            (unknown.code(), unknown.message())
-        );
+        assert_eq!((wrong.code(), wrong.message()), (unknown.code(), unknown.message()));
         assert_eq!(wrong.code(), Code::Unauthenticated);
 
         let (session, ada) = shop.login("ada", "analytical").await;
         let me = auth
-            .get_user(as_user(
-                &ada,
-                GetUserRequest {
-                    username: "ada".into(),
-                },
-            ))
+            .get_user(as_user(&ada, GetUserRequest { username: "ada".into() }))
             .await
             .unwrap()
             .into_inner()
@@ -110,43 +72,25 @@ async fn register_login_and_profile() {
         let updated = auth
             .update_profile(as_user(
                 &ada,
-                UpdateProfileRequest {
-                    email: "lovelace@example.com".into(),
-                    phone: String::new(),
-                },
+                UpdateProfileRequest { email: "lovelace@example.com".into(), phone: String::new() },
             ))
             .await
             .unwrap()
             .into_inner()
             .user
             .unwrap();
-        assert_eq!(
-            (updated.email.as_str(), updated.phone.as_str()),
-            ("lovelace@example.com", "+44 20 7946 0000")
-        );
+        assert_eq!((updated.email.as_str(), updated.phone.as_str()), ("lovelace@example.com", "+44 20 7946 0000"));
         let taken = auth
             .update_profile(as_user(
                 &ada,
-                UpdateProfileRequest {
-                    email: "admin@example.com".into(),
-                    phone: String::new(),
-                },
+                UpdateProfileRequest { email: "admin@example.com".into(), phone: String::new() },
             ))
             .await;
         assert_eq!(taken.unwrap_err().code(), Code::AlreadyExists);
 
         // Logout ends the session.
-        auth.logout(LogoutRequest {
-            session_token: session.clone(),
-        })
-        .await
-        .unwrap();
-        let ended = auth
-            .authenticate(AuthenticateRequest {
-                session_token: session,
-            })
-            .await
-            .unwrap_err();
+        auth.logout(LogoutRequest { session_token: session.clone() }).await.unwrap();
+        let ended = auth.authenticate(AuthenticateRequest { session_token: session }).await.unwrap_err();
         assert_eq!(ended.code(), Code::Unauthenticated);
     }
 }
@@ -158,63 +102,22 @@ async fn password_change_ends_every_session() {
         shop.new_client("grace").await;
         let (laptop, _) = shop.login("grace", "correct horse").await;
         let (phone, grace) = shop.login("grace", "correct horse").await;
-        let wrong_old = ChangePasswordRequest {
-            old_password: "incorrect".into(),
-            new_password: "new password!".into(),
-        };
-        assert_eq!(
-            auth.change_password(as_user(&grace, wrong_old))
-                .await
-                .unwrap_err()
-                .code(),
-            Code::InvalidArgument
-        );
-        let too_short = ChangePasswordRequest {
-            old_password: "correct horse".into(),
-            new_password: "short".into(),
-        };
-        assert_eq!(
-            auth.change_password(as_user(&grace, too_short))
-                .await
-                .unwrap_err()
-                .code(),
-            Code::InvalidArgument
-        );
+        let wrong_old =
+            ChangePasswordRequest { old_password: "incorrect".into(), new_password: "new password!".into() };
+        assert_eq!(auth.change_password(as_user(&grace, wrong_old)).await.unwrap_err().code(), Code::InvalidArgument);
+        let too_short = ChangePasswordRequest { old_password: "correct horse".into(), new_password: "short".into() };
+        assert_eq!(auth.change_password(as_user(&grace, too_short)).await.unwrap_err().code(), Code::InvalidArgument);
 
-        let ok = ChangePasswordRequest {
-            old_password: "correct horse".into(),
-            new_password: "new password!".into(),
-        };
-        let fresh = auth
-            .change_password(as_user(&grace, ok))
-            .await
-            .unwrap()
-            .into_inner()
-            .session_token;
+        let ok = ChangePasswordRequest { old_password: "correct horse".into(), new_password: "new password!".into() };
+        let fresh = auth.change_password(as_user(&grace, ok)).await.unwrap().into_inner().session_token;
         for old in [laptop, phone] {
             assert_eq!(
-                auth.authenticate(AuthenticateRequest { session_token: old })
-                    .await
-                    .unwrap_err()
-                    .code(),
+                auth.authenticate(AuthenticateRequest { session_token: old }).await.unwrap_err().code(),
                 Code::Unauthenticated
             );
         }
-        assert!(
-            auth.authenticate(AuthenticateRequest {
-                session_token: fresh
-            })
-            .await
-            .is_ok()
-        );
-        assert!(
-            auth.login(LoginRequest {
-                username: "grace".into(),
-                password: "correct horse".into()
-            })
-            .await
-            .is_err()
-        );
+        assert!(auth.authenticate(AuthenticateRequest { session_token: fresh }).await.is_ok());
+        assert!(auth.login(LoginRequest { username: "grace".into(), password: "correct horse".into() }).await.is_err());
         shop.login("grace", "new password!").await;
     }
 }
@@ -227,99 +130,36 @@ async fn roles_are_managed_by_admins_only() {
         let client = shop.new_client("linus").await;
         let (linus_session, _) = shop.login("linus", "correct horse").await;
 
-        let promote = |name: &str| SetRoleRequest {
-            username: name.into(),
-            role: Role::Admin as i32,
-        };
+        let promote = |name: &str| SetRoleRequest { username: name.into(), role: Role::Admin as i32 };
+        assert_eq!(auth.set_role(as_user(&client, promote("linus"))).await.unwrap_err().code(), Code::PermissionDenied);
         assert_eq!(
-            auth.set_role(as_user(&client, promote("linus")))
-                .await
-                .unwrap_err()
-                .code(),
-            Code::PermissionDenied
-        );
-        assert_eq!(
-            auth.set_role(as_user(&admin, promote("admin")))
-                .await
-                .unwrap_err()
-                .code(),
+            auth.set_role(as_user(&admin, promote("admin"))).await.unwrap_err().code(),
             Code::PermissionDenied,
             "not your own role"
         );
-        assert_eq!(
-            auth.set_role(as_user(&admin, promote("ghost")))
-                .await
-                .unwrap_err()
-                .code(),
-            Code::NotFound
-        );
-        let bad = SetRoleRequest {
-            username: "linus".into(),
-            role: 42,
-        };
-        assert_eq!(
-            auth.set_role(as_user(&admin, bad))
-                .await
-                .unwrap_err()
-                .code(),
-            Code::InvalidArgument
-        );
+        assert_eq!(auth.set_role(as_user(&admin, promote("ghost"))).await.unwrap_err().code(), Code::NotFound);
+        let bad = SetRoleRequest { username: "linus".into(), role: 42 };
+        assert_eq!(auth.set_role(as_user(&admin, bad)).await.unwrap_err().code(), Code::InvalidArgument);
 
-        let user = auth
-            .set_role(as_user(&admin, promote("linus")))
-            .await
-            .unwrap()
-            .into_inner()
-            .user
-            .unwrap();
+        let user = auth.set_role(as_user(&admin, promote("linus"))).await.unwrap().into_inner().user.unwrap();
         assert_eq!(user.role(), Role::Admin);
         // The role change ended linus's sessions.
-        let ended = auth
-            .authenticate(AuthenticateRequest {
-                session_token: linus_session,
-            })
-            .await
-            .unwrap_err();
+        let ended = auth.authenticate(AuthenticateRequest { session_token: linus_session }).await.unwrap_err();
         assert_eq!(ended.code(), Code::Unauthenticated);
 
         // Linus (now admin) demotes admin; then nobody may demote linus, the last admin.
         let linus = shop.login("linus", "correct horse").await.1;
-        let demote = |name: &str| SetRoleRequest {
-            username: name.into(),
-            role: Role::Client as i32,
-        };
-        auth.set_role(as_user(&linus, demote("admin")))
-            .await
-            .unwrap();
-        let admins = auth
-            .list_users(as_user(&linus, ListUsersRequest::default()))
-            .await
-            .unwrap()
-            .into_inner();
-        assert_eq!(
-            admins
-                .users
-                .iter()
-                .filter(|u| u.role() == Role::Admin)
-                .count(),
-            1
-        );
+        let demote = |name: &str| SetRoleRequest { username: name.into(), role: Role::Client as i32 };
+        auth.set_role(as_user(&linus, demote("admin"))).await.unwrap();
+        let admins = auth.list_users(as_user(&linus, ListUsersRequest::default())).await.unwrap().into_inner();
+        assert_eq!(admins.users.iter().filter(|u| u.role() == Role::Admin).count(), 1);
         // The demoted admin's sessions ended; logging in again gives a client identity.
         let old_admin = shop.login("admin", "admin123").await.1;
         assert_eq!(
-            auth.list_users(as_user(&old_admin, ListUsersRequest::default()))
-                .await
-                .unwrap_err()
-                .code(),
+            auth.list_users(as_user(&old_admin, ListUsersRequest::default())).await.unwrap_err().code(),
             Code::PermissionDenied
         );
-        assert_eq!(
-            auth.set_role(as_user(&linus, demote("linus")))
-                .await
-                .unwrap_err()
-                .code(),
-            Code::PermissionDenied
-        );
+        assert_eq!(auth.set_role(as_user(&linus, demote("linus"))).await.unwrap_err().code(), Code::PermissionDenied);
     }
 }
 
@@ -331,25 +171,10 @@ async fn users_are_listed_in_pages() {
         }
         let admin = shop.admin().await;
         let mut auth = shop.auth.clone();
-        let page = |page| ListUsersRequest {
-            query: "page-user".into(),
-            page,
-            per_page: 2,
-        };
-        let first = auth
-            .list_users(as_user(&admin, page(1)))
-            .await
-            .unwrap()
-            .into_inner();
-        let third = auth
-            .list_users(as_user(&admin, page(3)))
-            .await
-            .unwrap()
-            .into_inner();
-        assert_eq!(
-            (first.total, first.users.len(), third.users.len()),
-            (5, 2, 1)
-        );
+        let page = |page| ListUsersRequest { query: "page-user".into(), page, per_page: 2 };
+        let first = auth.list_users(as_user(&admin, page(1))).await.unwrap().into_inner();
+        let third = auth.list_users(as_user(&admin, page(3))).await.unwrap().into_inner();
+        assert_eq!((first.total, first.users.len(), third.users.len()), (5, 2, 1));
         assert_eq!(first.users[0].username, "page-user-0");
         assert_eq!(third.users[0].username, "page-user-4");
     }

@@ -34,31 +34,22 @@ fn req<T>(ctx: &Ctx, who: Caller, m: T) -> Request<T> {
 }
 
 async fn call(shop: &Shop, ctx: &Ctx, rpc: &str, who: Caller) -> Result<(), Status> {
-    let (mut a, mut p, mut c, mut o) = (
-        shop.auth.clone(),
-        shop.product.clone(),
-        shop.cart.clone(),
-        shop.order.clone(),
-    );
+    let (mut a, mut p, mut c, mut o) = (shop.auth.clone(), shop.product.clone(), shop.cart.clone(), shop.order.clone());
     macro_rules! go {
         ($client:ident . $method:ident ($msg:expr)) => {
             $client.$method(req(ctx, who, $msg)).await.map(|_| ())
         };
     }
     match rpc {
-        "auth.GetUser" => go!(a.get_user(auth::GetUserRequest {
-            username: "client-x".into()
-        })),
+        "auth.GetUser" => go!(a.get_user(auth::GetUserRequest { username: "client-x".into() })),
         "auth.ListUsers" => go!(a.list_users(auth::ListUsersRequest::default())),
-        "auth.SetRole" => go!(a.set_role(auth::SetRoleRequest {
-            username: "nobody-here".into(),
-            role: auth::Role::Client as i32
-        })),
+        "auth.SetRole" => {
+            go!(a.set_role(auth::SetRoleRequest { username: "nobody-here".into(), role: auth::Role::Client as i32 }))
+        }
         "auth.UpdateProfile" => go!(a.update_profile(auth::UpdateProfileRequest::default())),
-        "product.CreateProduct" => go!(p.create_product(product::CreateProductRequest {
-            name: String::new(),
-            ..Default::default()
-        })),
+        "product.CreateProduct" => {
+            go!(p.create_product(product::CreateProductRequest { name: String::new(), ..Default::default() }))
+        }
         "product.UpdateProduct" => go!(p.update_product(product::UpdateProductRequest {
             id: "none".into(),
             name: "x".into(),
@@ -69,31 +60,20 @@ async fn call(shop: &Shop, ctx: &Ctx, rpc: &str, who: Caller) -> Result<(), Stat
         }
         "product.AddVariant" => go!(p.add_variant(product::AddVariantRequest::default())),
         "product.UpdateVariant" => go!(p.update_variant(product::UpdateVariantRequest::default())),
-        "product.DeleteVariant" => go!(p.delete_variant(product::DeleteVariantRequest {
-            code: "NONE-1".into()
-        })),
+        "product.DeleteVariant" => go!(p.delete_variant(product::DeleteVariantRequest { code: "NONE-1".into() })),
         "product.Reserve" => go!(p.reserve(product::ReserveRequest {
             order_id: "x".into(),
-            lines: vec![product::ReserveLine {
-                code: "TSHIRT-001".into(),
-                quantity: 1
-            }]
+            lines: vec![product::ReserveLine { code: "TSHIRT-001".into(), quantity: 1 }]
         })),
-        "product.Release" => go!(p.release(product::ReleaseRequest {
-            order_id: "x".into()
-        })),
+        "product.Release" => go!(p.release(product::ReleaseRequest { order_id: "x".into() })),
         "cart.GetCart" => go!(c.get_cart(cart::GetCartRequest {})),
         "cart.RemoveCodesEverywhere" => {
             go!(c.remove_codes_everywhere(cart::RemoveCodesEverywhereRequest { codes: vec![] }))
         }
-        "order.GetOrder" => go!(o.get_order(order::GetOrderRequest {
-            id: ctx.order_id.clone()
-        })),
+        "order.GetOrder" => go!(o.get_order(order::GetOrderRequest { id: ctx.order_id.clone() })),
         "order.ListMyOrders" => go!(o.list_my_orders(order::ListMyOrdersRequest::default())),
         "order.ListAllOrders" => go!(o.list_all_orders(order::ListAllOrdersRequest::default())),
-        "order.CancelOrder" => go!(o.cancel_order(order::CancelOrderRequest {
-            id: ctx.order_id.clone()
-        })),
+        "order.CancelOrder" => go!(o.cancel_order(order::CancelOrderRequest { id: ctx.order_id.clone() })),
         "order.UpdateStatus" => go!(o.update_status(order::UpdateStatusRequest {
             id: ctx.order_id.clone(),
             status: order::Status::Processing as i32
@@ -153,13 +133,7 @@ async fn authorization_matrix() {
             role: Role::Admin,
             exp: i64::MAX,
         });
-        let ctx = Ctx {
-            client,
-            other,
-            admin,
-            forged,
-            order_id,
-        };
+        let ctx = Ctx { client, other, admin, forged, order_id };
         for (rpc, expected) in matrix {
             for who in [Anonymous, Forged] {
                 let code = call(&shop, &ctx, rpc, who).await.err().map(|s| s.code());

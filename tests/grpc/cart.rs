@@ -8,143 +8,57 @@ async fn a_cart_is_per_user_and_bounded_by_stock() {
         let mut cart = shop.cart.clone();
         let ann = shop.new_client("ann").await;
         let ben = shop.new_client("ben").await;
-        let add = |code: &str, quantity| AddItemRequest {
-            code: code.into(),
-            quantity,
-        };
+        let add = |code: &str, quantity| AddItemRequest { code: code.into(), quantity };
 
-        cart.add_item(as_user(&ann, add("JEANS-001", 2)))
-            .await
-            .unwrap();
-        let c = cart
-            .add_item(as_user(&ann, add("jeans-001", 3)))
-            .await
-            .unwrap()
-            .into_inner()
-            .cart
-            .unwrap();
+        cart.add_item(as_user(&ann, add("JEANS-001", 2))).await.unwrap();
+        let c = cart.add_item(as_user(&ann, add("jeans-001", 3))).await.unwrap().into_inner().cart.unwrap();
         assert_eq!(c.lines.len(), 1, "{}", shop.backend);
         assert_eq!((c.lines[0].quantity, c.total_cents), (5, 5 * 4999));
         assert_eq!(c.lines[0].product_name, "Classic Denim Jeans");
 
         // Ben's cart is his own.
-        let b = cart
-            .get_cart(as_user(&ben, GetCartRequest {}))
-            .await
-            .unwrap()
-            .into_inner()
-            .cart
-            .unwrap();
+        let b = cart.get_cart(as_user(&ben, GetCartRequest {})).await.unwrap().into_inner().cart.unwrap();
         assert!(b.lines.is_empty());
 
         // Stock bounds: 45 HOODIE-002 exist; the last unit can be bought.
-        let too_many = cart
-            .add_item(as_user(&ann, add("HOODIE-002", 46)))
-            .await
-            .unwrap_err();
+        let too_many = cart.add_item(as_user(&ann, add("HOODIE-002", 46))).await.unwrap_err();
         assert_eq!(too_many.code(), Code::FailedPrecondition);
-        cart.add_item(as_user(&ann, add("HOODIE-002", 45)))
-            .await
-            .unwrap();
+        cart.add_item(as_user(&ann, add("HOODIE-002", 45))).await.unwrap();
         assert_eq!(
-            cart.add_item(as_user(&ann, add("HOODIE-002", 1)))
-                .await
-                .unwrap_err()
-                .code(),
+            cart.add_item(as_user(&ann, add("HOODIE-002", 1))).await.unwrap_err().code(),
             Code::FailedPrecondition
         );
 
-        let set = |code: &str, quantity| SetQuantityRequest {
-            code: code.into(),
-            quantity,
-        };
-        let c = cart
-            .set_quantity(as_user(&ann, set("HOODIE-002", 10)))
-            .await
-            .unwrap()
-            .into_inner()
-            .cart
-            .unwrap();
-        assert_eq!(
-            c.lines
-                .iter()
-                .find(|l| l.code == "HOODIE-002")
-                .unwrap()
-                .quantity,
-            10
-        );
-        let c = cart
-            .set_quantity(as_user(&ann, set("HOODIE-002", 0)))
-            .await
-            .unwrap()
-            .into_inner()
-            .cart
-            .unwrap();
-        assert!(
-            c.lines.iter().all(|l| l.code != "HOODIE-002"),
-            "0 removes the line"
-        );
+        let set = |code: &str, quantity| SetQuantityRequest { code: code.into(), quantity };
+        let c = cart.set_quantity(as_user(&ann, set("HOODIE-002", 10))).await.unwrap().into_inner().cart.unwrap();
+        assert_eq!(c.lines.iter().find(|l| l.code == "HOODIE-002").unwrap().quantity, 10);
+        let c = cart.set_quantity(as_user(&ann, set("HOODIE-002", 0))).await.unwrap().into_inner().cart.unwrap();
+        assert!(c.lines.iter().all(|l| l.code != "HOODIE-002"), "0 removes the line");
 
-        for bad in [
-            add("JEANS-001", 0),
-            add("JEANS-001", -1),
-            add("JEANS-001", 1_000_000),
-            add("", 1),
-            add("NOT A CODE", 1),
-        ] {
-            assert_eq!(
-                cart.add_item(as_user(&ann, bad)).await.unwrap_err().code(),
-                Code::InvalidArgument
-            );
+        for bad in
+            [add("JEANS-001", 0), add("JEANS-001", -1), add("JEANS-001", 1_000_000), add("", 1), add("NOT A CODE", 1)]
+        {
+            assert_eq!(cart.add_item(as_user(&ann, bad)).await.unwrap_err().code(), Code::InvalidArgument);
         }
+        assert_eq!(cart.add_item(as_user(&ann, add("NOPE-404", 1))).await.unwrap_err().code(), Code::NotFound);
         assert_eq!(
-            cart.add_item(as_user(&ann, add("NOPE-404", 1)))
-                .await
-                .unwrap_err()
-                .code(),
-            Code::NotFound
-        );
-        assert_eq!(
-            cart.set_quantity(as_user(&ann, set("JEANS-001", -2)))
-                .await
-                .unwrap_err()
-                .code(),
+            cart.set_quantity(as_user(&ann, set("JEANS-001", -2))).await.unwrap_err().code(),
             Code::InvalidArgument
         );
 
         let c = cart
-            .remove_item(as_user(
-                &ann,
-                RemoveItemRequest {
-                    code: "JEANS-001".into(),
-                },
-            ))
+            .remove_item(as_user(&ann, RemoveItemRequest { code: "JEANS-001".into() }))
             .await
             .unwrap()
             .into_inner()
             .cart
             .unwrap();
         assert!(c.lines.is_empty());
-        cart.add_item(as_user(&ann, add("TSHIRT-001", 1)))
-            .await
-            .unwrap();
-        let c = cart
-            .clear_cart(as_user(&ann, ClearCartRequest {}))
-            .await
-            .unwrap()
-            .into_inner()
-            .cart
-            .unwrap();
+        cart.add_item(as_user(&ann, add("TSHIRT-001", 1))).await.unwrap();
+        let c = cart.clear_cart(as_user(&ann, ClearCartRequest {})).await.unwrap().into_inner().cart.unwrap();
         assert!(c.lines.is_empty());
         assert!(
-            cart.get_cart(as_user(&ann, GetCartRequest {}))
-                .await
-                .unwrap()
-                .into_inner()
-                .cart
-                .unwrap()
-                .lines
-                .is_empty()
+            cart.get_cart(as_user(&ann, GetCartRequest {})).await.unwrap().into_inner().cart.unwrap().lines.is_empty()
         );
     }
 }
@@ -155,24 +69,8 @@ async fn catalogue_changes_show_in_carts_with_a_notice() {
         let admin = shop.admin().await;
         let cat = shop.new_client("cat").await;
         let mut cart = shop.cart.clone();
-        cart.add_item(as_user(
-            &cat,
-            AddItemRequest {
-                code: "JEANS-002".into(),
-                quantity: 10,
-            },
-        ))
-        .await
-        .unwrap();
-        cart.add_item(as_user(
-            &cat,
-            AddItemRequest {
-                code: "HOODIE-001".into(),
-                quantity: 1,
-            },
-        ))
-        .await
-        .unwrap();
+        cart.add_item(as_user(&cat, AddItemRequest { code: "JEANS-002".into(), quantity: 10 })).await.unwrap();
+        cart.add_item(as_user(&cat, AddItemRequest { code: "HOODIE-001".into(), quantity: 1 })).await.unwrap();
 
         // Stock falls to 4 under the cart's 10; the hoodie product is deleted.
         let mut product = shop.product.clone();
@@ -183,40 +81,18 @@ async fn catalogue_changes_show_in_carts_with_a_notice() {
             price_cents: 4599,
             stock_delta: -46,
         };
+        product.update_variant(as_user(&admin, lower)).await.unwrap();
         product
-            .update_variant(as_user(&admin, lower))
-            .await
-            .unwrap();
-        product
-            .delete_product(as_user(
-                &admin,
-                product::DeleteProductRequest {
-                    id: "comfortable-fleece-hoodie".into(),
-                },
-            ))
+            .delete_product(as_user(&admin, product::DeleteProductRequest { id: "comfortable-fleece-hoodie".into() }))
             .await
             .unwrap();
 
-        let c = cart
-            .get_cart(as_user(&cat, GetCartRequest {}))
-            .await
-            .unwrap()
-            .into_inner()
-            .cart
-            .unwrap();
+        let c = cart.get_cart(as_user(&cat, GetCartRequest {})).await.unwrap().into_inner().cart.unwrap();
         assert_eq!(c.lines.len(), 1);
         assert_eq!(c.lines[0].quantity, 4, "lowered to the stock");
         assert_eq!(c.notices.len(), 2);
-        assert!(
-            c.notices
-                .iter()
-                .any(|n| n.code == "HOODIE-001" && n.message.contains("no longer sold"))
-        );
-        assert!(
-            c.notices
-                .iter()
-                .any(|n| n.code == "JEANS-002" && n.message.contains("lowered to 4"))
-        );
+        assert!(c.notices.iter().any(|n| n.code == "HOODIE-001" && n.message.contains("no longer sold")));
+        assert!(c.notices.iter().any(|n| n.code == "JEANS-002" && n.message.contains("lowered to 4")));
         // The notice is told once: the cart now matches the catalogue.
         assert!(
             cart.get_cart(as_user(&cat, GetCartRequest {}))
@@ -231,22 +107,12 @@ async fn catalogue_changes_show_in_carts_with_a_notice() {
 
         // Admin removes a SKU from every cart.
         let removed = cart
-            .remove_codes_everywhere(as_user(
-                &admin,
-                RemoveCodesEverywhereRequest {
-                    codes: vec!["JEANS-002".into()],
-                },
-            ))
+            .remove_codes_everywhere(as_user(&admin, RemoveCodesEverywhereRequest { codes: vec!["JEANS-002".into()] }))
             .await
             .unwrap();
         assert_eq!(removed.into_inner().removed_lines, 1);
         let denied = cart
-            .remove_codes_everywhere(as_user(
-                &cat,
-                RemoveCodesEverywhereRequest {
-                    codes: vec!["JEANS-002".into()],
-                },
-            ))
+            .remove_codes_everywhere(as_user(&cat, RemoveCodesEverywhereRequest { codes: vec!["JEANS-002".into()] }))
             .await
             .unwrap_err();
         assert_eq!(denied.code(), Code::PermissionDenied);

@@ -7,9 +7,7 @@ use atelier::{
     seed::{SeedOptions, seed},
 };
 use atelier_proto::{
-    auth::{
-        AuthenticateRequest, LoginRequest, RegisterRequest, auth_service_client::AuthServiceClient,
-    },
+    auth::{AuthenticateRequest, LoginRequest, RegisterRequest, auth_service_client::AuthServiceClient},
     cart::cart_service_client::CartServiceClient,
     order::order_service_client::OrderServiceClient,
     product::product_service_client::ProductServiceClient,
@@ -69,21 +67,14 @@ impl Shop {
         seed(
             &urls.auth,
             &urls.product,
-            SeedOptions {
-                admin_password: None,
-                demo_accounts: true,
-                sample_catalog: true,
-            },
+            SeedOptions { admin_password: None, demo_accounts: true, sample_catalog: true },
         )
         .await
         .unwrap();
         let keys = IdentityKeys::generate();
         let shutdown = Shutdown::default();
-        let started = atelier::start_services(&urls, &keys, &shutdown)
-            .await
-            .unwrap();
-        let channel =
-            |addr: std::net::SocketAddr| atelier_runtime::grpc::channel(&addr.to_string()).unwrap();
+        let started = atelier::start_services(&urls, &keys, &shutdown).await.unwrap();
+        let channel = |addr: std::net::SocketAddr| atelier_runtime::grpc::channel(&addr.to_string()).unwrap();
         Shop {
             backend,
             auth: AuthServiceClient::new(channel(started.auth)),
@@ -103,10 +94,7 @@ impl Shop {
         let session = self
             .auth
             .clone()
-            .login(LoginRequest {
-                username: username.into(),
-                password: password.into(),
-            })
+            .login(LoginRequest { username: username.into(), password: password.into() })
             .await
             .unwrap_or_else(|s| panic!("login {username}: {s}"))
             .into_inner()
@@ -118,9 +106,7 @@ impl Shop {
     pub async fn identity(&self, session: &str) -> String {
         self.auth
             .clone()
-            .authenticate(AuthenticateRequest {
-                session_token: session.into(),
-            })
+            .authenticate(AuthenticateRequest { session_token: session.into() })
             .await
             .unwrap()
             .into_inner()

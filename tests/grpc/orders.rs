@@ -4,13 +4,7 @@ use tonic::Code;
 
 pub async fn stock(shop: &Shop, code: &str) -> i64 {
     let mut p = shop.product.clone();
-    p.get_variants(GetVariantsRequest {
-        codes: vec![code.into()],
-    })
-    .await
-    .unwrap()
-    .into_inner()
-    .variants[0]
+    p.get_variants(GetVariantsRequest { codes: vec![code.into()] }).await.unwrap().into_inner().variants[0]
         .variant
         .clone()
         .unwrap()
@@ -21,22 +15,14 @@ pub async fn fill_cart(shop: &Shop, token: &str, lines: &[(&str, i64)]) {
     for (code, quantity) in lines {
         shop.cart
             .clone()
-            .add_item(as_user(
-                token,
-                AddItemRequest {
-                    code: (*code).into(),
-                    quantity: *quantity,
-                },
-            ))
+            .add_item(as_user(token, AddItemRequest { code: (*code).into(), quantity: *quantity }))
             .await
             .unwrap();
     }
 }
 
 pub fn place(key: &str) -> PlaceOrderRequest {
-    PlaceOrderRequest {
-        idempotency_key: key.into(),
-    }
+    PlaceOrderRequest { idempotency_key: key.into() }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -48,22 +34,12 @@ async fn checkout_cancel_and_life_cycle() {
         let mut orders = shop.order.clone();
 
         assert_eq!(
-            orders
-                .place_order(as_user(&dora, place("k0")))
-                .await
-                .unwrap_err()
-                .code(),
+            orders.place_order(as_user(&dora, place("k0"))).await.unwrap_err().code(),
             Code::FailedPrecondition,
             "empty cart"
         );
         fill_cart(&shop, &dora, &[("TSHIRT-001", 2), ("JEANS-001", 1)]).await;
-        let order = orders
-            .place_order(as_user(&dora, place("k1")))
-            .await
-            .unwrap()
-            .into_inner()
-            .order
-            .unwrap();
+        let order = orders.place_order(as_user(&dora, place("k1"))).await.unwrap().into_inner().order.unwrap();
         assert_eq!(
             (order.status(), order.total_cents, order.lines.len()),
             (Status::Processing, 2 * 2499 + 4999, 2),
@@ -73,21 +49,10 @@ async fn checkout_cancel_and_life_cycle() {
         assert!(order.created_at_ms > 0);
         let tee = order.lines.iter().find(|l| l.code == "TSHIRT-001").unwrap();
         assert_eq!(
-            (
-                tee.product_name.as_str(),
-                tee.size.as_str(),
-                tee.color.as_str(),
-                tee.unit_price_cents
-            ),
+            (tee.product_name.as_str(), tee.size.as_str(), tee.color.as_str(), tee.unit_price_cents),
             ("Basic Cotton T-Shirt", "M", "White", 2499)
         );
-        assert_eq!(
-            (
-                stock(&shop, "TSHIRT-001").await,
-                stock(&shop, "JEANS-001").await
-            ),
-            (98, 49)
-        );
+        assert_eq!((stock(&shop, "TSHIRT-001").await, stock(&shop, "JEANS-001").await), (98, 49));
         let cart = shop
             .cart
             .clone()
@@ -100,275 +65,97 @@ async fn checkout_cancel_and_life_cycle() {
         assert!(cart.lines.is_empty(), "the cart is cleared");
 
         // The same key again: the same order, nothing more taken.
-        let again = orders
-            .place_order(as_user(&dora, place("k1")))
-            .await
-            .unwrap()
-            .into_inner()
-            .order
-            .unwrap();
+        let again = orders.place_order(as_user(&dora, place("k1"))).await.unwrap().into_inner().order.unwrap();
         assert_eq!(again.id, order.id);
         assert_eq!(stock(&shop, "TSHIRT-001").await, 98);
 
         // Who sees it.
         let get = |id: &str| GetOrderRequest { id: id.into() };
-        assert!(
-            orders
-                .get_order(as_user(&dora, get(&order.id)))
-                .await
-                .is_ok()
-        );
-        assert!(
-            orders
-                .get_order(as_user(&admin, get(&order.id)))
-                .await
-                .is_ok()
-        );
-        assert_eq!(
-            orders
-                .get_order(as_user(&eric, get(&order.id)))
-                .await
-                .unwrap_err()
-                .code(),
-            Code::PermissionDenied
-        );
-        assert_eq!(
-            orders
-                .get_order(as_user(&dora, get("0000")))
-                .await
-                .unwrap_err()
-                .code(),
-            Code::NotFound
-        );
-        let mine = orders
-            .list_my_orders(as_user(&dora, ListMyOrdersRequest::default()))
-            .await
-            .unwrap()
-            .into_inner();
+        assert!(orders.get_order(as_user(&dora, get(&order.id))).await.is_ok());
+        assert!(orders.get_order(as_user(&admin, get(&order.id))).await.is_ok());
+        assert_eq!(orders.get_order(as_user(&eric, get(&order.id))).await.unwrap_err().code(), Code::PermissionDenied);
+        assert_eq!(orders.get_order(as_user(&dora, get("0000"))).await.unwrap_err().code(), Code::NotFound);
+        let mine = orders.list_my_orders(as_user(&dora, ListMyOrdersRequest::default())).await.unwrap().into_inner();
         assert_eq!(mine.total, 1);
         assert_eq!(
-            orders
-                .list_my_orders(as_user(&eric, ListMyOrdersRequest::default()))
-                .await
-                .unwrap()
-                .into_inner()
-                .total,
+            orders.list_my_orders(as_user(&eric, ListMyOrdersRequest::default())).await.unwrap().into_inner().total,
             0
         );
 
         // Admin advances status, may not cancel Dora's order; Eric may not cancel it either.
-        let set = |status: Status| UpdateStatusRequest {
-            id: order.id.clone(),
-            status: status as i32,
-        };
+        let set = |status: Status| UpdateStatusRequest { id: order.id.clone(), status: status as i32 };
         assert_eq!(
-            orders
-                .update_status(as_user(&admin, set(Status::Delivered)))
-                .await
-                .unwrap_err()
-                .code(),
+            orders.update_status(as_user(&admin, set(Status::Delivered))).await.unwrap_err().code(),
             Code::FailedPrecondition
         );
-        let shipped = orders
-            .update_status(as_user(&admin, set(Status::Shipped)))
-            .await
-            .unwrap()
-            .into_inner()
-            .order
-            .unwrap();
+        let shipped =
+            orders.update_status(as_user(&admin, set(Status::Shipped))).await.unwrap().into_inner().order.unwrap();
         assert_eq!(shipped.status(), Status::Shipped);
-        assert!(
-            orders
-                .update_status(as_user(&admin, set(Status::Shipped)))
-                .await
-                .is_ok(),
-            "same status is a no-op"
+        assert!(orders.update_status(as_user(&admin, set(Status::Shipped))).await.is_ok(), "same status is a no-op");
+        assert_eq!(
+            orders.update_status(as_user(&admin, set(Status::Canceled))).await.unwrap_err().code(),
+            Code::PermissionDenied
         );
         assert_eq!(
-            orders
-                .update_status(as_user(&admin, set(Status::Canceled)))
-                .await
-                .unwrap_err()
-                .code(),
+            orders.update_status(as_user(&dora, set(Status::Delivered))).await.unwrap_err().code(),
             Code::PermissionDenied
         );
         assert_eq!(
             orders
-                .update_status(as_user(&dora, set(Status::Delivered)))
-                .await
-                .unwrap_err()
-                .code(),
-            Code::PermissionDenied
-        );
-        assert_eq!(
-            orders
-                .update_status(as_user(
-                    &admin,
-                    UpdateStatusRequest {
-                        id: order.id.clone(),
-                        status: 9
-                    }
-                ))
+                .update_status(as_user(&admin, UpdateStatusRequest { id: order.id.clone(), status: 9 }))
                 .await
                 .unwrap_err()
                 .code(),
             Code::InvalidArgument
         );
-        let cancel = || CancelOrderRequest {
-            id: order.id.clone(),
-        };
-        assert_eq!(
-            orders
-                .cancel_order(as_user(&eric, cancel()))
-                .await
-                .unwrap_err()
-                .code(),
-            Code::PermissionDenied
-        );
-        assert_eq!(
-            orders
-                .cancel_order(as_user(&admin, cancel()))
-                .await
-                .unwrap_err()
-                .code(),
-            Code::PermissionDenied
-        );
+        let cancel = || CancelOrderRequest { id: order.id.clone() };
+        assert_eq!(orders.cancel_order(as_user(&eric, cancel())).await.unwrap_err().code(), Code::PermissionDenied);
+        assert_eq!(orders.cancel_order(as_user(&admin, cancel())).await.unwrap_err().code(), Code::PermissionDenied);
 
         // Dora cancels: stock comes back exactly once.
-        let canceled = orders
-            .cancel_order(as_user(&dora, cancel()))
-            .await
-            .unwrap()
-            .into_inner()
-            .order
-            .unwrap();
+        let canceled = orders.cancel_order(as_user(&dora, cancel())).await.unwrap().into_inner().order.unwrap();
         assert_eq!(canceled.status(), Status::Canceled);
+        assert_eq!((stock(&shop, "TSHIRT-001").await, stock(&shop, "JEANS-001").await), (100, 50));
+        assert_eq!(orders.cancel_order(as_user(&dora, cancel())).await.unwrap_err().code(), Code::FailedPrecondition);
         assert_eq!(
-            (
-                stock(&shop, "TSHIRT-001").await,
-                stock(&shop, "JEANS-001").await
-            ),
-            (100, 50)
-        );
-        assert_eq!(
-            orders
-                .cancel_order(as_user(&dora, cancel()))
-                .await
-                .unwrap_err()
-                .code(),
-            Code::FailedPrecondition
-        );
-        assert_eq!(
-            orders
-                .update_status(as_user(&admin, set(Status::Shipped)))
-                .await
-                .unwrap_err()
-                .code(),
+            orders.update_status(as_user(&admin, set(Status::Shipped))).await.unwrap_err().code(),
             Code::FailedPrecondition
         );
         assert_eq!(stock(&shop, "TSHIRT-001").await, 100);
 
         // A delivered order cannot be canceled.
         fill_cart(&shop, &dora, &[("HOODIE-001", 1)]).await;
-        let second = orders
-            .place_order(as_user(&dora, place("k2")))
-            .await
-            .unwrap()
-            .into_inner()
-            .order
-            .unwrap();
+        let second = orders.place_order(as_user(&dora, place("k2"))).await.unwrap().into_inner().order.unwrap();
         for s in [Status::Shipped, Status::Delivered] {
             orders
-                .update_status(as_user(
-                    &admin,
-                    UpdateStatusRequest {
-                        id: second.id.clone(),
-                        status: s as i32,
-                    },
-                ))
+                .update_status(as_user(&admin, UpdateStatusRequest { id: second.id.clone(), status: s as i32 }))
                 .await
                 .unwrap();
         }
         assert_eq!(
-            orders
-                .cancel_order(as_user(
-                    &dora,
-                    CancelOrderRequest {
-                        id: second.id.clone()
-                    }
-                ))
-                .await
-                .unwrap_err()
-                .code(),
+            orders.cancel_order(as_user(&dora, CancelOrderRequest { id: second.id.clone() })).await.unwrap_err().code(),
             Code::FailedPrecondition
         );
 
         // Admin lists: newest first, filters by status and user.
-        let all = orders
-            .list_all_orders(as_user(&admin, ListAllOrdersRequest::default()))
-            .await
-            .unwrap()
-            .into_inner();
+        let all = orders.list_all_orders(as_user(&admin, ListAllOrdersRequest::default())).await.unwrap().into_inner();
         assert_eq!(
             all.orders.iter().map(|o| o.id.as_str()).collect::<Vec<_>>(),
             [second.id.as_str(), order.id.as_str()]
         );
-        let delivered = ListAllOrdersRequest {
-            status: Status::Delivered as i32,
-            username: "dora".into(),
-            ..Default::default()
-        };
+        let delivered =
+            ListAllOrdersRequest { status: Status::Delivered as i32, username: "dora".into(), ..Default::default() };
+        assert_eq!(orders.list_all_orders(as_user(&admin, delivered)).await.unwrap().into_inner().total, 1);
+        let nobody = ListAllOrdersRequest { username: "eric".into(), ..Default::default() };
+        assert_eq!(orders.list_all_orders(as_user(&admin, nobody)).await.unwrap().into_inner().total, 0);
         assert_eq!(
-            orders
-                .list_all_orders(as_user(&admin, delivered))
-                .await
-                .unwrap()
-                .into_inner()
-                .total,
-            1
-        );
-        let nobody = ListAllOrdersRequest {
-            username: "eric".into(),
-            ..Default::default()
-        };
-        assert_eq!(
-            orders
-                .list_all_orders(as_user(&admin, nobody))
-                .await
-                .unwrap()
-                .into_inner()
-                .total,
-            0
-        );
-        assert_eq!(
-            orders
-                .list_all_orders(as_user(&dora, ListAllOrdersRequest::default()))
-                .await
-                .unwrap_err()
-                .code(),
+            orders.list_all_orders(as_user(&dora, ListAllOrdersRequest::default())).await.unwrap_err().code(),
             Code::PermissionDenied
         );
-        let bad = ListAllOrdersRequest {
-            status: 77,
-            ..Default::default()
-        };
-        assert_eq!(
-            orders
-                .list_all_orders(as_user(&admin, bad))
-                .await
-                .unwrap_err()
-                .code(),
-            Code::InvalidArgument
-        );
+        let bad = ListAllOrdersRequest { status: 77, ..Default::default() };
+        assert_eq!(orders.list_all_orders(as_user(&admin, bad)).await.unwrap_err().code(), Code::InvalidArgument);
         for key in ["", "has space", &"k".repeat(129)] {
-            assert_eq!(
-                orders
-                    .place_order(as_user(&dora, place(key)))
-                    .await
-                    .unwrap_err()
-                    .code(),
-                Code::InvalidArgument
-            );
+            assert_eq!(orders.place_order(as_user(&dora, place(key))).await.unwrap_err().code(), Code::InvalidArgument);
         }
     }
 }
@@ -381,25 +168,10 @@ async fn out_of_stock_checkout_takes_nothing() {
         fill_cart(&shop, &fay, &[("JEANS-002", 1), ("HOODIE-002", 45)]).await;
         // Someone else buys a hoodie meanwhile.
         fill_cart(&shop, &admin, &[("HOODIE-002", 1)]).await;
-        shop.order
-            .clone()
-            .place_order(as_user(&admin, place("a1")))
-            .await
-            .unwrap();
-        let err = shop
-            .order
-            .clone()
-            .place_order(as_user(&fay, place("f1")))
-            .await
-            .unwrap_err();
+        shop.order.clone().place_order(as_user(&admin, place("a1"))).await.unwrap();
+        let err = shop.order.clone().place_order(as_user(&fay, place("f1"))).await.unwrap_err();
         assert_eq!(err.code(), Code::FailedPrecondition, "{}", shop.backend);
-        assert_eq!(
-            (
-                stock(&shop, "JEANS-002").await,
-                stock(&shop, "HOODIE-002").await
-            ),
-            (50, 44)
-        );
+        assert_eq!((stock(&shop, "JEANS-002").await, stock(&shop, "HOODIE-002").await), (50, 44));
         let mine = shop
             .order
             .clone()
@@ -409,15 +181,8 @@ async fn out_of_stock_checkout_takes_nothing() {
             .into_inner();
         assert_eq!(mine.total, 0);
         // After reviewing the lowered cart, the same key can place the order.
-        let order = shop
-            .order
-            .clone()
-            .place_order(as_user(&fay, place("f1")))
-            .await
-            .unwrap()
-            .into_inner()
-            .order
-            .unwrap();
+        let order =
+            shop.order.clone().place_order(as_user(&fay, place("f1"))).await.unwrap().into_inner().order.unwrap();
         assert_eq!(order.lines.iter().map(|l| l.quantity).sum::<i64>(), 45);
     }
 }
@@ -428,24 +193,13 @@ async fn an_abandoned_checkout_gives_its_stock_back() {
         // A checkout that died after reserving: a stale PENDING order and a held reservation.
         let gil = shop.new_client("gil").await;
         let service = shop.keys.signer().unwrap().service_token("order");
-        let lines = vec![atelier_proto::product::ReserveLine {
-            code: "JEANS-001".into(),
-            quantity: 3,
-        }];
+        let lines = vec![atelier_proto::product::ReserveLine { code: "JEANS-001".into(), quantity: 3 }];
         shop.product
             .clone()
-            .reserve(as_user(
-                &service,
-                atelier_proto::product::ReserveRequest {
-                    order_id: "dead-beef".into(),
-                    lines,
-                },
-            ))
+            .reserve(as_user(&service, atelier_proto::product::ReserveRequest { order_id: "dead-beef".into(), lines }))
             .await
             .unwrap();
-        let gil_id = atelier_runtime::Verifier::verify(&shop.keys.verifier(), &gil)
-            .unwrap()
-            .sub;
+        let gil_id = atelier_runtime::Verifier::verify(&shop.keys.verifier(), &gil).unwrap().sub;
         let pool = sqlx::AnyPool::connect(&shop.urls.order).await.unwrap();
         sqlx::query("INSERT INTO orders (id, user_id, username, idempotency_key, status, total_cents, created_at_ms, updated_at_ms) VALUES ('dead-beef', $1, 'gil', 'k', 'PENDING', 0, 0, 0)")
             .bind(&gil_id)
@@ -464,9 +218,7 @@ async fn an_abandoned_checkout_gives_its_stock_back() {
         let mut recovered = false;
         for _ in 0..100 {
             let s = client
-                .get_variants(GetVariantsRequest {
-                    codes: vec!["JEANS-001".into()],
-                })
+                .get_variants(GetVariantsRequest { codes: vec!["JEANS-001".into()] })
                 .await
                 .unwrap()
                 .into_inner()
@@ -484,10 +236,8 @@ async fn an_abandoned_checkout_gives_its_stock_back() {
         }
         shutdown.trigger();
         assert!(recovered, "stock released by recovery ({})", shop.backend);
-        let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM orders WHERE status = 'PENDING'")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+        let left: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM orders WHERE status = 'PENDING'").fetch_one(&pool).await.unwrap();
         assert_eq!(left, 0);
     }
 }

@@ -4,57 +4,29 @@ use atelier_proto::product::*;
 use tonic::Code;
 
 fn variant(code: &str, size: Size, color: &str, price_cents: i64, stock: i64) -> Variant {
-    Variant {
-        code: code.into(),
-        size: size as i32,
-        color: color.into(),
-        price_cents,
-        stock,
-    }
+    Variant { code: code.into(), size: size as i32, color: color.into(), price_cents, stock }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_seeded_catalogue_holds_the_original_skus() {
     for shop in shops().await {
         let mut product = shop.product.clone();
-        let codes = [
-            "TSHIRT-001",
-            "TSHIRT-002",
-            "TSHIRT-003",
-            "JEANS-001",
-            "JEANS-002",
-            "HOODIE-001",
-            "HOODIE-002",
-        ];
+        let codes = ["TSHIRT-001", "TSHIRT-002", "TSHIRT-003", "JEANS-001", "JEANS-002", "HOODIE-001", "HOODIE-002"];
         let found = product
-            .get_variants(GetVariantsRequest {
-                codes: codes.map(String::from).to_vec(),
-            })
+            .get_variants(GetVariantsRequest { codes: codes.map(String::from).to_vec() })
             .await
             .unwrap()
             .into_inner()
             .variants;
         assert_eq!(found.len(), 7, "{}", shop.backend);
-        let tee = found
-            .iter()
-            .find(|v| v.variant.as_ref().unwrap().code == "TSHIRT-001")
-            .unwrap();
+        let tee = found.iter().find(|v| v.variant.as_ref().unwrap().code == "TSHIRT-001").unwrap();
         let v = tee.variant.as_ref().unwrap();
         assert_eq!(
-            (
-                tee.product_name.as_str(),
-                v.size(),
-                v.color.as_str(),
-                v.stock,
-                v.price_cents
-            ),
+            (tee.product_name.as_str(), v.size(), v.color.as_str(), v.stock, v.price_cents),
             ("Basic Cotton T-Shirt", Size::M, "White", 100, 2499)
         );
         let all = product
-            .list_products(ListProductsRequest {
-                per_page: 100,
-                ..Default::default()
-            })
+            .list_products(ListProductsRequest { per_page: 100, ..Default::default() })
             .await
             .unwrap()
             .into_inner();
@@ -64,27 +36,18 @@ async fn the_seeded_catalogue_holds_the_original_skus() {
         atelier::seed::seed(
             &shop.urls.auth,
             &shop.urls.product,
-            atelier::seed::SeedOptions {
-                admin_password: None,
-                demo_accounts: true,
-                sample_catalog: true,
-            },
+            atelier::seed::SeedOptions { admin_password: None, demo_accounts: true, sample_catalog: true },
         )
         .await
         .unwrap();
         let again = product
-            .list_products(ListProductsRequest {
-                per_page: 100,
-                ..Default::default()
-            })
+            .list_products(ListProductsRequest { per_page: 100, ..Default::default() })
             .await
             .unwrap()
             .into_inner();
         assert_eq!(again.total, all.total);
         let tee = product
-            .get_product(GetProductRequest {
-                id: "basic-cotton-t-shirt".into(),
-            })
+            .get_product(GetProductRequest { id: "basic-cotton-t-shirt".into() })
             .await
             .unwrap()
             .into_inner()
@@ -102,18 +65,14 @@ async fn search_filter_sort_and_pages() {
             let mut p = product.clone();
             async move { p.list_products(r).await.unwrap().into_inner() }
         };
-        let hoodies = list(ListProductsRequest {
-            query: "HOODIE".into(),
-            per_page: 100,
-            ..Default::default()
-        })
-        .await;
+        let hoodies = list(ListProductsRequest { query: "HOODIE".into(), per_page: 100, ..Default::default() }).await;
         assert!(hoodies.total >= 3);
-        assert!(hoodies.products.iter().all(|p| {
-            format!("{} {} {}", p.name, p.description, p.category)
-                .to_lowercase()
-                .contains("hoodie")
-        }));
+        assert!(
+            hoodies
+                .products
+                .iter()
+                .all(|p| { format!("{} {} {}", p.name, p.description, p.category).to_lowercase().contains("hoodie") })
+        );
 
         let xxl_gray = list(ListProductsRequest {
             size: Size::Xxl as i32,
@@ -122,31 +81,15 @@ async fn search_filter_sort_and_pages() {
             ..Default::default()
         })
         .await;
+        assert!(xxl_gray.products.iter().any(|p| p.id == "comfortable-fleece-hoodie"));
         assert!(
-            xxl_gray
-                .products
-                .iter()
-                .any(|p| p.id == "comfortable-fleece-hoodie")
+            xxl_gray.products.iter().all(|p| { p.variants.iter().any(|v| v.size() == Size::Xxl && v.color == "Gray") })
         );
-        assert!(xxl_gray.products.iter().all(|p| {
-            p.variants
-                .iter()
-                .any(|v| v.size() == Size::Xxl && v.color == "Gray")
-        }));
 
-        let cheap = list(ListProductsRequest {
-            max_price_cents: Some(2000),
-            per_page: 100,
-            ..Default::default()
-        })
-        .await;
+        let cheap =
+            list(ListProductsRequest { max_price_cents: Some(2000), per_page: 100, ..Default::default() }).await;
         assert!(!cheap.products.is_empty());
-        assert!(
-            cheap
-                .products
-                .iter()
-                .all(|p| p.variants.iter().any(|v| v.price_cents <= 2000))
-        );
+        assert!(cheap.products.iter().all(|p| p.variants.iter().any(|v| v.price_cents <= 2000)));
         let in_stock = list(ListProductsRequest {
             in_stock: true,
             min_price_cents: Some(10_000),
@@ -154,75 +97,31 @@ async fn search_filter_sort_and_pages() {
             ..Default::default()
         })
         .await;
-        assert!(in_stock.products.iter().all(|p| {
-            p.variants
-                .iter()
-                .any(|v| v.stock > 0 && v.price_cents >= 10_000)
-        }));
-
-        let by_price = list(ListProductsRequest {
-            sort: Sort::PriceAsc as i32,
-            per_page: 100,
-            ..Default::default()
-        })
-        .await;
-        let mins: Vec<i64> = by_price
-            .products
-            .iter()
-            .map(|p| p.variants.iter().map(|v| v.price_cents).min().unwrap())
-            .collect();
         assert!(
-            mins.windows(2).all(|w| w[0] <= w[1]),
-            "sorted by price: {mins:?}"
+            in_stock.products.iter().all(|p| { p.variants.iter().any(|v| v.stock > 0 && v.price_cents >= 10_000) })
         );
 
-        let p1 = list(ListProductsRequest {
-            per_page: 5,
-            page: 1,
-            ..Default::default()
-        })
-        .await;
-        let p2 = list(ListProductsRequest {
-            per_page: 5,
-            page: 2,
-            ..Default::default()
-        })
-        .await;
+        let by_price =
+            list(ListProductsRequest { sort: Sort::PriceAsc as i32, per_page: 100, ..Default::default() }).await;
+        let mins: Vec<i64> =
+            by_price.products.iter().map(|p| p.variants.iter().map(|v| v.price_cents).min().unwrap()).collect();
+        assert!(mins.windows(2).all(|w| w[0] <= w[1]), "sorted by price: {mins:?}");
+
+        let p1 = list(ListProductsRequest { per_page: 5, page: 1, ..Default::default() }).await;
+        let p2 = list(ListProductsRequest { per_page: 5, page: 2, ..Default::default() }).await;
         assert_eq!((p1.products.len(), p2.products.len()), (5, 5));
-        assert!(
-            p1.products
-                .iter()
-                .all(|a| p2.products.iter().all(|b| a.id != b.id))
-        );
-        let none = list(ListProductsRequest {
-            query: "'; DROP TABLE products; --".into(),
-            ..Default::default()
-        })
-        .await;
+        assert!(p1.products.iter().all(|a| p2.products.iter().all(|b| a.id != b.id)));
+        let none = list(ListProductsRequest { query: "'; DROP TABLE products; --".into(), ..Default::default() }).await;
         assert_eq!(none.total, 0);
 
+        let bad = product.list_products(ListProductsRequest { size: 99, ..Default::default() }).await.unwrap_err();
+        assert_eq!(bad.code(), Code::InvalidArgument);
         let bad = product
-            .list_products(ListProductsRequest {
-                size: 99,
-                ..Default::default()
-            })
+            .list_products(ListProductsRequest { min_price_cents: Some(-1), ..Default::default() })
             .await
             .unwrap_err();
         assert_eq!(bad.code(), Code::InvalidArgument);
-        let bad = product
-            .list_products(ListProductsRequest {
-                min_price_cents: Some(-1),
-                ..Default::default()
-            })
-            .await
-            .unwrap_err();
-        assert_eq!(bad.code(), Code::InvalidArgument);
-        let missing = product
-            .get_product(GetProductRequest {
-                id: "no-such-thing".into(),
-            })
-            .await
-            .unwrap_err();
+        let missing = product.get_product(GetProductRequest { id: "no-such-thing".into() }).await.unwrap_err();
         assert_eq!(missing.code(), Code::NotFound);
     }
 }
@@ -242,34 +141,12 @@ async fn admins_manage_the_catalogue() {
                 variant("BLAZER-L", Size::L, "Black", 12900, 0),
             ],
         };
-        let created = product
-            .create_product(as_user(&admin, create.clone()))
-            .await
-            .unwrap()
-            .into_inner()
-            .product
-            .unwrap();
+        let created =
+            product.create_product(as_user(&admin, create.clone())).await.unwrap().into_inner().product.unwrap();
         assert_eq!(created.id, "velvet-blazer");
-        assert_eq!(
-            created
-                .variants
-                .iter()
-                .map(|v| v.code.as_str())
-                .collect::<Vec<_>>(),
-            ["BLAZER-M", "BLAZER-L"]
-        );
-        assert_eq!(
-            created.description, "Evening <b>blazer</b>",
-            "stored verbatim"
-        );
-        assert_eq!(
-            product
-                .create_product(as_user(&admin, create))
-                .await
-                .unwrap_err()
-                .code(),
-            Code::AlreadyExists
-        );
+        assert_eq!(created.variants.iter().map(|v| v.code.as_str()).collect::<Vec<_>>(), ["BLAZER-M", "BLAZER-L"]);
+        assert_eq!(created.description, "Evening <b>blazer</b>", "stored verbatim");
+        assert_eq!(product.create_product(as_user(&admin, create)).await.unwrap_err().code(), Code::AlreadyExists);
 
         // Optimistic concurrency: a stale version is refused.
         let edit = |version| UpdateProductRequest {
@@ -280,20 +157,11 @@ async fn admins_manage_the_catalogue() {
             category: "Jackets".into(),
             image: "builtin:jacket".into(),
         };
-        let edited = product
-            .update_product(as_user(&admin, edit(created.version)))
-            .await
-            .unwrap()
-            .into_inner()
-            .product
-            .unwrap();
+        let edited =
+            product.update_product(as_user(&admin, edit(created.version))).await.unwrap().into_inner().product.unwrap();
         assert_eq!(edited.description, "Now lined");
         assert_eq!(
-            product
-                .update_product(as_user(&admin, edit(created.version)))
-                .await
-                .unwrap_err()
-                .code(),
+            product.update_product(as_user(&admin, edit(created.version))).await.unwrap_err().code(),
             Code::Aborted
         );
 
@@ -316,14 +184,7 @@ async fn admins_manage_the_catalogue() {
             product_id: "velvet-blazer".into(),
             variant: Some(variant("TSHIRT-001", Size::M, "Navy", 1, 1)),
         };
-        assert_eq!(
-            product
-                .add_variant(as_user(&admin, dup))
-                .await
-                .unwrap_err()
-                .code(),
-            Code::AlreadyExists
-        );
+        assert_eq!(product.add_variant(as_user(&admin, dup)).await.unwrap_err().code(), Code::AlreadyExists);
         let change = |delta| UpdateVariantRequest {
             code: "BLAZER-M".into(),
             size: Size::M as i32,
@@ -331,48 +192,20 @@ async fn admins_manage_the_catalogue() {
             price_cents: 9900,
             stock_delta: delta,
         };
-        let changed = product
-            .update_variant(as_user(&admin, change(7)))
-            .await
-            .unwrap()
-            .into_inner()
-            .product
-            .unwrap();
-        let m = changed
-            .variants
-            .iter()
-            .find(|v| v.code == "BLAZER-M")
-            .unwrap();
+        let changed = product.update_variant(as_user(&admin, change(7))).await.unwrap().into_inner().product.unwrap();
+        let m = changed.variants.iter().find(|v| v.code == "BLAZER-M").unwrap();
         assert_eq!((m.stock, m.price_cents), (10, 9900));
         assert_eq!(
-            product
-                .update_variant(as_user(&admin, change(-11)))
-                .await
-                .unwrap_err()
-                .code(),
+            product.update_variant(as_user(&admin, change(-11))).await.unwrap_err().code(),
             Code::FailedPrecondition,
             "stock never below zero"
         );
-        product
-            .delete_variant(as_user(
-                &admin,
-                DeleteVariantRequest {
-                    code: "BLAZER-XL".into(),
-                },
-            ))
-            .await
-            .unwrap();
+        product.delete_variant(as_user(&admin, DeleteVariantRequest { code: "BLAZER-XL".into() })).await.unwrap();
 
         // Bad input: nothing written.
         for bad in [
-            CreateProductRequest {
-                name: String::new(),
-                ..Default::default()
-            },
-            CreateProductRequest {
-                name: "x".repeat(81),
-                ..Default::default()
-            },
+            CreateProductRequest { name: String::new(), ..Default::default() },
+            CreateProductRequest { name: "x".repeat(81), ..Default::default() },
             CreateProductRequest {
                 name: "Bad Image".into(),
                 image: "javascript:alert(1)".into(),
@@ -390,30 +223,14 @@ async fn admins_manage_the_catalogue() {
             },
             CreateProductRequest {
                 name: "Weird Size".into(),
-                variants: vec![Variant {
-                    code: "W-1".into(),
-                    size: 42,
-                    color: "Red".into(),
-                    price_cents: 1,
-                    stock: 1,
-                }],
+                variants: vec![Variant { code: "W-1".into(), size: 42, color: "Red".into(), price_cents: 1, stock: 1 }],
                 ..Default::default()
             },
         ] {
-            assert_eq!(
-                product
-                    .create_product(as_user(&admin, bad))
-                    .await
-                    .unwrap_err()
-                    .code(),
-                Code::InvalidArgument
-            );
+            assert_eq!(product.create_product(as_user(&admin, bad)).await.unwrap_err().code(), Code::InvalidArgument);
         }
         let total = product
-            .list_products(ListProductsRequest {
-                query: "bad image".into(),
-                ..Default::default()
-            })
+            .list_products(ListProductsRequest { query: "bad image".into(), ..Default::default() })
             .await
             .unwrap()
             .into_inner()
@@ -421,34 +238,18 @@ async fn admins_manage_the_catalogue() {
         assert_eq!(total, 0);
 
         let gone = product
-            .delete_product(as_user(
-                &admin,
-                DeleteProductRequest {
-                    id: "velvet-blazer".into(),
-                },
-            ))
+            .delete_product(as_user(&admin, DeleteProductRequest { id: "velvet-blazer".into() }))
             .await
             .unwrap()
             .into_inner();
         assert_eq!(gone.codes, ["BLAZER-L", "BLAZER-M"]);
         assert_eq!(
-            product
-                .get_product(GetProductRequest {
-                    id: "velvet-blazer".into()
-                })
-                .await
-                .unwrap_err()
-                .code(),
+            product.get_product(GetProductRequest { id: "velvet-blazer".into() }).await.unwrap_err().code(),
             Code::NotFound
         );
         assert_eq!(
             product
-                .delete_product(as_user(
-                    &admin,
-                    DeleteProductRequest {
-                        id: "velvet-blazer".into()
-                    }
-                ))
+                .delete_product(as_user(&admin, DeleteProductRequest { id: "velvet-blazer".into() }))
                 .await
                 .unwrap_err()
                 .code(),
@@ -462,135 +263,42 @@ async fn reservations_are_all_or_nothing_and_idempotent() {
     for shop in shops().await {
         let service = shop.keys.signer().unwrap().service_token("order");
         let mut product = shop.product.clone();
-        let line = |code: &str, quantity| ReserveLine {
-            code: code.into(),
-            quantity,
-        };
-        let reserve = |id: &str, lines| {
-            as_user(
-                &service,
-                ReserveRequest {
-                    order_id: id.into(),
-                    lines,
-                },
-            )
-        };
+        let line = |code: &str, quantity| ReserveLine { code: code.into(), quantity };
+        let reserve = |id: &str, lines| as_user(&service, ReserveRequest { order_id: id.into(), lines });
 
         // One line cannot be met: nothing is taken.
-        let err = product
-            .reserve(reserve(
-                "o-1",
-                vec![line("JEANS-001", 2), line("HOODIE-002", 46)],
-            ))
-            .await
-            .unwrap_err();
+        let err =
+            product.reserve(reserve("o-1", vec![line("JEANS-001", 2), line("HOODIE-002", 46)])).await.unwrap_err();
         assert_eq!(err.code(), Code::FailedPrecondition);
         assert!(err.message().contains("HOODIE-002"));
-        assert_eq!(
-            (
-                stock(&shop, "JEANS-001").await,
-                stock(&shop, "HOODIE-002").await
-            ),
-            (50, 45)
-        );
+        assert_eq!((stock(&shop, "JEANS-001").await, stock(&shop, "HOODIE-002").await), (50, 45));
 
         let first = product
-            .reserve(reserve(
-                "o-2",
-                vec![
-                    line("JEANS-001", 2),
-                    line("jeans-001", 1),
-                    line("HOODIE-002", 45),
-                ],
-            ))
+            .reserve(reserve("o-2", vec![line("JEANS-001", 2), line("jeans-001", 1), line("HOODIE-002", 45)]))
             .await
             .unwrap()
             .into_inner();
         assert_eq!(first.lines.len(), 2, "lines of one code merged");
-        assert_eq!(
-            (
-                stock(&shop, "JEANS-001").await,
-                stock(&shop, "HOODIE-002").await
-            ),
-            (47, 0)
-        );
-        let again = product
-            .reserve(reserve("o-2", vec![line("JEANS-001", 2)]))
-            .await
-            .unwrap()
-            .into_inner();
-        assert_eq!(
-            again.lines, first.lines,
-            "a retry answers as the first time"
-        );
-        assert_eq!(
-            stock(&shop, "JEANS-001").await,
-            47,
-            "and takes nothing more"
-        );
+        assert_eq!((stock(&shop, "JEANS-001").await, stock(&shop, "HOODIE-002").await), (47, 0));
+        let again = product.reserve(reserve("o-2", vec![line("JEANS-001", 2)])).await.unwrap().into_inner();
+        assert_eq!(again.lines, first.lines, "a retry answers as the first time");
+        assert_eq!(stock(&shop, "JEANS-001").await, 47, "and takes nothing more");
         let jeans = first.lines.iter().find(|l| l.code == "JEANS-001").unwrap();
         assert_eq!(
-            (
-                jeans.product_name.as_str(),
-                jeans.unit_price_cents,
-                jeans.quantity
-            ),
+            (jeans.product_name.as_str(), jeans.unit_price_cents, jeans.quantity),
             ("Classic Denim Jeans", 4999, 3)
         );
 
-        let release = |id: &str| {
-            as_user(
-                &service,
-                ReleaseRequest {
-                    order_id: id.into(),
-                },
-            )
-        };
-        assert!(
-            product
-                .release(release("o-2"))
-                .await
-                .unwrap()
-                .into_inner()
-                .released
-        );
-        assert!(
-            !product
-                .release(release("o-2"))
-                .await
-                .unwrap()
-                .into_inner()
-                .released
-        );
-        assert_eq!(
-            (
-                stock(&shop, "JEANS-001").await,
-                stock(&shop, "HOODIE-002").await
-            ),
-            (50, 45)
-        );
+        let release = |id: &str| as_user(&service, ReleaseRequest { order_id: id.into() });
+        assert!(product.release(release("o-2")).await.unwrap().into_inner().released);
+        assert!(!product.release(release("o-2")).await.unwrap().into_inner().released);
+        assert_eq!((stock(&shop, "JEANS-001").await, stock(&shop, "HOODIE-002").await), (50, 45));
 
-        for bad in [
-            vec![],
-            vec![line("JEANS-001", 0)],
-            vec![line("JEANS-001", -3)],
-            vec![line("", 1)],
-        ] {
-            assert_eq!(
-                product
-                    .reserve(reserve("o-3", bad))
-                    .await
-                    .unwrap_err()
-                    .code(),
-                Code::InvalidArgument
-            );
+        for bad in [vec![], vec![line("JEANS-001", 0)], vec![line("JEANS-001", -3)], vec![line("", 1)]] {
+            assert_eq!(product.reserve(reserve("o-3", bad)).await.unwrap_err().code(), Code::InvalidArgument);
         }
         assert_eq!(
-            product
-                .reserve(reserve("", vec![line("JEANS-001", 1)]))
-                .await
-                .unwrap_err()
-                .code(),
+            product.reserve(reserve("", vec![line("JEANS-001", 1)])).await.unwrap_err().code(),
             Code::InvalidArgument
         );
     }

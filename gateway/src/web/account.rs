@@ -19,20 +19,14 @@ type Errors = HashMap<&'static str, String>;
 const SESSION_MAX_AGE: i64 = 7 * 24 * 3600;
 
 fn with_session(mut response: Response, token: String, secure: bool, max_age: i64) -> Response {
-    if let Ok(v) =
-        HeaderValue::from_str(&cookie(SESSION_COOKIE, token, secure, max_age).to_string())
-    {
+    if let Ok(v) = HeaderValue::from_str(&cookie(SESSION_COOKIE, token, secure, max_age).to_string()) {
         response.headers_mut().append(header::SET_COOKIE, v);
     }
     response
 }
 
 /// A service error for a form: next to its field if it names one, else on top.
-fn form_error(
-    status: &tonic::Status,
-    fields: &[&'static str],
-    errors: &mut Errors,
-) -> Result<StatusCode, WebError> {
+fn form_error(status: &tonic::Status, fields: &[&'static str], errors: &mut Errors) -> Result<StatusCode, WebError> {
     match status.code() {
         Code::InvalidArgument | Code::AlreadyExists | Code::FailedPrecondition => {
             let field = field_of(status.message(), fields).unwrap_or("form");
@@ -49,9 +43,7 @@ fn form_error(
 
 fn capitalize(s: &str) -> String {
     let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
+    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
 }
 
 #[derive(Template)]
@@ -66,14 +58,7 @@ pub async fn login_page(ctx: Ctx) -> Response {
     if ctx.layout.user.is_some() {
         return axum::response::Redirect::to("/").into_response();
     }
-    render_status(
-        StatusCode::OK,
-        &LoginPage {
-            layout: ctx.layout,
-            username: String::new(),
-            errors: Errors::new(),
-        },
-    )
+    render_status(StatusCode::OK, &LoginPage { layout: ctx.layout, username: String::new(), errors: Errors::new() })
 }
 
 #[derive(Deserialize)]
@@ -84,45 +69,25 @@ pub struct LoginForm {
     password: String,
 }
 
-pub async fn login(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Form(form): Form<LoginForm>,
-) -> Result<Response, WebError> {
-    let request = pb::LoginRequest {
-        username: form.username.clone(),
-        password: form.password,
-    };
+pub async fn login(State(state): State<AppState>, ctx: Ctx, Form(form): Form<LoginForm>) -> Result<Response, WebError> {
+    let request = pb::LoginRequest { username: form.username.clone(), password: form.password };
     match state.clients.auth.clone().login(request).await {
         Ok(r) => {
             let r = r.into_inner();
             let name = r.user.map(|u| u.username).unwrap_or_default();
-            let response = redirect(
-                "/",
-                Flash::success(format!("Welcome back, {name}!")),
-                ctx.secure,
-            );
-            Ok(with_session(
-                response,
-                r.session_token,
-                ctx.secure,
-                SESSION_MAX_AGE,
-            ))
+            let response = redirect("/", Flash::success(format!("Welcome back, {name}!")), ctx.secure);
+            Ok(with_session(response, r.session_token, ctx.secure, SESSION_MAX_AGE))
         }
         Err(s) if s.code() == Code::Unauthenticated => {
             let errors = Errors::from([("form", "Wrong username or password.".to_string())]);
             Ok(render_status(
                 StatusCode::UNAUTHORIZED,
-                &LoginPage {
-                    layout: ctx.layout,
-                    username: form.username,
-                    errors,
-                },
+                &LoginPage { layout: ctx.layout, username: form.username, errors },
             ))
         }
-        Err(s) if s.code() == Code::Unavailable => Err(WebError::Unavailable(
-            "Logging in is temporarily unavailable. Please try again in a moment.".into(),
-        )),
+        Err(s) if s.code() == Code::Unavailable => {
+            Err(WebError::Unavailable("Logging in is temporarily unavailable. Please try again in a moment.".into()))
+        }
         Err(s) => Err(s.into()),
     }
 }
@@ -152,11 +117,7 @@ pub struct RegisterForm {
 pub async fn register_page(ctx: Ctx) -> Response {
     render_status(
         StatusCode::OK,
-        &RegisterPage {
-            layout: ctx.layout,
-            form: RegisterForm::default(),
-            errors: Errors::new(),
-        },
+        &RegisterPage { layout: ctx.layout, form: RegisterForm::default(), errors: Errors::new() },
     )
 }
 
@@ -178,22 +139,11 @@ pub async fn register(
         };
         match state.clients.auth.clone().register(request).await {
             Ok(_) => {
-                let login = pb::LoginRequest {
-                    username: form.username.clone(),
-                    password: form.password.clone(),
-                };
+                let login = pb::LoginRequest { username: form.username.clone(), password: form.password.clone() };
                 let session = state.clients.auth.clone().login(login).await?.into_inner();
-                let response = redirect(
-                    "/",
-                    Flash::success(format!("Welcome to Atelier, {}!", form.username.trim())),
-                    ctx.secure,
-                );
-                return Ok(with_session(
-                    response,
-                    session.session_token,
-                    ctx.secure,
-                    SESSION_MAX_AGE,
-                ));
+                let response =
+                    redirect("/", Flash::success(format!("Welcome to Atelier, {}!", form.username.trim())), ctx.secure);
+                return Ok(with_session(response, session.session_token, ctx.secure, SESSION_MAX_AGE));
             }
             Err(s) if s.code() == Code::AlreadyExists => {
                 errors.insert("form", "Username or email already used.".into());
@@ -206,36 +156,19 @@ pub async fn register(
     };
     form.password.clear();
     form.confirm.clear();
-    Ok(render_status(
-        status,
-        &RegisterPage {
-            layout: ctx.layout,
-            form,
-            errors,
-        },
-    ))
+    Ok(render_status(status, &RegisterPage { layout: ctx.layout, form, errors }))
 }
 
 pub async fn logout(State(state): State<AppState>, ctx: Ctx) -> Response {
     if let Some(user) = &ctx.layout.user {
-        if let Err(s) = state
-            .clients
-            .auth
-            .clone()
-            .logout(pb::LogoutRequest {
-                session_token: user.session.clone(),
-            })
-            .await
+        if let Err(s) =
+            state.clients.auth.clone().logout(pb::LogoutRequest { session_token: user.session.clone() }).await
         {
             tracing::warn!(error = %s, "logout could not reach the auth service");
         }
     }
     with_session(
-        redirect(
-            "/",
-            Flash::success("You are logged out. See you soon!"),
-            ctx.secure,
-        ),
+        redirect("/", Flash::success("You are logged out. See you soon!"), ctx.secure),
         String::new(),
         ctx.secure,
         0,
@@ -254,15 +187,7 @@ struct ProfilePage {
 pub async fn profile_page(ctx: Ctx) -> Result<Response, WebError> {
     let user = ctx.user()?;
     let (email, phone) = (user.email.clone(), user.phone.clone());
-    Ok(render_status(
-        StatusCode::OK,
-        &ProfilePage {
-            layout: ctx.layout,
-            email,
-            phone,
-            errors: Errors::new(),
-        },
-    ))
+    Ok(render_status(StatusCode::OK, &ProfilePage { layout: ctx.layout, email, phone, errors: Errors::new() }))
 }
 
 #[derive(Deserialize)]
@@ -279,31 +204,13 @@ pub async fn profile(
     Form(form): Form<ProfileForm>,
 ) -> Result<Response, WebError> {
     let user = ctx.user()?;
-    let request = as_user(
-        user,
-        pb::UpdateProfileRequest {
-            email: form.email.clone(),
-            phone: form.phone.clone(),
-        },
-    );
+    let request = as_user(user, pb::UpdateProfileRequest { email: form.email.clone(), phone: form.phone.clone() });
     let mut errors = Errors::new();
     match state.clients.auth.clone().update_profile(request).await {
-        Ok(_) => Ok(redirect(
-            "/account",
-            Flash::success("Your profile is saved."),
-            ctx.secure,
-        )),
+        Ok(_) => Ok(redirect("/account", Flash::success("Your profile is saved."), ctx.secure)),
         Err(s) => {
             let status = form_error(&s, &["email", "phone"], &mut errors)?;
-            Ok(render_status(
-                status,
-                &ProfilePage {
-                    layout: ctx.layout,
-                    email: form.email,
-                    phone: form.phone,
-                    errors,
-                },
-            ))
+            Ok(render_status(status, &ProfilePage { layout: ctx.layout, email: form.email, phone: form.phone, errors }))
         }
     }
 }
@@ -317,13 +224,7 @@ struct PasswordPage {
 
 pub async fn password_page(ctx: Ctx) -> Result<Response, WebError> {
     ctx.user()?;
-    Ok(render_status(
-        StatusCode::OK,
-        &PasswordPage {
-            layout: ctx.layout,
-            errors: Errors::new(),
-        },
-    ))
+    Ok(render_status(StatusCode::OK, &PasswordPage { layout: ctx.layout, errors: Errors::new() }))
 }
 
 #[derive(Deserialize)]
@@ -345,21 +246,9 @@ pub async fn password(
     let mut errors = Errors::new();
     if form.new != form.confirm {
         errors.insert("confirm", "The two new passwords differ.".into());
-        return Ok(render_status(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &PasswordPage {
-                layout: ctx.layout,
-                errors,
-            },
-        ));
+        return Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &PasswordPage { layout: ctx.layout, errors }));
     }
-    let request = as_user(
-        user,
-        pb::ChangePasswordRequest {
-            old_password: form.current,
-            new_password: form.new,
-        },
-    );
+    let request = as_user(user, pb::ChangePasswordRequest { old_password: form.current, new_password: form.new });
     match state.clients.auth.clone().change_password(request).await {
         Ok(r) => {
             let response = redirect(
@@ -367,30 +256,15 @@ pub async fn password(
                 Flash::success("Your password is changed. Other devices have been logged out."),
                 ctx.secure,
             );
-            Ok(with_session(
-                response,
-                r.into_inner().session_token,
-                ctx.secure,
-                SESSION_MAX_AGE,
-            ))
+            Ok(with_session(response, r.into_inner().session_token, ctx.secure, SESSION_MAX_AGE))
         }
         Err(s) => {
-            let field = if s.message().starts_with("current") {
-                "current"
-            } else {
-                "new"
-            };
+            let field = if s.message().starts_with("current") { "current" } else { "new" };
             if s.code() != Code::InvalidArgument {
                 return Err(s.into());
             }
             errors.insert(field, capitalize(s.message()));
-            Ok(render_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &PasswordPage {
-                    layout: ctx.layout,
-                    errors,
-                },
-            ))
+            Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &PasswordPage { layout: ctx.layout, errors }))
         }
     }
 }

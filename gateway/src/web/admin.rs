@@ -62,22 +62,14 @@ pub async fn users(
         .clients
         .auth
         .clone()
-        .list_users(as_user(
-            me,
-            auth::ListUsersRequest {
-                query: q.clone(),
-                page,
-                per_page: 20,
-            },
-        ))
+        .list_users(as_user(me, auth::ListUsersRequest { query: q.clone(), page, per_page: 20 }))
         .await?
         .into_inner();
     let pages = r.total.div_ceil(20).max(1) as u32;
     let url = |p: u32| {
         format!(
             "/admin/users?{}",
-            serde_urlencoded::to_string([("q", q.as_str()), ("page", &p.to_string())])
-                .unwrap_or_default()
+            serde_urlencoded::to_string([("q", q.as_str()), ("page", &p.to_string())]).unwrap_or_default()
         )
     };
     let users = r
@@ -120,44 +112,21 @@ pub async fn set_role(
         "admin" => auth::Role::Admin,
         "client" => auth::Role::Client,
         _ => {
-            return Ok(redirect(
-                "/admin/users",
-                Flash::error("Unknown role."),
-                ctx.secure,
-            ));
+            return Ok(redirect("/admin/users", Flash::error("Unknown role."), ctx.secure));
         }
     };
-    let request = as_user(
-        me,
-        auth::SetRoleRequest {
-            username: username.clone(),
-            role: role as i32,
-        },
-    );
+    let request = as_user(me, auth::SetRoleRequest { username: username.clone(), role: role as i32 });
     match state.clients.auth.clone().set_role(request).await {
         Ok(_) => Ok(redirect(
             "/admin/users",
             Flash::success(format!(
                 "{username} is now {}.",
-                if role == auth::Role::Admin {
-                    "an admin"
-                } else {
-                    "a client"
-                }
+                if role == auth::Role::Admin { "an admin" } else { "a client" }
             )),
             ctx.secure,
         )),
-        Err(s)
-            if matches!(
-                s.code(),
-                Code::PermissionDenied | Code::FailedPrecondition | Code::NotFound
-            ) =>
-        {
-            Ok(redirect(
-                "/admin/users",
-                Flash::error(s.message()),
-                ctx.secure,
-            ))
+        Err(s) if matches!(s.code(), Code::PermissionDenied | Code::FailedPrecondition | Code::NotFound) => {
+            Ok(redirect("/admin/users", Flash::error(s.message()), ctx.secure))
         }
         Err(s) => Err(s.into()),
     }
@@ -195,40 +164,23 @@ pub async fn products(
         .clients
         .product
         .clone()
-        .list_products(pb::ListProductsRequest {
-            query: q.clone(),
-            page,
-            per_page: 25,
-            ..Default::default()
-        })
+        .list_products(pb::ListProductsRequest { query: q.clone(), page, per_page: 25, ..Default::default() })
         .await?
         .into_inner();
     let pages = r.total.div_ceil(25).max(1) as u32;
     let url = |p: u32| {
         format!(
             "/admin/products?{}",
-            serde_urlencoded::to_string([("q", q.as_str()), ("page", &p.to_string())])
-                .unwrap_or_default()
+            serde_urlencoded::to_string([("q", q.as_str()), ("page", &p.to_string())]).unwrap_or_default()
         )
     };
     let products = r
         .products
         .into_iter()
         .map(|p| AdminProductRow {
-            codes: p
-                .variants
-                .iter()
-                .map(|v| v.code.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
+            codes: p.variants.iter().map(|v| v.code.as_str()).collect::<Vec<_>>().join(", "),
             stock: p.variants.iter().map(|v| v.stock).sum(),
-            price: p
-                .variants
-                .iter()
-                .map(|v| v.price_cents)
-                .min()
-                .map(money)
-                .unwrap_or_else(|| "—".into()),
+            price: p.variants.iter().map(|v| v.price_cents).min().map(money).unwrap_or_else(|| "—".into()),
             id: p.id,
             name: p.name,
             category: p.category,
@@ -291,21 +243,9 @@ struct ProductFormPage {
     sizes: [&'static str; 6],
 }
 
-const SHAPES: [&str; 12] = [
-    "tshirt", "shirt", "jeans", "shorts", "hoodie", "sweater", "jacket", "coat", "dress", "skirt",
-    "cap", "socks",
-];
-const FIELDS: &[&str] = &[
-    "name",
-    "description",
-    "category",
-    "image",
-    "code",
-    "size",
-    "color",
-    "price",
-    "stock",
-];
+const SHAPES: [&str; 12] =
+    ["tshirt", "shirt", "jeans", "shorts", "hoodie", "sweater", "jacket", "coat", "dress", "skirt", "cap", "socks"];
+const FIELDS: &[&str] = &["name", "description", "category", "image", "code", "size", "color", "price", "stock"];
 
 fn form_page(
     layout: Layout,
@@ -315,36 +255,14 @@ fn form_page(
     errors: Errors,
     status: StatusCode,
 ) -> Response {
-    render_status(
-        status,
-        &ProductFormPage {
-            layout,
-            id,
-            form,
-            variants,
-            errors,
-            shapes: SHAPES,
-            sizes: views::SIZES,
-        },
-    )
+    render_status(status, &ProductFormPage { layout, id, form, variants, errors, shapes: SHAPES, sizes: views::SIZES })
 }
 
 pub async fn new_product(ctx: Ctx) -> Result<Response, WebError> {
     ctx.admin()?;
-    let form = ProductForm {
-        image: "builtin:tshirt".into(),
-        size: "M".into(),
-        stock: "10".into(),
-        ..Default::default()
-    };
-    Ok(form_page(
-        ctx.layout,
-        None,
-        form,
-        vec![],
-        Errors::new(),
-        StatusCode::OK,
-    ))
+    let form =
+        ProductForm { image: "builtin:tshirt".into(), size: "M".into(), stock: "10".into(), ..Default::default() };
+    Ok(form_page(ctx.layout, None, form, vec![], Errors::new(), StatusCode::OK))
 }
 
 /// Parses the numeric fields of a variant form; errors go next to fields.
@@ -358,11 +276,7 @@ fn parse_variant(
 ) -> Option<pb::Variant> {
     let size = views::parse_size(size);
     let price = views::parse_money(price);
-    let stock = stock
-        .trim()
-        .parse::<i64>()
-        .ok()
-        .filter(|s| (0..=1_000_000).contains(s));
+    let stock = stock.trim().parse::<i64>().ok().filter(|s| (0..=1_000_000).contains(s));
     if size.is_none() {
         errors.insert("size", "Choose a size.".into());
     }
@@ -372,34 +286,19 @@ fn parse_variant(
     if stock.is_none() {
         errors.insert("stock", "Stock is a whole number from 0 to 1000000.".into());
     }
-    Some(pb::Variant {
-        code: code.into(),
-        size: size? as i32,
-        color: color.into(),
-        price_cents: price?,
-        stock: stock?,
-    })
+    Some(pb::Variant { code: code.into(), size: size? as i32, color: color.into(), price_cents: price?, stock: stock? })
 }
 
 fn capitalize(s: &str) -> String {
     let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
+    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
 }
 
 fn service_error(s: &tonic::Status, errors: &mut Errors) -> Result<StatusCode, WebError> {
     match s.code() {
         Code::InvalidArgument | Code::AlreadyExists | Code::Aborted | Code::FailedPrecondition => {
-            errors.insert(
-                field_of(s.message(), FIELDS).unwrap_or("form"),
-                capitalize(s.message()),
-            );
-            Ok(if s.code() == Code::InvalidArgument {
-                StatusCode::UNPROCESSABLE_ENTITY
-            } else {
-                StatusCode::CONFLICT
-            })
+            errors.insert(field_of(s.message(), FIELDS).unwrap_or("form"), capitalize(s.message()));
+            Ok(if s.code() == Code::InvalidArgument { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::CONFLICT })
         }
         _ => Err(s.clone().into()),
     }
@@ -412,14 +311,7 @@ pub async fn create_product(
 ) -> Result<Response, WebError> {
     let me = ctx.admin()?;
     let mut errors = Errors::new();
-    let variant = parse_variant(
-        &form.code,
-        &form.size,
-        &form.color,
-        &form.price,
-        &form.stock,
-        &mut errors,
-    );
+    let variant = parse_variant(&form.code, &form.size, &form.color, &form.price, &form.stock, &mut errors);
     if let Some(variant) = variant.filter(|_| errors.is_empty()) {
         let request = pb::CreateProductRequest {
             name: form.name.clone(),
@@ -428,13 +320,7 @@ pub async fn create_product(
             image: form.image.clone(),
             variants: vec![variant],
         };
-        match state
-            .clients
-            .product
-            .clone()
-            .create_product(as_user(me, request))
-            .await
-        {
+        match state.clients.product.clone().create_product(as_user(me, request)).await {
             Ok(r) => {
                 let p = r.into_inner().product.unwrap_or_default();
                 return Ok(redirect(
@@ -449,14 +335,7 @@ pub async fn create_product(
             }
         }
     }
-    Ok(form_page(
-        ctx.layout,
-        None,
-        form,
-        vec![],
-        errors,
-        StatusCode::UNPROCESSABLE_ENTITY,
-    ))
+    Ok(form_page(ctx.layout, None, form, vec![], errors, StatusCode::UNPROCESSABLE_ENTITY))
 }
 
 async fn load(state: &AppState, id: &str) -> Result<pb::Product, WebError> {
@@ -504,14 +383,7 @@ pub async fn edit_product(
 ) -> Result<Response, WebError> {
     ctx.admin()?;
     let p = load(&state, &id).await?;
-    Ok(form_page(
-        ctx.layout,
-        Some(p.id.clone()),
-        form_of(&p),
-        variant_rows(&p),
-        Errors::new(),
-        StatusCode::OK,
-    ))
+    Ok(form_page(ctx.layout, Some(p.id.clone()), form_of(&p), variant_rows(&p), Errors::new(), StatusCode::OK))
 }
 
 pub async fn update_product(
@@ -529,18 +401,8 @@ pub async fn update_product(
         category: form.category.clone(),
         image: form.image.clone(),
     };
-    match state
-        .clients
-        .product
-        .clone()
-        .update_product(as_user(me, request))
-        .await
-    {
-        Ok(_) => Ok(redirect(
-            &format!("/admin/products/{id}"),
-            Flash::success("Product saved."),
-            ctx.secure,
-        )),
+    match state.clients.product.clone().update_product(as_user(me, request)).await {
+        Ok(_) => Ok(redirect(&format!("/admin/products/{id}"), Flash::success("Product saved."), ctx.secure)),
         Err(s) => {
             let mut errors = Errors::new();
             let status = service_error(&s, &mut errors)?;
@@ -549,14 +411,7 @@ pub async fn update_product(
             if s.code() == Code::Aborted {
                 form.version = p.version.to_string();
             }
-            Ok(form_page(
-                ctx.layout,
-                Some(id),
-                form,
-                variant_rows(&p),
-                errors,
-                status,
-            ))
+            Ok(form_page(ctx.layout, Some(id), form, variant_rows(&p), errors, status))
         }
     }
 }
@@ -587,9 +442,7 @@ pub async fn delete_product(
     }
     Ok(redirect(
         "/admin/products",
-        Flash::success(
-            "Product deleted; it was removed from every cart. Past orders keep their copy.",
-        ),
+        Flash::success("Product deleted; it was removed from every cart. Past orders keep their copy."),
         ctx.secure,
     ))
 }
@@ -614,11 +467,7 @@ pub struct VariantForm {
 }
 
 fn back_to(product_id: &str) -> String {
-    if !product_id.is_empty()
-        && product_id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-')
-    {
+    if !product_id.is_empty() && product_id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
         format!("/admin/products/{product_id}")
     } else {
         "/admin/products".into()
@@ -638,43 +487,21 @@ pub async fn add_variant(
     let me = ctx.admin()?;
     let back = back_to(&id);
     let mut errors = Errors::new();
-    let Some(variant) = parse_variant(
-        &form.code,
-        &form.size,
-        &form.color,
-        &form.price,
-        &form.stock,
-        &mut errors,
-    ) else {
-        return Ok(redirect(
-            &back,
-            Flash::error(first_error(&errors)),
-            ctx.secure,
-        ));
+    let Some(variant) = parse_variant(&form.code, &form.size, &form.color, &form.price, &form.stock, &mut errors)
+    else {
+        return Ok(redirect(&back, Flash::error(first_error(&errors)), ctx.secure));
     };
     match state
         .clients
         .product
         .clone()
-        .add_variant(as_user(
-            me,
-            pb::AddVariantRequest {
-                product_id: id,
-                variant: Some(variant),
-            },
-        ))
+        .add_variant(as_user(me, pb::AddVariantRequest { product_id: id, variant: Some(variant) }))
         .await
     {
-        Ok(_) => Ok(redirect(
-            &back,
-            Flash::success("Variant added."),
-            ctx.secure,
-        )),
-        Err(s) if matches!(s.code(), Code::InvalidArgument | Code::AlreadyExists) => Ok(redirect(
-            &back,
-            Flash::error(capitalize(s.message())),
-            ctx.secure,
-        )),
+        Ok(_) => Ok(redirect(&back, Flash::success("Variant added."), ctx.secure)),
+        Err(s) if matches!(s.code(), Code::InvalidArgument | Code::AlreadyExists) => {
+            Ok(redirect(&back, Flash::error(capitalize(s.message())), ctx.secure))
+        }
         Err(s) => Err(s.into()),
     }
 }
@@ -689,52 +516,17 @@ pub async fn update_variant(
     let back = back_to(&form.product_id);
     let mut errors = Errors::new();
     let original: Option<i64> = form.original_stock.trim().parse().ok();
-    let Some(v) = parse_variant(
-        &code,
-        &form.size,
-        &form.color,
-        &form.price,
-        &form.stock,
-        &mut errors,
-    ) else {
-        return Ok(redirect(
-            &back,
-            Flash::error(first_error(&errors)),
-            ctx.secure,
-        ));
+    let Some(v) = parse_variant(&code, &form.size, &form.color, &form.price, &form.stock, &mut errors) else {
+        return Ok(redirect(&back, Flash::error(first_error(&errors)), ctx.secure));
     };
     // Stock is sent as the change the admin made, so sales in the meantime count.
     let stock_delta = original.map_or(0, |o| v.stock - o);
-    let request = pb::UpdateVariantRequest {
-        code,
-        size: v.size,
-        color: v.color,
-        price_cents: v.price_cents,
-        stock_delta,
-    };
-    match state
-        .clients
-        .product
-        .clone()
-        .update_variant(as_user(me, request))
-        .await
-    {
-        Ok(_) => Ok(redirect(
-            &back,
-            Flash::success("Variant saved."),
-            ctx.secure,
-        )),
-        Err(s)
-            if matches!(
-                s.code(),
-                Code::InvalidArgument | Code::FailedPrecondition | Code::NotFound
-            ) =>
-        {
-            Ok(redirect(
-                &back,
-                Flash::error(capitalize(s.message())),
-                ctx.secure,
-            ))
+    let request =
+        pb::UpdateVariantRequest { code, size: v.size, color: v.color, price_cents: v.price_cents, stock_delta };
+    match state.clients.product.clone().update_variant(as_user(me, request)).await {
+        Ok(_) => Ok(redirect(&back, Flash::success("Variant saved."), ctx.secure)),
+        Err(s) if matches!(s.code(), Code::InvalidArgument | Code::FailedPrecondition | Code::NotFound) => {
+            Ok(redirect(&back, Flash::error(capitalize(s.message())), ctx.secure))
         }
         Err(s) => Err(s.into()),
     }
@@ -747,26 +539,14 @@ pub async fn delete_variant(
     Form(form): Form<VariantForm>,
 ) -> Result<Response, WebError> {
     let me = ctx.admin()?;
-    state
-        .clients
-        .product
-        .clone()
-        .delete_variant(as_user(me, pb::DeleteVariantRequest { code: code.clone() }))
-        .await?;
+    state.clients.product.clone().delete_variant(as_user(me, pb::DeleteVariantRequest { code: code.clone() })).await?;
     let _ = state
         .clients
         .cart
         .clone()
-        .remove_codes_everywhere(as_user(
-            me,
-            cart::RemoveCodesEverywhereRequest { codes: vec![code] },
-        ))
+        .remove_codes_everywhere(as_user(me, cart::RemoveCodesEverywhereRequest { codes: vec![code] }))
         .await;
-    Ok(redirect(
-        &back_to(&form.product_id),
-        Flash::success("Variant deleted."),
-        ctx.secure,
-    ))
+    Ok(redirect(&back_to(&form.product_id), Flash::success("Variant deleted."), ctx.secure))
 }
 
 pub async fn orders(
@@ -786,13 +566,7 @@ pub async fn orders(
         page,
         per_page: 20,
     };
-    let r = state
-        .clients
-        .order
-        .clone()
-        .list_all_orders(as_user(me, request))
-        .await?
-        .into_inner();
+    let r = state.clients.order.clone().list_all_orders(as_user(me, request)).await?.into_inner();
     Ok(orders_page(ctx.layout, r, page, true, &q))
 }
 
@@ -817,29 +591,15 @@ pub async fn set_status(
         .clients
         .order
         .clone()
-        .update_status(as_user(
-            me,
-            order::UpdateStatusRequest {
-                id,
-                status: status as i32,
-            },
-        ))
+        .update_status(as_user(me, order::UpdateStatusRequest { id, status: status as i32 }))
         .await
     {
         Ok(_) => Ok(redirect(
             &back,
-            Flash::success(format!(
-                "The order is now {}.",
-                views::status_name(status as i32)
-            )),
+            Flash::success(format!("The order is now {}.", views::status_name(status as i32))),
             ctx.secure,
         )),
-        Err(s)
-            if matches!(
-                s.code(),
-                Code::FailedPrecondition | Code::PermissionDenied | Code::Aborted
-            ) =>
-        {
+        Err(s) if matches!(s.code(), Code::FailedPrecondition | Code::PermissionDenied | Code::Aborted) => {
             Ok(redirect(&back, Flash::error(s.message()), ctx.secure))
         }
         Err(s) => Err(s.into()),

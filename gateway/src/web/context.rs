@@ -27,12 +27,7 @@ struct CsrfToken(String);
 #[derive(Clone, Copy)]
 struct Secure(bool);
 
-pub fn cookie(
-    name: &'static str,
-    value: String,
-    secure: bool,
-    max_age_secs: i64,
-) -> Cookie<'static> {
+pub fn cookie(name: &'static str, value: String, secure: bool, max_age_secs: i64) -> Cookie<'static> {
     Cookie::build((name, value))
         .path("/")
         .http_only(true)
@@ -53,14 +48,8 @@ fn random_token() -> String {
 /// Issues the CSRF cookie, refuses state-changing requests whose form does
 /// not carry it, and clears a flash message once it has been shown.
 pub async fn web_middleware(jar: CookieJar, request: Request, next: Next) -> Response {
-    let secure = request
-        .headers()
-        .get("x-forwarded-proto")
-        .is_some_and(|v| v == "https");
-    let existing = jar
-        .get(CSRF_COOKIE)
-        .map(|c| c.value().to_string())
-        .filter(|v| v.len() >= 16);
+    let secure = request.headers().get("x-forwarded-proto").is_some_and(|v| v == "https");
+    let existing = jar.get(CSRF_COOKIE).map(|c| c.value().to_string()).filter(|v| v.len() >= 16);
     let token = existing.clone().unwrap_or_else(random_token);
     let (mut parts, body) = request.into_parts();
     let body = if parts.method == Method::POST {
@@ -69,12 +58,7 @@ pub async fn web_middleware(jar: CookieJar, request: Request, next: Next) -> Res
         };
         let field = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
             .ok()
-            .and_then(|fields| {
-                fields
-                    .into_iter()
-                    .find(|(k, _)| k == "csrf")
-                    .map(|(_, v)| v)
-            });
+            .and_then(|fields| fields.into_iter().find(|(k, _)| k == "csrf").map(|(_, v)| v));
         if existing.is_none() || field.as_deref() != existing.as_deref() {
             return error_page(
                 StatusCode::FORBIDDEN,
@@ -118,22 +102,13 @@ pub struct Flash {
 
 impl Flash {
     pub fn success(m: impl Into<String>) -> Self {
-        Self {
-            kind: "success",
-            message: m.into(),
-        }
+        Self { kind: "success", message: m.into() }
     }
     pub fn warning(m: impl Into<String>) -> Self {
-        Self {
-            kind: "warning",
-            message: m.into(),
-        }
+        Self { kind: "warning", message: m.into() }
     }
     pub fn error(m: impl Into<String>) -> Self {
-        Self {
-            kind: "error",
-            message: m.into(),
-        }
+        Self { kind: "error", message: m.into() }
     }
     fn encode(&self) -> String {
         serde_urlencoded::to_string([("k", self.kind), ("m", &self.message)]).unwrap_or_default()
@@ -145,16 +120,7 @@ impl Flash {
             "warning" => "warning",
             _ => "error",
         };
-        Some(Self {
-            kind,
-            message: pairs
-                .into_iter()
-                .find(|(k, _)| k == "m")?
-                .1
-                .chars()
-                .take(500)
-                .collect(),
-        })
+        Some(Self { kind, message: pairs.into_iter().find(|(k, _)| k == "m")?.1.chars().take(500).collect() })
     }
 }
 
@@ -177,22 +143,11 @@ pub struct Ctx {
 impl FromRequestParts<AppState> for Ctx {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let jar = CookieJar::from_headers(&parts.headers);
-        let csrf = parts
-            .extensions
-            .get::<CsrfToken>()
-            .map(|t| t.0.clone())
-            .unwrap_or_default();
+        let csrf = parts.extensions.get::<CsrfToken>().map(|t| t.0.clone()).unwrap_or_default();
         let secure = parts.extensions.get::<Secure>().is_some_and(|s| s.0);
-        let flashes = jar
-            .get(FLASH_COOKIE)
-            .and_then(|c| Flash::decode(c.value()))
-            .into_iter()
-            .collect();
+        let flashes = jar.get(FLASH_COOKIE).and_then(|c| Flash::decode(c.value())).into_iter().collect();
         let (user, auth_down) = match jar.get(SESSION_COOKIE) {
             Some(c) => match session::authenticate(state, c.value()).await {
                 Ok(user) => (user, false),
@@ -203,15 +158,7 @@ impl FromRequestParts<AppState> for Ctx {
             },
             None => (None, false),
         };
-        Ok(Ctx {
-            layout: Layout {
-                user,
-                csrf,
-                flashes,
-                auth_down,
-            },
-            secure,
-        })
+        Ok(Ctx { layout: Layout { user, csrf, flashes, auth_down }, secure })
     }
 }
 
@@ -220,28 +167,21 @@ impl Ctx {
         match &self.layout.user {
             Some(u) => Ok(u),
             None if self.layout.auth_down => Err(WebError::Unavailable(
-                "Signing in is temporarily unavailable. You can keep browsing the catalogue."
-                    .into(),
+                "Signing in is temporarily unavailable. You can keep browsing the catalogue.".into(),
             )),
             None => Err(WebError::LoginRequired),
         }
     }
     pub fn admin(&self) -> Result<&CurrentUser, WebError> {
         let user = self.user()?;
-        if user.is_admin {
-            Ok(user)
-        } else {
-            Err(WebError::Forbidden)
-        }
+        if user.is_admin { Ok(user) } else { Err(WebError::Forbidden) }
     }
 }
 
 /// Redirect (303, after a POST) with a flash message.
 pub fn redirect(to: &str, flash: Flash, secure: bool) -> Response {
     let mut response = Redirect::to(to).into_response();
-    if let Ok(v) =
-        HeaderValue::from_str(&cookie(FLASH_COOKIE, flash.encode(), secure, 60).to_string())
-    {
+    if let Ok(v) = HeaderValue::from_str(&cookie(FLASH_COOKIE, flash.encode(), secure, 60).to_string()) {
         response.headers_mut().append(header::SET_COOKIE, v);
     }
     response
@@ -301,52 +241,33 @@ pub fn error_page(status: StatusCode, message: &str) -> Response {
         s if s < 500 => "Something is not right",
         _ => "Something went wrong",
     };
-    render_status(
-        status,
-        &ErrorPage {
-            layout: Layout::default(),
-            status: status.as_u16(),
-            title,
-            message,
-        },
-    )
+    render_status(status, &ErrorPage { layout: Layout::default(), status: status.as_u16(), title, message })
 }
 
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         match self {
-            WebError::LoginRequired => redirect(
-                "/login",
-                Flash::warning("Please log in to continue."),
-                false,
-            ),
-            WebError::Forbidden => error_page(
-                StatusCode::FORBIDDEN,
-                "This page is for administrators only.",
-            ),
-            WebError::NotFound => error_page(
-                StatusCode::NOT_FOUND,
-                "We could not find what you were looking for.",
-            ),
+            WebError::LoginRequired => redirect("/login", Flash::warning("Please log in to continue."), false),
+            WebError::Forbidden => error_page(StatusCode::FORBIDDEN, "This page is for administrators only."),
+            WebError::NotFound => error_page(StatusCode::NOT_FOUND, "We could not find what you were looking for."),
             WebError::Unavailable(m) => error_page(StatusCode::SERVICE_UNAVAILABLE, &m),
-            WebError::Backend(s) => error_page(
-                crate::error::http_status(s.code()),
-                &crate::error::user_message(&s),
-            ),
+            WebError::Backend(s) => error_page(crate::error::http_status(s.code()), &crate::error::user_message(&s)),
         }
     }
 }
 
-pub async fn not_found() -> Response {
-    WebError::NotFound.into_response()
+/// 404 for any unknown path: JSON under /api, a page elsewhere.
+pub async fn not_found(uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        crate::api::ApiError::new(StatusCode::NOT_FOUND, "no such API route").into_response()
+    } else {
+        WebError::NotFound.into_response()
+    }
 }
 
 pub async fn stylesheet() -> Response {
     (
-        [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
         include_str!("../../static/app.css"),
     )
         .into_response()
@@ -355,13 +276,6 @@ pub async fn stylesheet() -> Response {
 /// The field a service's validation message is about ("email address is
 /// not valid" -> "email"), to show it next to that field.
 pub fn field_of(message: &str, fields: &[&'static str]) -> Option<&'static str> {
-    let first = message
-        .split_whitespace()
-        .next()
-        .unwrap_or_default()
-        .to_lowercase();
-    fields
-        .iter()
-        .copied()
-        .find(|f| first.starts_with(f) || (f == &"color" && first == "colour"))
+    let first = message.split_whitespace().next().unwrap_or_default().to_lowercase();
+    fields.iter().copied().find(|f| first.starts_with(f) || (f == &"color" && first == "colour"))
 }

@@ -30,30 +30,15 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/orders/{id}", get(orders::order))
         .route("/orders/{id}/cancel", post(orders::cancel))
         .route("/login", get(account::login_page).post(account::login))
-        .route(
-            "/register",
-            get(account::register_page).post(account::register),
-        )
+        .route("/register", get(account::register_page).post(account::register))
         .route("/logout", post(account::logout))
-        .route(
-            "/account",
-            get(account::profile_page).post(account::profile),
-        )
-        .route(
-            "/account/password",
-            get(account::password_page).post(account::password),
-        )
+        .route("/account", get(account::profile_page).post(account::profile))
+        .route("/account/password", get(account::password_page).post(account::password))
         .route("/admin/users", get(admin::users))
         .route("/admin/users/{username}/role", post(admin::set_role))
-        .route(
-            "/admin/products",
-            get(admin::products).post(admin::create_product),
-        )
+        .route("/admin/products", get(admin::products).post(admin::create_product))
         .route("/admin/products/new", get(admin::new_product))
-        .route(
-            "/admin/products/{id}",
-            get(admin::edit_product).post(admin::update_product),
-        )
+        .route("/admin/products/{id}", get(admin::edit_product).post(admin::update_product))
         .route("/admin/products/{id}/delete", post(admin::delete_product))
         .route("/admin/products/{id}/variants", post(admin::add_variant))
         .route("/admin/variants/{code}", post(admin::update_variant))
@@ -63,8 +48,5 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/img/{file}", get(crate::images::garment))
         .route("/static/app.css", get(context::stylesheet))
         .fallback(context::not_found)
-        .layer(axum::middleware::from_fn_with_state(
-            state,
-            context::web_middleware,
-        ))
+        .layer(axum::middleware::from_fn_with_state(state, context::web_middleware))
 }

@@ -43,16 +43,7 @@ pub struct OrderView {
 impl From<pb::Order> for OrderView {
     fn from(o: pb::Order) -> Self {
         OrderView {
-            short_id: o
-                .id
-                .chars()
-                .rev()
-                .take(8)
-                .collect::<String>()
-                .chars()
-                .rev()
-                .collect::<String>()
-                .to_uppercase(),
+            short_id: o.id.chars().rev().take(8).collect::<String>().chars().rev().collect::<String>().to_uppercase(),
             date: views::date(o.created_at_ms),
             updated: views::date(o.updated_at_ms),
             status: views::status_name(o.status),
@@ -90,12 +81,7 @@ pub async fn checkout(
     Form(form): Form<CheckoutForm>,
 ) -> Result<Response, WebError> {
     let user = ctx.user()?;
-    let request = as_user(
-        user,
-        pb::PlaceOrderRequest {
-            idempotency_key: form.idempotency_key,
-        },
-    );
+    let request = as_user(user, pb::PlaceOrderRequest { idempotency_key: form.idempotency_key });
     match state.clients.order.clone().place_order(request).await {
         Ok(r) => {
             let order = r.into_inner().order.unwrap_or_default();
@@ -105,17 +91,8 @@ pub async fn checkout(
                 ctx.secure,
             ))
         }
-        Err(s)
-            if matches!(
-                s.code(),
-                Code::FailedPrecondition | Code::InvalidArgument | Code::Aborted
-            ) =>
-        {
-            Ok(redirect(
-                "/cart",
-                Flash::error(format!("Your order was not placed: {}", s.message())),
-                ctx.secure,
-            ))
+        Err(s) if matches!(s.code(), Code::FailedPrecondition | Code::InvalidArgument | Code::Aborted) => {
+            Ok(redirect("/cart", Flash::error(format!("Your order was not placed: {}", s.message())), ctx.secure))
         }
         Err(s) if s.code() == Code::Unavailable => Ok(redirect(
             "/cart",
@@ -164,11 +141,7 @@ pub fn orders_page(
 ) -> Response {
     let pages = r.total.div_ceil(20).max(1) as u32;
     let url = |p: u32| {
-        let base = if admin_view {
-            "/admin/orders"
-        } else {
-            "/orders"
-        };
+        let base = if admin_view { "/admin/orders" } else { "/orders" };
         let query = serde_urlencoded::to_string([
             ("status", q.status.as_str()),
             ("user", q.user.as_str()),
@@ -201,10 +174,7 @@ pub async fn my_orders(
         .clients
         .order
         .clone()
-        .list_my_orders(as_user(
-            user,
-            pb::ListMyOrdersRequest { page, per_page: 20 },
-        ))
+        .list_my_orders(as_user(user, pb::ListMyOrdersRequest { page, per_page: 20 }))
         .await?
         .into_inner();
     Ok(orders_page(ctx.layout, r, page, false, &q))
@@ -220,11 +190,7 @@ struct OrderPage {
     next_statuses: Vec<&'static str>,
 }
 
-pub async fn order(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Path(id): Path<String>,
-) -> Result<Response, WebError> {
+pub async fn order(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Result<Response, WebError> {
     let user = ctx.user()?;
     let order = state
         .clients
@@ -236,41 +202,18 @@ pub async fn order(
         .order
         .unwrap_or_default();
     let is_owner = order.user_id == user.id;
-    let can_cancel =
-        is_owner && matches!(order.status(), pb::Status::Processing | pb::Status::Shipped);
-    let next_statuses = if user.is_admin {
-        views::next_statuses(order.status)
-    } else {
-        vec![]
-    };
-    Ok(render(&OrderPage {
-        layout: ctx.layout,
-        order: order.into(),
-        is_owner,
-        can_cancel,
-        next_statuses,
-    }))
+    let can_cancel = is_owner && matches!(order.status(), pb::Status::Processing | pb::Status::Shipped);
+    let next_statuses = if user.is_admin { views::next_statuses(order.status) } else { vec![] };
+    Ok(render(&OrderPage { layout: ctx.layout, order: order.into(), is_owner, can_cancel, next_statuses }))
 }
 
-pub async fn cancel(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Path(id): Path<String>,
-) -> Result<Response, WebError> {
+pub async fn cancel(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Result<Response, WebError> {
     let user = ctx.user()?;
     let back = format!("/orders/{}", views::urlencode(&id));
-    match state
-        .clients
-        .order
-        .clone()
-        .cancel_order(as_user(user, pb::CancelOrderRequest { id }))
-        .await
-    {
-        Ok(_) => Ok(redirect(
-            &back,
-            Flash::success("Your order was canceled and the items are back in stock."),
-            ctx.secure,
-        )),
+    match state.clients.order.clone().cancel_order(as_user(user, pb::CancelOrderRequest { id })).await {
+        Ok(_) => {
+            Ok(redirect(&back, Flash::success("Your order was canceled and the items are back in stock."), ctx.secure))
+        }
         Err(s) if matches!(s.code(), Code::FailedPrecondition | Code::Aborted) => {
             Ok(redirect(&back, Flash::error(s.message()), ctx.secure))
         }

@@ -65,17 +65,12 @@ struct HomePage {
 }
 
 pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Response {
-    let request = pb::ListProductsRequest {
-        sort: pb::Sort::Newest as i32,
-        per_page: 8,
-        in_stock: true,
-        ..Default::default()
+    let request =
+        pb::ListProductsRequest { sort: pb::Sort::Newest as i32, per_page: 8, in_stock: true, ..Default::default() };
+    let (featured, catalogue_down) = match read!(state.clients.product, list_products, request.clone()) {
+        Ok(r) => (r.products.iter().map(Card::from).collect(), false),
+        Err(_) => (vec![], true),
     };
-    let (featured, catalogue_down) =
-        match read!(state.clients.product, list_products, request.clone()) {
-            Ok(r) => (r.products.iter().map(Card::from).collect(), false),
-            Err(_) => (vec![], true),
-        };
     let categories = [
         "T-Shirts",
         "Shirts",
@@ -182,17 +177,11 @@ impl CatalogueQuery {
             ("in_stock", &self.in_stock),
             ("sort", &self.sort),
         ];
-        let mut kept: Vec<(&str, &str)> = pairs
-            .iter()
-            .filter(|(_, v)| !v.is_empty())
-            .map(|(k, v)| (*k, v.as_str()))
-            .collect();
+        let mut kept: Vec<(&str, &str)> =
+            pairs.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| (*k, v.as_str())).collect();
         let page = page.to_string();
         kept.push(("page", &page));
-        format!(
-            "/products?{}",
-            serde_urlencoded::to_string(kept).unwrap_or_default()
-        )
+        format!("/products?{}", serde_urlencoded::to_string(kept).unwrap_or_default())
     }
 }
 
@@ -212,15 +201,9 @@ struct CataloguePage {
     unavailable: bool,
 }
 
-pub async fn catalogue(
-    State(state): State<AppState>,
-    mut ctx: Ctx,
-    Query(query): Query<CatalogueQuery>,
-) -> Response {
+pub async fn catalogue(State(state): State<AppState>, mut ctx: Ctx, Query(query): Query<CatalogueQuery>) -> Response {
     let (request, problems) = query.to_request();
-    ctx.layout
-        .flashes
-        .extend(problems.into_iter().map(Flash::warning));
+    ctx.layout.flashes.extend(problems.into_iter().map(Flash::warning));
     let result = read!(state.clients.product, list_products, request.clone());
     let (products, total, unavailable) = match result {
         Ok(r) => (r.products.iter().map(Card::from).collect(), r.total, false),
@@ -243,16 +226,12 @@ pub async fn catalogue(
         pages,
         sizes: views::SIZES,
         colors: vec![
-            "Black", "White", "Gray", "Navy", "Blue", "Green", "Olive", "Red", "Burgundy", "Pink",
-            "Beige", "Sand", "Camel", "Orange", "Yellow",
+            "Black", "White", "Gray", "Navy", "Blue", "Green", "Olive", "Red", "Burgundy", "Pink", "Beige", "Sand",
+            "Camel", "Orange", "Yellow",
         ],
         unavailable,
     };
-    if unavailable {
-        render_status(StatusCode::SERVICE_UNAVAILABLE, &page_view)
-    } else {
-        render(&page_view)
-    }
+    if unavailable { render_status(StatusCode::SERVICE_UNAVAILABLE, &page_view) } else { render(&page_view) }
 }
 
 pub struct VariantView {
@@ -288,21 +267,8 @@ async fn cart_quantities(state: &AppState, ctx: &Ctx) -> HashMap<String, i64> {
     let Some(user) = &ctx.layout.user else {
         return HashMap::new();
     };
-    match state
-        .clients
-        .cart
-        .clone()
-        .get_cart(as_user(user, cart_pb::GetCartRequest {}))
-        .await
-    {
-        Ok(r) => r
-            .into_inner()
-            .cart
-            .unwrap_or_default()
-            .lines
-            .into_iter()
-            .map(|l| (l.code, l.quantity))
-            .collect(),
+    match state.clients.cart.clone().get_cart(as_user(user, cart_pb::GetCartRequest {})).await {
+        Ok(r) => r.into_inner().cart.unwrap_or_default().lines.into_iter().map(|l| (l.code, l.quantity)).collect(),
         Err(_) => HashMap::new(),
     }
 }
@@ -314,20 +280,13 @@ pub async fn product(
     Query(q): Query<ProductQuery>,
 ) -> Result<Response, WebError> {
     let request = pb::GetProductRequest { id };
-    let product = read!(state.clients.product, get_product, request)?
-        .product
-        .unwrap_or_default();
+    let product = read!(state.clients.product, get_product, request)?.product.unwrap_or_default();
     let in_cart = cart_quantities(&state, &ctx).await;
     let preferred = product
         .variants
         .iter()
         .find(|v| v.code == q.code)
-        .or_else(|| {
-            product
-                .variants
-                .iter()
-                .find(|v| v.stock > in_cart.get(&v.code).copied().unwrap_or(0))
-        })
+        .or_else(|| product.variants.iter().find(|v| v.stock > in_cart.get(&v.code).copied().unwrap_or(0)))
         .map(|v| v.code.clone());
     let variants: Vec<VariantView> = product
         .variants
@@ -380,10 +339,7 @@ fn product_url(id: &str, code: &str) -> String {
 }
 
 pub fn parse_quantity(s: &str) -> Option<i64> {
-    s.trim()
-        .parse::<i64>()
-        .ok()
-        .filter(|q| (0..=1000).contains(q))
+    s.trim().parse::<i64>().ok().filter(|q| (0..=1000).contains(q))
 }
 
 pub async fn add_to_cart(
@@ -394,38 +350,20 @@ pub async fn add_to_cart(
     let user = ctx.user()?;
     let back = product_url(&form.product_id, &form.code);
     let Some(quantity) = parse_quantity(&form.quantity).filter(|q| *q >= 1) else {
-        return Ok(redirect(
-            &back,
-            Flash::error("Choose a quantity between 1 and 1000."),
-            ctx.secure,
-        ));
+        return Ok(redirect(&back, Flash::error("Choose a quantity between 1 and 1000."), ctx.secure));
     };
-    let request = as_user(
-        user,
-        cart_pb::AddItemRequest {
-            code: form.code.clone(),
-            quantity,
-        },
-    );
+    let request = as_user(user, cart_pb::AddItemRequest { code: form.code.clone(), quantity });
     match state.clients.cart.clone().add_item(request).await {
-        Ok(_) => Ok(redirect(
-            &back,
-            Flash::success(format!("Added {quantity} × {} to your cart.", form.code)),
-            ctx.secure,
-        )),
+        Ok(_) => {
+            Ok(redirect(&back, Flash::success(format!("Added {quantity} × {} to your cart.", form.code)), ctx.secure))
+        }
         Err(s)
             if matches!(
                 s.code(),
-                tonic::Code::FailedPrecondition
-                    | tonic::Code::InvalidArgument
-                    | tonic::Code::NotFound
+                tonic::Code::FailedPrecondition | tonic::Code::InvalidArgument | tonic::Code::NotFound
             ) =>
         {
-            Ok(redirect(
-                &back,
-                Flash::error(format!("Could not add to your cart: {}.", s.message())),
-                ctx.secure,
-            ))
+            Ok(redirect(&back, Flash::error(format!("Could not add to your cart: {}.", s.message())), ctx.secure))
         }
         Err(s) if s.code() == tonic::Code::Unavailable => Ok(redirect(
             &back,
@@ -460,24 +398,17 @@ struct CartPage {
 
 pub async fn cart(State(state): State<AppState>, mut ctx: Ctx) -> Result<Response, WebError> {
     let user = ctx.user()?.clone();
-    let cart = match state
-        .clients
-        .cart
-        .clone()
-        .get_cart(as_user(&user, cart_pb::GetCartRequest {}))
-        .await
-    {
+    let cart = match state.clients.cart.clone().get_cart(as_user(&user, cart_pb::GetCartRequest {})).await {
         Ok(r) => r.into_inner().cart.unwrap_or_default(),
         Err(s) if s.code() == tonic::Code::Unavailable => {
-            return Err(WebError::Unavailable("Your cart is temporarily unavailable. The catalogue is still open; please try again in a moment.".into()));
+            return Err(WebError::Unavailable(
+                "Your cart is temporarily unavailable. The catalogue is still open; please try again in a moment."
+                    .into(),
+            ));
         }
         Err(s) => return Err(s.into()),
     };
-    ctx.layout.flashes.extend(
-        cart.notices
-            .iter()
-            .map(|n| Flash::warning(n.message.clone())),
-    );
+    ctx.layout.flashes.extend(cart.notices.iter().map(|n| Flash::warning(n.message.clone())));
     let lines = cart
         .lines
         .into_iter()
@@ -516,36 +447,22 @@ pub async fn set_quantity(
 ) -> Result<Response, WebError> {
     let user = ctx.user()?;
     let Some(quantity) = parse_quantity(&form.quantity) else {
-        return Ok(redirect(
-            "/cart",
-            Flash::error("Quantities are whole numbers from 0 to 1000."),
-            ctx.secure,
-        ));
+        return Ok(redirect("/cart", Flash::error("Quantities are whole numbers from 0 to 1000."), ctx.secure));
     };
     let request = as_user(user, cart_pb::SetQuantityRequest { code, quantity });
     match state.clients.cart.clone().set_quantity(request).await {
         Ok(_) => Ok(redirect(
             "/cart",
-            Flash::success(if quantity == 0 {
-                "Removed from your cart."
-            } else {
-                "Quantity updated."
-            }),
+            Flash::success(if quantity == 0 { "Removed from your cart." } else { "Quantity updated." }),
             ctx.secure,
         )),
         Err(s)
             if matches!(
                 s.code(),
-                tonic::Code::FailedPrecondition
-                    | tonic::Code::InvalidArgument
-                    | tonic::Code::NotFound
+                tonic::Code::FailedPrecondition | tonic::Code::InvalidArgument | tonic::Code::NotFound
             ) =>
         {
-            Ok(redirect(
-                "/cart",
-                Flash::error(format!("Could not change the quantity: {}.", s.message())),
-                ctx.secure,
-            ))
+            Ok(redirect("/cart", Flash::error(format!("Could not change the quantity: {}.", s.message())), ctx.secure))
         }
         Err(s) => Err(s.into()),
     }
@@ -557,30 +474,12 @@ pub async fn remove_from_cart(
     Path(code): Path<String>,
 ) -> Result<Response, WebError> {
     let user = ctx.user()?;
-    state
-        .clients
-        .cart
-        .clone()
-        .remove_item(as_user(user, cart_pb::RemoveItemRequest { code }))
-        .await?;
-    Ok(redirect(
-        "/cart",
-        Flash::success("Removed from your cart."),
-        ctx.secure,
-    ))
+    state.clients.cart.clone().remove_item(as_user(user, cart_pb::RemoveItemRequest { code })).await?;
+    Ok(redirect("/cart", Flash::success("Removed from your cart."), ctx.secure))
 }
 
 pub async fn clear_cart(State(state): State<AppState>, ctx: Ctx) -> Result<Response, WebError> {
     let user = ctx.user()?;
-    state
-        .clients
-        .cart
-        .clone()
-        .clear_cart(as_user(user, cart_pb::ClearCartRequest {}))
-        .await?;
-    Ok(redirect(
-        "/cart",
-        Flash::success("Your cart is empty now."),
-        ctx.secure,
-    ))
+    state.clients.cart.clone().clear_cart(as_user(user, cart_pb::ClearCartRequest {})).await?;
+    Ok(redirect("/cart", Flash::success("Your cart is empty now."), ctx.secure))
 }

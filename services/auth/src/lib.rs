@@ -31,15 +31,9 @@ pub struct AuthService {
 impl AuthService {
     /// Connects to the database and runs the migrations.
     pub async fn connect(database_url: &str, keys: &IdentityKeys) -> anyhow::Result<Self> {
-        let signer = keys
-            .signer()
-            .ok_or_else(|| anyhow::anyhow!("the auth service needs the identity signing key"))?;
+        let signer = keys.signer().ok_or_else(|| anyhow::anyhow!("the auth service needs the identity signing key"))?;
         let pool = db::connect(database_url, &MIGRATOR).await?;
-        Ok(Self {
-            pool,
-            signer,
-            verifier: keys.verifier(),
-        })
+        Ok(Self { pool, signer, verifier: keys.verifier() })
     }
 
     pub fn pool(&self) -> &db::Pool {

@@ -27,19 +27,13 @@ pub async fn verify(password: String, stored: Option<String>) -> bool {
         DUMMY
             .get_or_init(|| {
                 let salt = SaltString::generate(&mut OsRng);
-                Argon2::default()
-                    .hash_password(b"not a password", &salt)
-                    .unwrap()
-                    .to_string()
+                Argon2::default().hash_password(b"not a password", &salt).unwrap().to_string()
             })
             .clone()
     });
     let ok = tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&stored).is_ok_and(|parsed| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
-        })
+        PasswordHash::new(&stored)
+            .is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
     })
     .await
     .unwrap_or(false);

@@ -1,8 +1,6 @@
 //! The gRPC face of the auth service.
 
-use crate::{
-    AuthService, IDENTITY_TTL_MS, SESSION_TTL_MS, password, store, store::UserRow, validate,
-};
+use crate::{AuthService, IDENTITY_TTL_MS, SESSION_TTL_MS, password, store, store::UserRow, validate};
 use atelier_proto::auth::{self as pb, auth_service_server::AuthService as Rpc};
 use atelier_runtime::{Identity, Role, ServiceError, now_ms, page::Page};
 use tonic::{Request, Response, Status};
@@ -15,21 +13,13 @@ fn to_pb(user: &UserRow) -> pb::User {
         username: user.username.clone(),
         email: user.email.clone(),
         phone: user.phone.clone(),
-        role: if user.role == "admin" {
-            pb::Role::Admin
-        } else {
-            pb::Role::Client
-        } as i32,
+        role: if user.role == "admin" { pb::Role::Admin } else { pb::Role::Client } as i32,
         created_at_ms: user.created_at_ms,
     }
 }
 
 fn role_of(user: &UserRow) -> Role {
-    if user.role == "admin" {
-        Role::Admin
-    } else {
-        Role::Client
-    }
+    if user.role == "admin" { Role::Admin } else { Role::Client }
 }
 
 impl AuthService {
@@ -42,33 +32,20 @@ impl AuthService {
 
 #[tonic::async_trait]
 impl Rpc for AuthService {
-    async fn register(
-        &self,
-        request: Request<pb::RegisterRequest>,
-    ) -> RpcResult<pb::RegisterResponse> {
+    async fn register(&self, request: Request<pb::RegisterRequest>) -> RpcResult<pb::RegisterResponse> {
         let r = request.into_inner();
         let username = validate::username(&r.username)?;
         validate::password(&r.password)?;
         let email = validate::email(&r.email)?;
         let phone = validate::phone(&r.phone)?;
-        let password_hash = password::hash(r.password)
-            .await
-            .map_err(|e| Status::internal(e.to_string()))?;
+        let password_hash = password::hash(r.password).await.map_err(|e| Status::internal(e.to_string()))?;
         let user = store::insert_user(
             &self.pool,
-            store::NewUser {
-                username,
-                email: &email,
-                phone,
-                role: "client",
-                password_hash: &password_hash,
-            },
+            store::NewUser { username, email: &email, phone, role: "client", password_hash: &password_hash },
         )
         .await?;
         tracing::info!(user_id = %user.id, "registered");
-        Ok(Response::new(pb::RegisterResponse {
-            user: Some(to_pb(&user)),
-        }))
+        Ok(Response::new(pb::RegisterResponse { user: Some(to_pb(&user)) }))
     }
 
     async fn login(&self, request: Request<pb::LoginRequest>) -> RpcResult<pb::LoginResponse> {
@@ -82,13 +59,8 @@ impl Rpc for AuthService {
         let Some(user) = user.filter(|_| ok) else {
             return Err(Status::unauthenticated("wrong username or password"));
         };
-        let (session_token, expires_at_ms) =
-            store::create_session(&self.pool, &user.id, SESSION_TTL_MS).await?;
-        Ok(Response::new(pb::LoginResponse {
-            session_token,
-            user: Some(to_pb(&user)),
-            expires_at_ms,
-        }))
+        let (session_token, expires_at_ms) = store::create_session(&self.pool, &user.id, SESSION_TTL_MS).await?;
+        Ok(Response::new(pb::LoginResponse { session_token, user: Some(to_pb(&user)), expires_at_ms }))
     }
 
     async fn logout(&self, request: Request<pb::LogoutRequest>) -> RpcResult<pb::LogoutResponse> {
@@ -96,10 +68,7 @@ impl Rpc for AuthService {
         Ok(Response::new(pb::LogoutResponse {}))
     }
 
-    async fn authenticate(
-        &self,
-        request: Request<pb::AuthenticateRequest>,
-    ) -> RpcResult<pb::AuthenticateResponse> {
+    async fn authenticate(&self, request: Request<pb::AuthenticateRequest>) -> RpcResult<pb::AuthenticateResponse> {
         let token = request.into_inner().session_token;
         let (user, expires) = store::session_user(&self.pool, &token)
             .await?
@@ -127,78 +96,43 @@ impl Rpc for AuthService {
         if !password::verify(r.old_password, Some(user.password_hash)).await {
             return Err(ServiceError::invalid("current password is wrong").into());
         }
-        let hash = password::hash(r.new_password)
-            .await
-            .map_err(|e| Status::internal(e.to_string()))?;
+        let hash = password::hash(r.new_password).await.map_err(|e| Status::internal(e.to_string()))?;
         store::set_password(&self.pool, &user.id, &hash).await?;
-        let (session_token, expires_at_ms) =
-            store::create_session(&self.pool, &user.id, SESSION_TTL_MS).await?;
-        Ok(Response::new(pb::ChangePasswordResponse {
-            session_token,
-            expires_at_ms,
-        }))
+        let (session_token, expires_at_ms) = store::create_session(&self.pool, &user.id, SESSION_TTL_MS).await?;
+        Ok(Response::new(pb::ChangePasswordResponse { session_token, expires_at_ms }))
     }
 
-    async fn update_profile(
-        &self,
-        request: Request<pb::UpdateProfileRequest>,
-    ) -> RpcResult<pb::UpdateProfileResponse> {
+    async fn update_profile(&self, request: Request<pb::UpdateProfileRequest>) -> RpcResult<pb::UpdateProfileResponse> {
         let caller = self.caller(&request)?;
         let r = request.into_inner();
-        let email = (!r.email.trim().is_empty())
-            .then(|| validate::email(&r.email))
-            .transpose()?;
-        let phone = (!r.phone.trim().is_empty())
-            .then(|| validate::phone(&r.phone))
-            .transpose()?;
+        let email = (!r.email.trim().is_empty()).then(|| validate::email(&r.email)).transpose()?;
+        let phone = (!r.phone.trim().is_empty()).then(|| validate::phone(&r.phone)).transpose()?;
         let user = store::update_profile(&self.pool, &caller.sub, email.as_deref(), phone).await?;
-        Ok(Response::new(pb::UpdateProfileResponse {
-            user: Some(to_pb(&user)),
-        }))
+        Ok(Response::new(pb::UpdateProfileResponse { user: Some(to_pb(&user)) }))
     }
 
-    async fn get_user(
-        &self,
-        request: Request<pb::GetUserRequest>,
-    ) -> RpcResult<pb::GetUserResponse> {
+    async fn get_user(&self, request: Request<pb::GetUserRequest>) -> RpcResult<pb::GetUserResponse> {
         let caller = self.caller(&request)?;
         let username = request.into_inner().username;
         if !caller.is_admin() && !caller.name.eq_ignore_ascii_case(username.trim()) {
-            return Err(Status::permission_denied(
-                "you may only see your own account",
-            ));
+            return Err(Status::permission_denied("you may only see your own account"));
         }
-        let user = store::user_by_name(&self.pool, &username)
-            .await?
-            .ok_or_else(|| Status::not_found("user not found"))?;
-        Ok(Response::new(pb::GetUserResponse {
-            user: Some(to_pb(&user)),
-        }))
+        let user =
+            store::user_by_name(&self.pool, &username).await?.ok_or_else(|| Status::not_found("user not found"))?;
+        Ok(Response::new(pb::GetUserResponse { user: Some(to_pb(&user)) }))
     }
 
-    async fn list_users(
-        &self,
-        request: Request<pb::ListUsersRequest>,
-    ) -> RpcResult<pb::ListUsersResponse> {
+    async fn list_users(&self, request: Request<pb::ListUsersRequest>) -> RpcResult<pb::ListUsersResponse> {
         self.caller(&request)?.require_admin()?;
         let r = request.into_inner();
         if r.query.chars().count() > 64 {
-            return Err(Status::invalid_argument(
-                "query is too long (64 characters at most)",
-            ));
+            return Err(Status::invalid_argument("query is too long (64 characters at most)"));
         }
-        let (users, total) =
-            store::list_users(&self.pool, &r.query, Page::new(r.page, r.per_page, 20)).await?;
-        Ok(Response::new(pb::ListUsersResponse {
-            users: users.iter().map(to_pb).collect(),
-            total,
-        }))
+        let (users, total) = store::list_users(&self.pool, &r.query, Page::new(r.page, r.per_page, 20)).await?;
+        Ok(Response::new(pb::ListUsersResponse { users: users.iter().map(to_pb).collect(), total }))
     }
 
-    async fn set_role(
-        &self,
-        request: Request<pb::SetRoleRequest>,
-    ) -> RpcResult<pb::SetRoleResponse> {
+    async fn set_role(&self, request: Request<pb::SetRoleRequest>) -> RpcResult<pb::SetRoleResponse> {
         let caller = self.caller(&request)?;
         caller.require_admin()?;
         let r = request.into_inner();
@@ -212,8 +146,6 @@ impl Rpc for AuthService {
         }
         let user = store::set_role(&self.pool, &r.username, role).await?;
         tracing::info!(user_id = %user.id, role, "role changed");
-        Ok(Response::new(pb::SetRoleResponse {
-            user: Some(to_pb(&user)),
-        }))
+        Ok(Response::new(pb::SetRoleResponse { user: Some(to_pb(&user)) }))
     }
 }

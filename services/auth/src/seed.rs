@@ -5,29 +5,13 @@ use atelier_runtime::db::Pool;
 
 /// (username, password, email, phone, role)
 pub const DEMO_ACCOUNTS: [(&str, &str, &str, &str, &str); 2] = [
-    (
-        "admin",
-        "admin123",
-        "admin@example.com",
-        "0000000000",
-        "admin",
-    ),
-    (
-        "demo-client",
-        "demo123",
-        "demo-client@example.com",
-        "1111111111",
-        "client",
-    ),
+    ("admin", "admin123", "admin@example.com", "0000000000", "admin"),
+    ("demo-client", "demo123", "demo-client@example.com", "1111111111", "client"),
 ];
 
 /// Creates the admin (with `admin_password` if given) and, when `demo` is
 /// set, the demo client. Accounts that exist are left alone.
-pub async fn seed_accounts(
-    pool: &Pool,
-    admin_password: Option<&str>,
-    demo: bool,
-) -> anyhow::Result<()> {
+pub async fn seed_accounts(pool: &Pool, admin_password: Option<&str>, demo: bool) -> anyhow::Result<()> {
     for (username, default_password, email, phone, role) in DEMO_ACCOUNTS {
         if role == "client" && !demo {
             continue;
@@ -40,17 +24,8 @@ pub async fn seed_accounts(
             _ => default_password,
         };
         let password_hash = password::hash(password.to_string()).await?;
-        match store::insert_user(
-            pool,
-            store::NewUser {
-                username,
-                email,
-                phone,
-                role,
-                password_hash: &password_hash,
-            },
-        )
-        .await
+        match store::insert_user(pool, store::NewUser { username, email, phone, role, password_hash: &password_hash })
+            .await
         {
             Ok(_) | Err(atelier_runtime::ServiceError::AlreadyExists(_)) => {}
             Err(e) => return Err(e.into()),

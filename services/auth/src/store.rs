@@ -45,20 +45,18 @@ pub async fn insert_user(pool: &Pool, user: NewUser<'_>) -> ServiceResult<UserRo
     match result {
         Ok(_) => user_by_id(pool, &id).await,
         // The unique constraints decide, not a check-then-insert.
-        Err(e) if db::is_unique_violation(&e) => Err(ServiceError::AlreadyExists(
-            "username or email already used".into(),
-        )),
+        Err(e) if db::is_unique_violation(&e) => {
+            Err(ServiceError::AlreadyExists("username or email already used".into()))
+        }
         Err(e) => Err(e.into()),
     }
 }
 
 pub async fn user_by_name(pool: &Pool, username: &str) -> ServiceResult<Option<UserRow>> {
-    Ok(sqlx::query_as(&format!(
-        "SELECT {USER_COLUMNS} FROM users WHERE username_key = $1"
-    ))
-    .bind(username.trim().to_lowercase())
-    .fetch_optional(pool)
-    .await?)
+    Ok(sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE username_key = $1"))
+        .bind(username.trim().to_lowercase())
+        .fetch_optional(pool)
+        .await?)
 }
 
 pub async fn user_by_id(pool: &Pool, id: &str) -> ServiceResult<UserRow> {
@@ -69,34 +67,22 @@ pub async fn user_by_id(pool: &Pool, id: &str) -> ServiceResult<UserRow> {
         .ok_or_else(|| ServiceError::not_found("user not found"))
 }
 
-pub async fn list_users(
-    pool: &Pool,
-    query: &str,
-    page: Page,
-) -> ServiceResult<(Vec<UserRow>, u64)> {
+pub async fn list_users(pool: &Pool, query: &str, page: Page) -> ServiceResult<(Vec<UserRow>, u64)> {
     let pattern = format!("%{}%", query.trim().to_lowercase().replace(['%', '_'], ""));
     let filter = "WHERE username_key LIKE $1 OR email LIKE $1";
-    let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM users {filter}"))
-        .bind(&pattern)
-        .fetch_one(pool)
-        .await?;
-    let rows = sqlx::query_as(&format!(
-        "SELECT {USER_COLUMNS} FROM users {filter} ORDER BY username_key LIMIT $2 OFFSET $3"
-    ))
-    .bind(&pattern)
-    .bind(page.limit())
-    .bind(page.offset())
-    .fetch_all(pool)
-    .await?;
+    let total: i64 =
+        sqlx::query_scalar(&format!("SELECT COUNT(*) FROM users {filter}")).bind(&pattern).fetch_one(pool).await?;
+    let rows =
+        sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users {filter} ORDER BY username_key LIMIT $2 OFFSET $3"))
+            .bind(&pattern)
+            .bind(page.limit())
+            .bind(page.offset())
+            .fetch_all(pool)
+            .await?;
     Ok((rows, total as u64))
 }
 
-pub async fn update_profile(
-    pool: &Pool,
-    id: &str,
-    email: Option<&str>,
-    phone: Option<&str>,
-) -> ServiceResult<UserRow> {
+pub async fn update_profile(pool: &Pool, id: &str, email: Option<&str>, phone: Option<&str>) -> ServiceResult<UserRow> {
     let result = sqlx::query(
         "UPDATE users SET email = COALESCE($2, email), phone = COALESCE($3, phone), updated_at_ms = $4 WHERE id = $1",
     )
@@ -108,9 +94,7 @@ pub async fn update_profile(
     .await;
     match result {
         Ok(_) => user_by_id(pool, id).await,
-        Err(e) if db::is_unique_violation(&e) => {
-            Err(ServiceError::AlreadyExists("email already used".into()))
-        }
+        Err(e) if db::is_unique_violation(&e) => Err(ServiceError::AlreadyExists("email already used".into())),
         Err(e) => Err(e.into()),
     }
 }
@@ -124,10 +108,7 @@ pub async fn set_password(pool: &Pool, id: &str, password_hash: &str) -> Service
         .bind(now_ms())
         .execute(&mut *tx)
         .await?;
-    sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -136,27 +117,20 @@ pub async fn set_password(pool: &Pool, id: &str, password_hash: &str) -> Service
 /// admin: the guard row serialises concurrent role changes.
 pub async fn set_role(pool: &Pool, username: &str, role: &str) -> ServiceResult<UserRow> {
     let mut tx = pool.begin().await?;
-    sqlx::query("UPDATE role_guard SET changes = changes + 1 WHERE id = 1")
-        .execute(&mut *tx)
-        .await?;
-    let user: UserRow = sqlx::query_as(&format!(
-        "SELECT {USER_COLUMNS} FROM users WHERE username_key = $1"
-    ))
-    .bind(username.trim().to_lowercase())
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or_else(|| ServiceError::not_found("user not found"))?;
+    sqlx::query("UPDATE role_guard SET changes = changes + 1 WHERE id = 1").execute(&mut *tx).await?;
+    let user: UserRow = sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE username_key = $1"))
+        .bind(username.trim().to_lowercase())
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("user not found"))?;
     if user.role == role {
         return Ok(user);
     }
     if user.role == "admin" {
-        let admins: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = 'admin'")
-            .fetch_one(&mut *tx)
-            .await?;
+        let admins: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = 'admin'").fetch_one(&mut *tx).await?;
         if admins <= 1 {
-            return Err(ServiceError::FailedPrecondition(
-                "the shop must keep at least one admin".into(),
-            ));
+            return Err(ServiceError::FailedPrecondition("the shop must keep at least one admin".into()));
         }
     }
     sqlx::query("UPDATE users SET role = $2, updated_at_ms = $3 WHERE id = $1")
@@ -165,27 +139,17 @@ pub async fn set_role(pool: &Pool, username: &str, role: &str) -> ServiceResult<
         .bind(now_ms())
         .execute(&mut *tx)
         .await?;
-    sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-        .bind(&user.id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(&user.id).execute(&mut *tx).await?;
     tx.commit().await?;
     user_by_id(pool, &user.id).await
 }
 
 fn token_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Opens a session and returns its bearer secret and expiry.
-pub async fn create_session(
-    pool: &Pool,
-    user_id: &str,
-    ttl_ms: i64,
-) -> ServiceResult<(String, i64)> {
+pub async fn create_session(pool: &Pool, user_id: &str, ttl_ms: i64) -> ServiceResult<(String, i64)> {
     use base64::Engine as _;
     use rand::RngCore as _;
     let mut secret = [0u8; 32];
@@ -205,13 +169,12 @@ pub async fn create_session(
 
 /// The user behind a live session, and the session's expiry.
 pub async fn session_user(pool: &Pool, token: &str) -> ServiceResult<Option<(UserRow, i64)>> {
-    let row: Option<(String, i64)> = sqlx::query_as(
-        "SELECT user_id, expires_at_ms FROM sessions WHERE token_hash = $1 AND expires_at_ms > $2",
-    )
-    .bind(token_hash(token))
-    .bind(now_ms())
-    .fetch_optional(pool)
-    .await?;
+    let row: Option<(String, i64)> =
+        sqlx::query_as("SELECT user_id, expires_at_ms FROM sessions WHERE token_hash = $1 AND expires_at_ms > $2")
+            .bind(token_hash(token))
+            .bind(now_ms())
+            .fetch_optional(pool)
+            .await?;
     match row {
         Some((user_id, expires)) => Ok(Some((user_by_id(pool, &user_id).await?, expires))),
         None => Ok(None),

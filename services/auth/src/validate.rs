@@ -8,27 +8,20 @@ pub const MAX_PASSWORD: usize = 128;
 pub fn username(s: &str) -> Result<&str, ServiceError> {
     let s = s.trim();
     let ok = (3..=32).contains(&s.chars().count())
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
     if ok {
         Ok(s)
     } else {
-        Err(ServiceError::invalid(
-            "username must be 3 to 32 characters: letters, digits, '.', '_' or '-'",
-        ))
+        Err(ServiceError::invalid("username must be 3 to 32 characters: letters, digits, '.', '_' or '-'"))
     }
 }
 
 pub fn password(s: &str) -> Result<(), ServiceError> {
     let n = s.chars().count();
     if n < MIN_PASSWORD {
-        Err(ServiceError::invalid(format!(
-            "password must be at least {MIN_PASSWORD} characters"
-        )))
+        Err(ServiceError::invalid(format!("password must be at least {MIN_PASSWORD} characters")))
     } else if n > MAX_PASSWORD {
-        Err(ServiceError::invalid(format!(
-            "password must be at most {MAX_PASSWORD} characters"
-        )))
+        Err(ServiceError::invalid(format!("password must be at most {MAX_PASSWORD} characters")))
     } else {
         Ok(())
     }
@@ -37,9 +30,7 @@ pub fn password(s: &str) -> Result<(), ServiceError> {
 pub fn email(s: &str) -> Result<String, ServiceError> {
     let s = s.trim().to_lowercase();
     let ok = s.len() <= 254
-        && !s
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | '"' | ','))
+        && !s.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | '"' | ','))
         && s.split_once('@').is_some_and(|(local, domain)| {
             !local.is_empty()
                 && !domain.contains('@')
@@ -47,11 +38,7 @@ pub fn email(s: &str) -> Result<String, ServiceError> {
                 && !domain.starts_with('.')
                 && !domain.ends_with('.')
         });
-    if ok {
-        Ok(s)
-    } else {
-        Err(ServiceError::invalid("email address is not valid"))
-    }
+    if ok { Ok(s) } else { Err(ServiceError::invalid("email address is not valid")) }
 }
 
 pub fn phone(s: &str) -> Result<&str, ServiceError> {
@@ -59,14 +46,11 @@ pub fn phone(s: &str) -> Result<&str, ServiceError> {
     let digits = s.chars().filter(char::is_ascii_digit).count();
     let ok = (6..=20).contains(&s.len())
         && digits >= 6
-        && s.chars()
-            .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '+' | '-' | '(' | ')'));
+        && s.chars().all(|c| c.is_ascii_digit() || matches!(c, ' ' | '+' | '-' | '(' | ')'));
     if ok {
         Ok(s)
     } else {
-        Err(ServiceError::invalid(
-            "phone number must be 6 to 20 characters of digits, spaces, '+', '-', '(' or ')'",
-        ))
+        Err(ServiceError::invalid("phone number must be 6 to 20 characters of digits, spaces, '+', '-', '(' or ')'"))
     }
 }
 

@@ -5,8 +5,7 @@ mod rpc;
 mod store;
 
 use atelier_proto::{
-    cart::cart_service_server::CartServiceServer,
-    product::product_service_client::ProductServiceClient,
+    cart::cart_service_server::CartServiceServer, product::product_service_client::ProductServiceClient,
 };
 use atelier_runtime::{IdentityKeys, Verifier, db};
 use tonic::transport::Channel;
@@ -24,18 +23,10 @@ pub struct CartService {
 }
 
 impl CartService {
-    pub async fn connect(
-        database_url: &str,
-        keys: &IdentityKeys,
-        product_addr: &str,
-    ) -> anyhow::Result<Self> {
+    pub async fn connect(database_url: &str, keys: &IdentityKeys, product_addr: &str) -> anyhow::Result<Self> {
         let pool = db::connect(database_url, &MIGRATOR).await?;
         let products = ProductServiceClient::new(atelier_runtime::grpc::channel(product_addr)?);
-        Ok(Self {
-            pool,
-            verifier: keys.verifier(),
-            products,
-        })
+        Ok(Self { pool, verifier: keys.verifier(), products })
     }
 
     pub fn into_server(self) -> CartServiceServer<Self> {

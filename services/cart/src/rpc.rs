@@ -13,25 +13,13 @@ type RpcResult<T> = Result<Response<T>, Status>;
 
 fn code(s: &str) -> Result<String, Status> {
     let s = s.trim().to_uppercase();
-    let ok =
-        (2..=32).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
-    if ok {
-        Ok(s)
-    } else {
-        Err(Status::invalid_argument(
-            "SKU code must be 2 to 32 characters of A-Z, 0-9 or '-'",
-        ))
-    }
+    let ok = (2..=32).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    if ok { Ok(s) } else { Err(Status::invalid_argument("SKU code must be 2 to 32 characters of A-Z, 0-9 or '-'")) }
 }
 
 fn describe(v: &VariantInfo) -> String {
     let variant = v.variant.clone().unwrap_or_default();
-    format!(
-        "{} ({}, {})",
-        v.product_name,
-        describe_size(variant.size),
-        variant.color
-    )
+    format!("{} ({}, {})", v.product_name, describe_size(variant.size), variant.color)
 }
 
 impl CartService {
@@ -42,15 +30,10 @@ impl CartService {
     }
 
     async fn variants(&self, codes: Vec<String>) -> Result<HashMap<String, VariantInfo>, Status> {
-        let found = self
-            .products
-            .clone()
-            .get_variants(GetVariantsRequest { codes })
-            .await
-            .map_err(|s| {
-                tracing::warn!(error = %s, "product service unavailable");
-                Status::unavailable("the catalogue is temporarily unavailable")
-            })?;
+        let found = self.products.clone().get_variants(GetVariantsRequest { codes }).await.map_err(|s| {
+            tracing::warn!(error = %s, "product service unavailable");
+            Status::unavailable("the catalogue is temporarily unavailable")
+        })?;
         Ok(found
             .into_inner()
             .variants
@@ -74,9 +57,7 @@ impl CartService {
         if lines.is_empty() {
             return Ok(pb::Cart::default());
         }
-        let variants = self
-            .variants(lines.iter().map(|(c, _)| c.clone()).collect())
-            .await?;
+        let variants = self.variants(lines.iter().map(|(c, _)| c.clone()).collect()).await?;
         let mut cart = pb::Cart::default();
         for (code, mut quantity) in lines {
             let Some(info) = variants.get(&code) else {
@@ -93,17 +74,9 @@ impl CartService {
                 cart.notices.push(pb::CartNotice {
                     code: code.clone(),
                     message: if v.stock == 0 {
-                        format!(
-                            "{} is out of stock and was removed from your cart.",
-                            describe(info)
-                        )
+                        format!("{} is out of stock and was removed from your cart.", describe(info))
                     } else {
-                        format!(
-                            "{} was lowered to {}: only {} in stock.",
-                            describe(info),
-                            v.stock,
-                            v.stock
-                        )
+                        format!("{} was lowered to {}: only {} in stock.", describe(info), v.stock, v.stock)
                     },
                 });
                 quantity = v.stock;
@@ -128,9 +101,7 @@ impl CartService {
     }
 
     async fn respond(&self, user_id: &str) -> RpcResult<pb::CartResponse> {
-        Ok(Response::new(pb::CartResponse {
-            cart: Some(self.cart(user_id).await?),
-        }))
+        Ok(Response::new(pb::CartResponse { cart: Some(self.cart(user_id).await?) }))
     }
 }
 
@@ -144,9 +115,7 @@ fn quantity(q: i64, min: i64) -> Result<i64, Status> {
     if (min..=MAX_QUANTITY).contains(&q) {
         Ok(q)
     } else {
-        Err(Status::invalid_argument(format!(
-            "quantity must be between {min} and {MAX_QUANTITY}"
-        )))
+        Err(Status::invalid_argument(format!("quantity must be between {min} and {MAX_QUANTITY}")))
     }
 }
 
@@ -176,20 +145,11 @@ impl Rpc for CartService {
         if in_cart + add > stock {
             return Err(not_enough(stock, in_cart));
         }
-        store::set(
-            &self.pool,
-            &caller.sub,
-            &code,
-            (in_cart + add).min(MAX_QUANTITY),
-        )
-        .await?;
+        store::set(&self.pool, &caller.sub, &code, (in_cart + add).min(MAX_QUANTITY)).await?;
         self.respond(&caller.sub).await
     }
 
-    async fn set_quantity(
-        &self,
-        request: Request<pb::SetQuantityRequest>,
-    ) -> RpcResult<pb::CartResponse> {
+    async fn set_quantity(&self, request: Request<pb::SetQuantityRequest>) -> RpcResult<pb::CartResponse> {
         let caller = self.owner(&request)?;
         let r = request.into_inner();
         let code = code(&r.code)?;
@@ -197,34 +157,23 @@ impl Rpc for CartService {
         if q > 0 {
             let stock = self.variant(&code).await?.variant.unwrap_or_default().stock;
             if q > stock {
-                return Err(not_enough(
-                    stock,
-                    store::quantity(&self.pool, &caller.sub, &code).await?,
-                ));
+                return Err(not_enough(stock, store::quantity(&self.pool, &caller.sub, &code).await?));
             }
         }
         store::set(&self.pool, &caller.sub, &code, q).await?;
         self.respond(&caller.sub).await
     }
 
-    async fn remove_item(
-        &self,
-        request: Request<pb::RemoveItemRequest>,
-    ) -> RpcResult<pb::CartResponse> {
+    async fn remove_item(&self, request: Request<pb::RemoveItemRequest>) -> RpcResult<pb::CartResponse> {
         let caller = self.owner(&request)?;
         store::remove(&self.pool, &caller.sub, &code(&request.into_inner().code)?).await?;
         self.respond(&caller.sub).await
     }
 
-    async fn clear_cart(
-        &self,
-        request: Request<pb::ClearCartRequest>,
-    ) -> RpcResult<pb::CartResponse> {
+    async fn clear_cart(&self, request: Request<pb::ClearCartRequest>) -> RpcResult<pb::CartResponse> {
         let caller = self.owner(&request)?;
         store::clear(&self.pool, &caller.sub).await?;
-        Ok(Response::new(pb::CartResponse {
-            cart: Some(pb::Cart::default()),
-        }))
+        Ok(Response::new(pb::CartResponse { cart: Some(pb::Cart::default()) }))
     }
 
     async fn remove_codes_everywhere(
@@ -240,8 +189,6 @@ impl Rpc for CartService {
         for c in codes {
             removed_lines += store::remove_everywhere(&self.pool, &code(&c)?).await?;
         }
-        Ok(Response::new(pb::RemoveCodesEverywhereResponse {
-            removed_lines,
-        }))
+        Ok(Response::new(pb::RemoveCodesEverywhereResponse { removed_lines }))
     }
 }

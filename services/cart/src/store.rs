@@ -3,21 +3,18 @@
 use atelier_runtime::{db::Pool, error::ServiceResult, now_ms};
 
 pub async fn lines(pool: &Pool, user_id: &str) -> ServiceResult<Vec<(String, i64)>> {
-    Ok(sqlx::query_as(
-        "SELECT code, quantity FROM cart_items WHERE user_id = $1 ORDER BY added_at_ms, code",
-    )
-    .bind(user_id)
-    .fetch_all(pool)
-    .await?)
+    Ok(sqlx::query_as("SELECT code, quantity FROM cart_items WHERE user_id = $1 ORDER BY added_at_ms, code")
+        .bind(user_id)
+        .fetch_all(pool)
+        .await?)
 }
 
 pub async fn quantity(pool: &Pool, user_id: &str, code: &str) -> ServiceResult<i64> {
-    let q: Option<i64> =
-        sqlx::query_scalar("SELECT quantity FROM cart_items WHERE user_id = $1 AND code = $2")
-            .bind(user_id)
-            .bind(code)
-            .fetch_optional(pool)
-            .await?;
+    let q: Option<i64> = sqlx::query_scalar("SELECT quantity FROM cart_items WHERE user_id = $1 AND code = $2")
+        .bind(user_id)
+        .bind(code)
+        .fetch_optional(pool)
+        .await?;
     Ok(q.unwrap_or(0))
 }
 
@@ -49,17 +46,10 @@ pub async fn remove(pool: &Pool, user_id: &str, code: &str) -> ServiceResult<()>
 }
 
 pub async fn clear(pool: &Pool, user_id: &str) -> ServiceResult<()> {
-    sqlx::query("DELETE FROM cart_items WHERE user_id = $1")
-        .bind(user_id)
-        .execute(pool)
-        .await?;
+    sqlx::query("DELETE FROM cart_items WHERE user_id = $1").bind(user_id).execute(pool).await?;
     Ok(())
 }
 
 pub async fn remove_everywhere(pool: &Pool, code: &str) -> ServiceResult<u64> {
-    Ok(sqlx::query("DELETE FROM cart_items WHERE code = $1")
-        .bind(code)
-        .execute(pool)
-        .await?
-        .rows_affected())
+    Ok(sqlx::query("DELETE FROM cart_items WHERE code = $1").bind(code).execute(pool).await?.rows_affected())
 }

@@ -35,17 +35,11 @@ pub struct Dependencies<'a> {
 }
 
 impl OrderService {
-    pub async fn connect(
-        database_url: &str,
-        keys: &IdentityKeys,
-        deps: Dependencies<'_>,
-    ) -> anyhow::Result<Self> {
+    pub async fn connect(database_url: &str, keys: &IdentityKeys, deps: Dependencies<'_>) -> anyhow::Result<Self> {
         let pool = db::connect(database_url, &MIGRATOR).await?;
         let verifier = keys.verifier();
         anyhow::ensure!(
-            verifier
-                .verify(&deps.service_token)
-                .is_ok_and(|id| id.role == atelier_runtime::Role::Service),
+            verifier.verify(&deps.service_token).is_ok_and(|id| id.role == atelier_runtime::Role::Service),
             "the order service token is not a valid service identity for this identity key"
         );
         Ok(Self {

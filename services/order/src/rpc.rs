@@ -1,9 +1,7 @@
 //! The gRPC face of the order service.
 
 use crate::{OrderService, status, store};
-use atelier_proto::order::{
-    self as pb, Status as OrderStatus, order_service_server::OrderService as Rpc,
-};
+use atelier_proto::order::{self as pb, Status as OrderStatus, order_service_server::OrderService as Rpc};
 use atelier_runtime::{Identity, identity::bearer, page::Page};
 use tonic::{Request, Response, Status};
 
@@ -39,53 +37,32 @@ impl OrderService {
 
 #[tonic::async_trait]
 impl Rpc for OrderService {
-    async fn place_order(
-        &self,
-        request: Request<pb::PlaceOrderRequest>,
-    ) -> RpcResult<pb::OrderResponse> {
+    async fn place_order(&self, request: Request<pb::PlaceOrderRequest>) -> RpcResult<pb::OrderResponse> {
         let caller = self.user(&request)?;
         let token = bearer(&request).unwrap_or_default().to_string();
         let key = request.into_inner().idempotency_key;
-        if !(1..=128).contains(&key.len())
-            || key.chars().any(|c| c.is_control() || c.is_whitespace())
-        {
-            return Err(Status::invalid_argument(
-                "idempotency key must be 1 to 128 printable characters",
-            ));
+        if !(1..=128).contains(&key.len()) || key.chars().any(|c| c.is_control() || c.is_whitespace()) {
+            return Err(Status::invalid_argument("idempotency key must be 1 to 128 printable characters"));
         }
         let order = self.place_order(&caller, &token, &key).await?;
         Ok(Response::new(pb::OrderResponse { order: Some(order) }))
     }
 
-    async fn get_order(
-        &self,
-        request: Request<pb::GetOrderRequest>,
-    ) -> RpcResult<pb::OrderResponse> {
+    async fn get_order(&self, request: Request<pb::GetOrderRequest>) -> RpcResult<pb::OrderResponse> {
         let caller = self.user(&request)?;
         let order = self.visible(&caller, &request.into_inner().id).await?;
         Ok(Response::new(pb::OrderResponse { order: Some(order) }))
     }
 
-    async fn list_my_orders(
-        &self,
-        request: Request<pb::ListMyOrdersRequest>,
-    ) -> RpcResult<pb::ListOrdersResponse> {
+    async fn list_my_orders(&self, request: Request<pb::ListMyOrdersRequest>) -> RpcResult<pb::ListOrdersResponse> {
         let caller = self.user(&request)?;
         let r = request.into_inner();
-        let filter = store::Filter {
-            user_id: Some(&caller.sub),
-            username: None,
-            status: None,
-        };
-        let (orders, total) =
-            store::list(&self.pool, filter, Page::new(r.page, r.per_page, 20)).await?;
+        let filter = store::Filter { user_id: Some(&caller.sub), username: None, status: None };
+        let (orders, total) = store::list(&self.pool, filter, Page::new(r.page, r.per_page, 20)).await?;
         Ok(Response::new(pb::ListOrdersResponse { orders, total }))
     }
 
-    async fn list_all_orders(
-        &self,
-        request: Request<pb::ListAllOrdersRequest>,
-    ) -> RpcResult<pb::ListOrdersResponse> {
+    async fn list_all_orders(&self, request: Request<pb::ListAllOrdersRequest>) -> RpcResult<pb::ListOrdersResponse> {
         self.user(&request)?.require_admin()?;
         let r = request.into_inner();
         let status = match OrderStatus::try_from(r.status) {
@@ -97,27 +74,17 @@ impl Rpc for OrderService {
         if username.len() > 64 {
             return Err(Status::invalid_argument("username is too long"));
         }
-        let filter = store::Filter {
-            user_id: None,
-            username: (!username.is_empty()).then_some(username),
-            status,
-        };
-        let (orders, total) =
-            store::list(&self.pool, filter, Page::new(r.page, r.per_page, 20)).await?;
+        let filter = store::Filter { user_id: None, username: (!username.is_empty()).then_some(username), status };
+        let (orders, total) = store::list(&self.pool, filter, Page::new(r.page, r.per_page, 20)).await?;
         Ok(Response::new(pb::ListOrdersResponse { orders, total }))
     }
 
-    async fn cancel_order(
-        &self,
-        request: Request<pb::CancelOrderRequest>,
-    ) -> RpcResult<pb::OrderResponse> {
+    async fn cancel_order(&self, request: Request<pb::CancelOrderRequest>) -> RpcResult<pb::OrderResponse> {
         let caller = self.user(&request)?;
         let id = request.into_inner().id;
         let order = self.visible(&caller, &id).await?;
         if order.user_id != caller.sub {
-            return Err(Status::permission_denied(
-                "only the customer can cancel an order",
-            ));
+            return Err(Status::permission_denied("only the customer can cancel an order"));
         }
         let current = order.status();
         if !status::can_move(current, OrderStatus::Canceled) {
@@ -127,17 +94,12 @@ impl Rpc for OrderService {
             )));
         }
         if !self.cancel(&id, current).await? {
-            return Err(Status::aborted(
-                "the order changed meanwhile; reload and try again",
-            ));
+            return Err(Status::aborted("the order changed meanwhile; reload and try again"));
         }
         self.reply(&id).await
     }
 
-    async fn update_status(
-        &self,
-        request: Request<pb::UpdateStatusRequest>,
-    ) -> RpcResult<pb::OrderResponse> {
+    async fn update_status(&self, request: Request<pb::UpdateStatusRequest>) -> RpcResult<pb::OrderResponse> {
         let caller = self.user(&request)?;
         caller.require_admin()?;
         let r = request.into_inner();
@@ -161,18 +123,14 @@ impl Rpc for OrderService {
         }
         let moved = if target == OrderStatus::Canceled {
             if order.user_id != caller.sub {
-                return Err(Status::permission_denied(
-                    "admins do not cancel other customers' orders",
-                ));
+                return Err(Status::permission_denied("admins do not cancel other customers' orders"));
             }
             self.cancel(&r.id, current).await?
         } else {
             store::transition(&self.pool, &r.id, current, target).await?
         };
         if !moved {
-            return Err(Status::aborted(
-                "the order changed meanwhile; reload and try again",
-            ));
+            return Err(Status::aborted("the order changed meanwhile; reload and try again"));
         }
         self.reply(&r.id).await
     }

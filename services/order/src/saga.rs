@@ -14,27 +14,12 @@ use tonic::Code;
 
 impl OrderService {
     pub(crate) async fn release_stock(&self, order_id: &str) -> ServiceResult<bool> {
-        let request = authorized(
-            ReleaseRequest {
-                order_id: order_id.into(),
-            },
-            &self.service_token,
-        );
-        Ok(self
-            .products
-            .clone()
-            .release(request)
-            .await?
-            .into_inner()
-            .released)
+        let request = authorized(ReleaseRequest { order_id: order_id.into() }, &self.service_token);
+        Ok(self.products.clone().release(request).await?.into_inner().released)
     }
 
     /// Waits for a concurrent request with the same key to finish placing it.
-    async fn placed_by_other(
-        &self,
-        caller: &Identity,
-        key: &str,
-    ) -> ServiceResult<Option<pb::Order>> {
+    async fn placed_by_other(&self, caller: &Identity, key: &str) -> ServiceResult<Option<pb::Order>> {
         for _ in 0..100 {
             let Some(id) = store::id_by_key(&self.pool, &caller.sub, key).await? else {
                 return Ok(None); // the other attempt failed and gave the key back
@@ -46,17 +31,10 @@ impl OrderService {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        Err(ServiceError::Aborted(
-            "this order is still being placed; try again".into(),
-        ))
+        Err(ServiceError::Aborted("this order is still being placed; try again".into()))
     }
 
-    pub(crate) async fn place_order(
-        &self,
-        caller: &Identity,
-        user_token: &str,
-        key: &str,
-    ) -> ServiceResult<pb::Order> {
+    pub(crate) async fn place_order(&self, caller: &Identity, user_token: &str, key: &str) -> ServiceResult<pb::Order> {
         let order_id = uuid::Uuid::now_v7().to_string();
         loop {
             if store::claim(&self.pool, &order_id, &caller.sub, &caller.name, key).await? {
@@ -92,33 +70,13 @@ impl OrderService {
             )));
         }
         if cart.lines.is_empty() {
-            return Err(ServiceError::FailedPrecondition(
-                "your cart is empty".into(),
-            ));
+            return Err(ServiceError::FailedPrecondition("your cart is empty".into()));
         }
-        let lines = cart
-            .lines
-            .iter()
-            .map(|l| ReserveLine {
-                code: l.code.clone(),
-                quantity: l.quantity,
-            })
-            .collect();
-        let reserve = authorized(
-            ReserveRequest {
-                order_id: order_id.into(),
-                lines,
-            },
-            &self.service_token,
-        );
+        let lines = cart.lines.iter().map(|l| ReserveLine { code: l.code.clone(), quantity: l.quantity }).collect();
+        let reserve = authorized(ReserveRequest { order_id: order_id.into(), lines }, &self.service_token);
         let reserved = match self.products.clone().reserve(reserve).await {
             Ok(r) => r.into_inner().lines,
-            Err(s)
-                if matches!(
-                    s.code(),
-                    Code::FailedPrecondition | Code::InvalidArgument | Code::NotFound
-                ) =>
-            {
+            Err(s) if matches!(s.code(), Code::FailedPrecondition | Code::InvalidArgument | Code::NotFound) => {
                 return Err(s.into());
             }
             Err(s) => {
@@ -136,20 +94,12 @@ impl OrderService {
             self.release_or_leave_to_recovery(order_id).await?;
             return Err(e);
         }
-        if let Err(s) = self
-            .carts
-            .clone()
-            .clear_cart(authorized(ClearCartRequest {}, user_token))
-            .await
-        {
+        if let Err(s) = self.carts.clone().clear_cart(authorized(ClearCartRequest {}, user_token)).await {
             // The order stands; a cart left full is an inconvenience, not a loss.
             tracing::warn!(order_id, error = %s, "could not clear the cart after checkout");
         }
         tracing::info!(order_id, "order placed");
-        Ok(store::get(&self.pool, order_id)
-            .await?
-            .ok_or_else(|| ServiceError::not_found("order not found"))?
-            .0)
+        Ok(store::get(&self.pool, order_id).await?.ok_or_else(|| ServiceError::not_found("order not found"))?.0)
     }
 
     /// On failure the PENDING row must stay so that recovery releases later.
@@ -158,9 +108,7 @@ impl OrderService {
             Ok(_) => Ok(()),
             Err(e) => {
                 tracing::warn!(order_id, error = %e, "release failed; recovery will retry");
-                Err(ServiceError::Unavailable(
-                    "the order could not be placed; please try again".into(),
-                ))
+                Err(ServiceError::Unavailable("the order could not be placed; please try again".into()))
             }
         }
     }

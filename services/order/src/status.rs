@@ -42,12 +42,7 @@ mod tests {
         assert!(!can_move(Status::Processing, Status::Delivered));
         assert!(!can_move(Status::Delivered, Status::Canceled));
         assert!(!can_move(Status::Canceled, Status::Processing));
-        for s in [
-            Status::Processing,
-            Status::Shipped,
-            Status::Delivered,
-            Status::Canceled,
-        ] {
+        for s in [Status::Processing, Status::Shipped, Status::Delivered, Status::Canceled] {
             assert_eq!(parse(name(s)), s);
         }
     }

@@ -27,8 +27,7 @@ struct LineRow {
     quantity: i64,
 }
 
-const ORDER_COLUMNS: &str =
-    "id, user_id, username, status, total_cents, created_at_ms, updated_at_ms";
+const ORDER_COLUMNS: &str = "id, user_id, username, status, total_cents, created_at_ms, updated_at_ms";
 
 async fn with_lines(pool: &Pool, rows: Vec<OrderRow>) -> ServiceResult<Vec<pb::Order>> {
     if rows.is_empty() {
@@ -40,11 +39,7 @@ async fn with_lines(pool: &Pool, rows: Vec<OrderRow>) -> ServiceResult<Vec<pb::O
          FROM order_lines WHERE order_id IN ({}) ORDER BY product_name, code",
         placeholders.join(", ")
     );
-    let lines: Vec<LineRow> = rows
-        .iter()
-        .fold(sqlx::query_as(&sql), |q, r| q.bind(&r.id))
-        .fetch_all(pool)
-        .await?;
+    let lines: Vec<LineRow> = rows.iter().fold(sqlx::query_as(&sql), |q, r| q.bind(&r.id)).fetch_all(pool).await?;
     Ok(rows
         .into_iter()
         .map(|o| pb::Order {
@@ -74,34 +69,25 @@ async fn with_lines(pool: &Pool, rows: Vec<OrderRow>) -> ServiceResult<Vec<pb::O
 
 /// The order, with its raw status (PENDING included).
 pub async fn get(pool: &Pool, id: &str) -> ServiceResult<Option<(pb::Order, String)>> {
-    let row: Option<OrderRow> =
-        sqlx::query_as(&format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(pool)
-            .await?;
+    let row: Option<OrderRow> = sqlx::query_as(&format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(pool)
+        .await?;
     let Some(row) = row else { return Ok(None) };
     let raw = row.status.clone();
     Ok(Some((with_lines(pool, vec![row]).await?.remove(0), raw)))
 }
 
 pub async fn id_by_key(pool: &Pool, user_id: &str, key: &str) -> ServiceResult<Option<String>> {
-    Ok(
-        sqlx::query_scalar("SELECT id FROM orders WHERE user_id = $1 AND idempotency_key = $2")
-            .bind(user_id)
-            .bind(key)
-            .fetch_optional(pool)
-            .await?,
-    )
+    Ok(sqlx::query_scalar("SELECT id FROM orders WHERE user_id = $1 AND idempotency_key = $2")
+        .bind(user_id)
+        .bind(key)
+        .fetch_optional(pool)
+        .await?)
 }
 
 /// Claims the idempotency key with a PENDING order; false if already claimed.
-pub async fn claim(
-    pool: &Pool,
-    id: &str,
-    user_id: &str,
-    username: &str,
-    key: &str,
-) -> ServiceResult<bool> {
+pub async fn claim(pool: &Pool, id: &str, user_id: &str, username: &str, key: &str) -> ServiceResult<bool> {
     let now = now_ms();
     let result = sqlx::query(
         "INSERT INTO orders (id, user_id, username, idempotency_key, status, total_cents, created_at_ms, updated_at_ms)
@@ -122,10 +108,7 @@ pub async fn claim(
 }
 
 pub async fn drop_pending(pool: &Pool, id: &str) -> ServiceResult<()> {
-    sqlx::query("DELETE FROM orders WHERE id = $1 AND status = 'PENDING'")
-        .bind(id)
-        .execute(pool)
-        .await?;
+    sqlx::query("DELETE FROM orders WHERE id = $1 AND status = 'PENDING'").bind(id).execute(pool).await?;
     Ok(())
 }
 
@@ -140,9 +123,7 @@ pub async fn complete(pool: &Pool, id: &str, lines: &[ReservedLine]) -> ServiceR
         .execute(&mut *tx)
         .await?;
     if done.rows_affected() == 0 {
-        return Err(ServiceError::Aborted(
-            "the order was abandoned while being placed".into(),
-        ));
+        return Err(ServiceError::Aborted("the order was abandoned while being placed".into()));
     }
     for l in lines {
         let size = atelier_proto::product::Size::try_from(l.size)
@@ -168,29 +149,19 @@ pub async fn complete(pool: &Pool, id: &str, lines: &[ReservedLine]) -> ServiceR
 }
 
 /// Moves `from` -> `to` if the order is still in `from` (compare-and-set).
-pub async fn transition(
-    pool: &Pool,
-    id: &str,
-    from: pb::Status,
-    to: pb::Status,
-) -> ServiceResult<bool> {
-    let done = sqlx::query(
-        "UPDATE orders SET status = $3, updated_at_ms = $4 WHERE id = $1 AND status = $2",
-    )
-    .bind(id)
-    .bind(status::name(from))
-    .bind(status::name(to))
-    .bind(now_ms())
-    .execute(pool)
-    .await?;
+pub async fn transition(pool: &Pool, id: &str, from: pb::Status, to: pb::Status) -> ServiceResult<bool> {
+    let done = sqlx::query("UPDATE orders SET status = $3, updated_at_ms = $4 WHERE id = $1 AND status = $2")
+        .bind(id)
+        .bind(status::name(from))
+        .bind(status::name(to))
+        .bind(now_ms())
+        .execute(pool)
+        .await?;
     Ok(done.rows_affected() == 1)
 }
 
 pub async fn mark_released(pool: &Pool, id: &str) -> ServiceResult<()> {
-    sqlx::query("UPDATE orders SET stock_released = 1 WHERE id = $1")
-        .bind(id)
-        .execute(pool)
-        .await?;
+    sqlx::query("UPDATE orders SET stock_released = 1 WHERE id = $1").bind(id).execute(pool).await?;
     Ok(())
 }
 
@@ -200,18 +171,10 @@ pub struct Filter<'a> {
     pub status: Option<&'static str>,
 }
 
-pub async fn list(
-    pool: &Pool,
-    filter: Filter<'_>,
-    page: Page,
-) -> ServiceResult<(Vec<pb::Order>, u64)> {
+pub async fn list(pool: &Pool, filter: Filter<'_>, page: Page) -> ServiceResult<(Vec<pb::Order>, u64)> {
     let mut conditions = vec!["status <> 'PENDING'".to_string()];
     let mut args: Vec<String> = vec![];
-    for (column, value) in [
-        ("user_id", filter.user_id),
-        ("username", filter.username),
-        ("status", filter.status),
-    ] {
+    for (column, value) in [("user_id", filter.user_id), ("username", filter.username), ("status", filter.status)] {
         if let Some(v) = value {
             args.push(v.to_string());
             conditions.push(format!("{column} = ${}", args.len()));
@@ -219,11 +182,7 @@ pub async fn list(
     }
     let clause = conditions.join(" AND ");
     let count_sql = format!("SELECT COUNT(*) FROM orders WHERE {clause}");
-    let total: i64 = args
-        .iter()
-        .fold(sqlx::query_scalar(&count_sql), |q, a| q.bind(a))
-        .fetch_one(pool)
-        .await?;
+    let total: i64 = args.iter().fold(sqlx::query_scalar(&count_sql), |q, a| q.bind(a)).fetch_one(pool).await?;
     let n = args.len();
     let sql = format!(
         "SELECT {ORDER_COLUMNS} FROM orders WHERE {clause} ORDER BY created_at_ms DESC, id DESC LIMIT ${} OFFSET ${}",

@@ -38,8 +38,7 @@ impl From<VariantRow> for pb::Variant {
     }
 }
 
-const PRODUCT_COLUMNS: &str =
-    "p.id, p.name, p.description, p.category, p.image, p.created_at_ms, p.version";
+const PRODUCT_COLUMNS: &str = "p.id, p.name, p.description, p.category, p.image, p.created_at_ms, p.version";
 const VARIANT_COLUMNS: &str = "v.product_id, v.code, v.size, v.color, v.price_cents, v.stock";
 const VARIANT_ORDER: &str = "v.color, CASE v.size WHEN 'XS' THEN 1 WHEN 'S' THEN 2 WHEN 'M' THEN 3 WHEN 'L' THEN 4 WHEN 'XL' THEN 5 ELSE 6 END, v.code";
 
@@ -68,20 +67,16 @@ impl Sql {
         self
     }
     fn query(&self) -> sqlx::query::Query<'_, Any, sqlx::any::AnyArguments<'_>> {
-        self.args
-            .iter()
-            .fold(sqlx::query(&self.text), |q, a| match a {
-                Arg::Text(s) => q.bind(s.as_str()),
-                Arg::Int(i) => q.bind(*i),
-            })
+        self.args.iter().fold(sqlx::query(&self.text), |q, a| match a {
+            Arg::Text(s) => q.bind(s.as_str()),
+            Arg::Int(i) => q.bind(*i),
+        })
     }
     fn query_scalar(&self) -> sqlx::query::QueryScalar<'_, Any, i64, sqlx::any::AnyArguments<'_>> {
-        self.args
-            .iter()
-            .fold(sqlx::query_scalar(&self.text), |q, a| match a {
-                Arg::Text(s) => q.bind(s.as_str()),
-                Arg::Int(i) => q.bind(*i),
-            })
+        self.args.iter().fold(sqlx::query_scalar(&self.text), |q, a| match a {
+            Arg::Text(s) => q.bind(s.as_str()),
+            Arg::Int(i) => q.bind(*i),
+        })
     }
 }
 
@@ -90,9 +85,7 @@ async fn with_variants(pool: &Pool, rows: Vec<ProductRow>) -> ServiceResult<Vec<
         return Ok(vec![]);
     }
     let mut sql = Sql::default();
-    sql.push(&format!(
-        "SELECT {VARIANT_COLUMNS} FROM variants v WHERE v.product_id IN ("
-    ));
+    sql.push(&format!("SELECT {VARIANT_COLUMNS} FROM variants v WHERE v.product_id IN ("));
     for (i, row) in rows.iter().enumerate() {
         if i > 0 {
             sql.push(", ");
@@ -100,11 +93,7 @@ async fn with_variants(pool: &Pool, rows: Vec<ProductRow>) -> ServiceResult<Vec<
         sql.bind(Arg::Text(row.id.clone()));
     }
     sql.push(&format!(") ORDER BY {VARIANT_ORDER}"));
-    let variants: Vec<VariantRow> = sql
-        .query()
-        .try_map(|r| sqlx::FromRow::from_row(&r))
-        .fetch_all(pool)
-        .await?;
+    let variants: Vec<VariantRow> = sql.query().try_map(|r| sqlx::FromRow::from_row(&r)).fetch_all(pool).await?;
     Ok(rows
         .into_iter()
         .map(|p| pb::Product {
@@ -130,56 +119,36 @@ async fn with_variants(pool: &Pool, rows: Vec<ProductRow>) -> ServiceResult<Vec<
         .collect())
 }
 
-pub async fn list(
-    pool: &Pool,
-    r: &pb::ListProductsRequest,
-) -> ServiceResult<(Vec<pb::Product>, u64)> {
+pub async fn list(pool: &Pool, r: &pb::ListProductsRequest) -> ServiceResult<(Vec<pb::Product>, u64)> {
     let page = Page::new(r.page, r.per_page, 12);
     let mut filter = Sql::default();
     filter.push(" FROM products p WHERE 1 = 1");
     let query = r.query.trim().to_lowercase();
     if !query.is_empty() {
         let pattern = format!("%{}%", query.replace(['%', '_'], ""));
+        filter.push(" AND (LOWER(p.name) LIKE ").bind(Arg::Text(pattern.clone()));
+        filter.push(" OR LOWER(p.description) LIKE ").bind(Arg::Text(pattern.clone()));
+        filter.push(" OR LOWER(p.category) LIKE ").bind(Arg::Text(pattern.clone()));
         filter
-            .push(" AND (LOWER(p.name) LIKE ")
-            .bind(Arg::Text(pattern.clone()));
-        filter
-            .push(" OR LOWER(p.description) LIKE ")
-            .bind(Arg::Text(pattern.clone()));
-        filter
-            .push(" OR LOWER(p.category) LIKE ")
-            .bind(Arg::Text(pattern.clone()));
-        filter.push(" OR EXISTS (SELECT 1 FROM variants s WHERE s.product_id = p.id AND LOWER(s.code) LIKE ").bind(Arg::Text(pattern));
+            .push(" OR EXISTS (SELECT 1 FROM variants s WHERE s.product_id = p.id AND LOWER(s.code) LIKE ")
+            .bind(Arg::Text(pattern));
         filter.push("))");
     }
     if !r.category.trim().is_empty() {
-        filter
-            .push(" AND LOWER(p.category) = ")
-            .bind(Arg::Text(r.category.trim().to_lowercase()));
+        filter.push(" AND LOWER(p.category) = ").bind(Arg::Text(r.category.trim().to_lowercase()));
     }
-    let mut variant_filter = Sql {
-        text: String::new(),
-        args: std::mem::take(&mut filter.args),
-    };
+    let mut variant_filter = Sql { text: String::new(), args: std::mem::take(&mut filter.args) };
     if r.size != 0 {
-        variant_filter
-            .push(" AND v.size = ")
-            .bind(Arg::Text(crate::validate::size(r.size)?.into()));
+        variant_filter.push(" AND v.size = ").bind(Arg::Text(crate::validate::size(r.size)?.into()));
     }
     if !r.color.trim().is_empty() {
-        variant_filter
-            .push(" AND LOWER(v.color) = ")
-            .bind(Arg::Text(r.color.trim().to_lowercase()));
+        variant_filter.push(" AND LOWER(v.color) = ").bind(Arg::Text(r.color.trim().to_lowercase()));
     }
     if let Some(min) = r.min_price_cents {
-        variant_filter
-            .push(" AND v.price_cents >= ")
-            .bind(Arg::Int(min));
+        variant_filter.push(" AND v.price_cents >= ").bind(Arg::Int(min));
     }
     if let Some(max) = r.max_price_cents {
-        variant_filter
-            .push(" AND v.price_cents <= ")
-            .bind(Arg::Int(max));
+        variant_filter.push(" AND v.price_cents <= ").bind(Arg::Int(max));
     }
     if r.in_stock {
         variant_filter.push(" AND v.stock > 0");
@@ -190,10 +159,7 @@ pub async fn list(
         filter.push(&variant_filter.text).push(")");
     }
 
-    let mut count = Sql {
-        text: format!("SELECT COUNT(*){}", filter.text),
-        args: vec![],
-    };
+    let mut count = Sql { text: format!("SELECT COUNT(*){}", filter.text), args: vec![] };
     count.args = filter
         .args
         .iter()
@@ -211,32 +177,18 @@ pub async fn list(
         pb::Sort::Newest => "p.created_at_ms DESC, p.name".into(),
         pb::Sort::Name | pb::Sort::Unspecified => "p.name, p.id".into(),
     };
-    let mut select = Sql {
-        text: format!(
-            "SELECT {PRODUCT_COLUMNS}{} ORDER BY {order} LIMIT ",
-            filter.text
-        ),
-        args: filter.args,
-    };
-    select
-        .bind(Arg::Int(page.limit()))
-        .push(" OFFSET ")
-        .bind(Arg::Int(page.offset()));
-    let rows: Vec<ProductRow> = select
-        .query()
-        .try_map(|r| sqlx::FromRow::from_row(&r))
-        .fetch_all(pool)
-        .await?;
+    let mut select =
+        Sql { text: format!("SELECT {PRODUCT_COLUMNS}{} ORDER BY {order} LIMIT ", filter.text), args: filter.args };
+    select.bind(Arg::Int(page.limit())).push(" OFFSET ").bind(Arg::Int(page.offset()));
+    let rows: Vec<ProductRow> = select.query().try_map(|r| sqlx::FromRow::from_row(&r)).fetch_all(pool).await?;
     Ok((with_variants(pool, rows).await?, total as u64))
 }
 
 pub async fn get(pool: &Pool, id: &str) -> ServiceResult<pb::Product> {
-    let row: Option<ProductRow> = sqlx::query_as(&format!(
-        "SELECT {PRODUCT_COLUMNS} FROM products p WHERE p.id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(pool)
-    .await?;
+    let row: Option<ProductRow> = sqlx::query_as(&format!("SELECT {PRODUCT_COLUMNS} FROM products p WHERE p.id = $1"))
+        .bind(id)
+        .fetch_optional(pool)
+        .await?;
     let row = row.ok_or_else(|| ServiceError::not_found("product not found"))?;
     Ok(with_variants(pool, vec![row]).await?.remove(0))
 }
@@ -270,35 +222,29 @@ pub async fn variants(pool: &Pool, codes: &[String]) -> ServiceResult<Vec<pb::Va
         .map_err(Into::into)
 }
 
-async fn insert_variant(
-    conn: &mut sqlx::AnyConnection,
-    product_id: &str,
-    v: &VariantFields,
-) -> ServiceResult<()> {
-    sqlx::query("INSERT INTO variants (code, product_id, size, color, price_cents, stock) VALUES ($1, $2, $3, $4, $5, $6)")
-        .bind(&v.code)
-        .bind(product_id)
-        .bind(v.size)
-        .bind(&v.color)
-        .bind(v.price_cents)
-        .bind(v.stock)
-        .execute(&mut *conn)
-        .await
-        .map_err(|e| {
-            if db::is_unique_violation(&e) {
-                ServiceError::AlreadyExists(format!("SKU {} already exists", v.code))
-            } else {
-                e.into()
-            }
-        })?;
+async fn insert_variant(conn: &mut sqlx::AnyConnection, product_id: &str, v: &VariantFields) -> ServiceResult<()> {
+    sqlx::query(
+        "INSERT INTO variants (code, product_id, size, color, price_cents, stock) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&v.code)
+    .bind(product_id)
+    .bind(v.size)
+    .bind(&v.color)
+    .bind(v.price_cents)
+    .bind(v.stock)
+    .execute(&mut *conn)
+    .await
+    .map_err(|e| {
+        if db::is_unique_violation(&e) {
+            ServiceError::AlreadyExists(format!("SKU {} already exists", v.code))
+        } else {
+            e.into()
+        }
+    })?;
     Ok(())
 }
 
-pub async fn create(
-    pool: &Pool,
-    p: ProductFields<'_>,
-    variants: &[VariantFields],
-) -> ServiceResult<pb::Product> {
+pub async fn create(pool: &Pool, p: ProductFields<'_>, variants: &[VariantFields]) -> ServiceResult<pb::Product> {
     let id = crate::validate::slug(p.name);
     let now = now_ms();
     let mut tx = pool.begin().await?;
@@ -328,12 +274,7 @@ pub async fn create(
     get(pool, &id).await
 }
 
-pub async fn update(
-    pool: &Pool,
-    id: &str,
-    version: i64,
-    p: ProductFields<'_>,
-) -> ServiceResult<pb::Product> {
+pub async fn update(pool: &Pool, id: &str, version: i64, p: ProductFields<'_>) -> ServiceResult<pb::Product> {
     let done = sqlx::query(
         "UPDATE products SET name = $3, description = $4, category = $5, image = $6, updated_at_ms = $7, version = version + 1
          WHERE id = $1 AND version = $2",
@@ -349,9 +290,7 @@ pub async fn update(
     .await?;
     if done.rows_affected() == 0 {
         get(pool, id).await?; // NotFound if it is gone
-        return Err(ServiceError::Aborted(
-            "the product was changed by someone else; reload and try again".into(),
-        ));
+        return Err(ServiceError::Aborted("the product was changed by someone else; reload and try again".into()));
     }
     get(pool, id).await
 }
@@ -367,19 +306,12 @@ async fn bump_version(conn: &mut sqlx::AnyConnection, product_id: &str) -> Servi
 
 pub async fn delete(pool: &Pool, id: &str) -> ServiceResult<Vec<String>> {
     let mut tx = pool.begin().await?;
-    let codes: Vec<String> =
-        sqlx::query_scalar("SELECT code FROM variants WHERE product_id = $1 ORDER BY code")
-            .bind(id)
-            .fetch_all(&mut *tx)
-            .await?;
-    sqlx::query("DELETE FROM variants WHERE product_id = $1")
+    let codes: Vec<String> = sqlx::query_scalar("SELECT code FROM variants WHERE product_id = $1 ORDER BY code")
         .bind(id)
-        .execute(&mut *tx)
+        .fetch_all(&mut *tx)
         .await?;
-    let done = sqlx::query("DELETE FROM products WHERE id = $1")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query("DELETE FROM variants WHERE product_id = $1").bind(id).execute(&mut *tx).await?;
+    let done = sqlx::query("DELETE FROM products WHERE id = $1").bind(id).execute(&mut *tx).await?;
     if done.rows_affected() == 0 {
         return Err(ServiceError::not_found("product not found"));
     }
@@ -387,17 +319,11 @@ pub async fn delete(pool: &Pool, id: &str) -> ServiceResult<Vec<String>> {
     Ok(codes)
 }
 
-pub async fn add_variant(
-    pool: &Pool,
-    product_id: &str,
-    v: &VariantFields,
-) -> ServiceResult<pb::Product> {
+pub async fn add_variant(pool: &Pool, product_id: &str, v: &VariantFields) -> ServiceResult<pb::Product> {
     let mut tx = pool.begin().await?;
     bump_version(&mut tx, product_id).await?;
-    let exists: Option<String> = sqlx::query_scalar("SELECT id FROM products WHERE id = $1")
-        .bind(product_id)
-        .fetch_optional(&mut *tx)
-        .await?;
+    let exists: Option<String> =
+        sqlx::query_scalar("SELECT id FROM products WHERE id = $1").bind(product_id).fetch_optional(&mut *tx).await?;
     if exists.is_none() {
         return Err(ServiceError::not_found("product not found"));
     }
@@ -429,11 +355,10 @@ pub async fn update_variant(
     .bind(crate::validate::MAX_STOCK)
     .execute(&mut *tx)
     .await?;
-    let product_id: Option<String> =
-        sqlx::query_scalar("SELECT product_id FROM variants WHERE code = $1")
-            .bind(code)
-            .fetch_optional(&mut *tx)
-            .await?;
+    let product_id: Option<String> = sqlx::query_scalar("SELECT product_id FROM variants WHERE code = $1")
+        .bind(code)
+        .fetch_optional(&mut *tx)
+        .await?;
     let product_id = product_id.ok_or_else(|| ServiceError::not_found("SKU not found"))?;
     if done.rows_affected() == 0 {
         return Err(ServiceError::FailedPrecondition(
@@ -446,10 +371,7 @@ pub async fn update_variant(
 }
 
 pub async fn delete_variant(pool: &Pool, code: &str) -> ServiceResult<()> {
-    let done = sqlx::query("DELETE FROM variants WHERE code = $1")
-        .bind(code)
-        .execute(pool)
-        .await?;
+    let done = sqlx::query("DELETE FROM variants WHERE code = $1").bind(code).execute(pool).await?;
     if done.rows_affected() == 0 {
         return Err(ServiceError::not_found("SKU not found"));
     }

@@ -23,10 +23,7 @@ pub struct ProductService {
 impl ProductService {
     pub async fn connect(database_url: &str, keys: &IdentityKeys) -> anyhow::Result<Self> {
         let pool = db::connect(database_url, &MIGRATOR).await?;
-        Ok(Self {
-            pool,
-            verifier: keys.verifier(),
-        })
+        Ok(Self { pool, verifier: keys.verifier() })
     }
 
     pub fn pool(&self) -> &db::Pool {
@@ -42,15 +39,9 @@ impl ProductService {
 pub const SIZES: [&str; 6] = ["XS", "S", "M", "L", "XL", "XXL"];
 
 pub fn size_name(size: i32) -> Option<&'static str> {
-    usize::try_from(size)
-        .ok()
-        .and_then(|i| i.checked_sub(1))
-        .and_then(|i| SIZES.get(i).copied())
+    usize::try_from(size).ok().and_then(|i| i.checked_sub(1)).and_then(|i| SIZES.get(i).copied())
 }
 
 pub fn size_value(name: &str) -> i32 {
-    SIZES
-        .iter()
-        .position(|s| *s == name)
-        .map_or(0, |i| i as i32 + 1)
+    SIZES.iter().position(|s| *s == name).map_or(0, |i| i as i32 + 1)
 }

@@ -16,36 +16,25 @@ impl ProductService {
     fn service<T>(&self, request: &Request<T>) -> Result<(), Status> {
         match self.verifier.caller(request)?.role {
             Role::Service => Ok(()),
-            _ => Err(Status::permission_denied(
-                "only the order service reserves stock",
-            )),
+            _ => Err(Status::permission_denied("only the order service reserves stock")),
         }
     }
 }
 
 fn order_id(id: &str) -> Result<&str, Status> {
-    let ok =
-        (1..=64).contains(&id.len()) && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    let ok = (1..=64).contains(&id.len()) && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
     if ok {
         Ok(id)
     } else {
-        Err(Status::invalid_argument(
-            "order id must be 1 to 64 characters of letters, digits or '-'",
-        ))
+        Err(Status::invalid_argument("order id must be 1 to 64 characters of letters, digits or '-'"))
     }
 }
 
 #[tonic::async_trait]
 impl Rpc for ProductService {
-    async fn list_products(
-        &self,
-        request: Request<pb::ListProductsRequest>,
-    ) -> RpcResult<pb::ListProductsResponse> {
+    async fn list_products(&self, request: Request<pb::ListProductsRequest>) -> RpcResult<pb::ListProductsResponse> {
         let r = request.into_inner();
-        if r.query.chars().count() > 100
-            || r.color.chars().count() > 32
-            || r.category.chars().count() > 40
-        {
+        if r.query.chars().count() > 100 || r.color.chars().count() > 32 || r.category.chars().count() > 40 {
             return Err(Status::invalid_argument("search text is too long"));
         }
         if r.min_price_cents.is_some_and(|p| p < 0) || r.max_price_cents.is_some_and(|p| p < 0) {
@@ -58,20 +47,12 @@ impl Rpc for ProductService {
         Ok(Response::new(pb::ListProductsResponse { products, total }))
     }
 
-    async fn get_product(
-        &self,
-        request: Request<pb::GetProductRequest>,
-    ) -> RpcResult<pb::GetProductResponse> {
+    async fn get_product(&self, request: Request<pb::GetProductRequest>) -> RpcResult<pb::GetProductResponse> {
         let product = catalog::get(&self.pool, &request.into_inner().id).await?;
-        Ok(Response::new(pb::GetProductResponse {
-            product: Some(product),
-        }))
+        Ok(Response::new(pb::GetProductResponse { product: Some(product) }))
     }
 
-    async fn get_variants(
-        &self,
-        request: Request<pb::GetVariantsRequest>,
-    ) -> RpcResult<pb::GetVariantsResponse> {
+    async fn get_variants(&self, request: Request<pb::GetVariantsRequest>) -> RpcResult<pb::GetVariantsResponse> {
         let codes = request.into_inner().codes;
         if codes.len() > 200 {
             return Err(Status::invalid_argument("at most 200 codes at a time"));
@@ -80,69 +61,42 @@ impl Rpc for ProductService {
         Ok(Response::new(pb::GetVariantsResponse { variants }))
     }
 
-    async fn create_product(
-        &self,
-        request: Request<pb::CreateProductRequest>,
-    ) -> RpcResult<pb::CreateProductResponse> {
+    async fn create_product(&self, request: Request<pb::CreateProductRequest>) -> RpcResult<pb::CreateProductResponse> {
         self.admin(&request)?;
         let r = request.into_inner();
         let fields = validate::product(&r.name, &r.description, &r.category, &r.image)?;
-        let variants = r
-            .variants
-            .iter()
-            .map(validate::variant)
-            .collect::<Result<Vec<_>, _>>()?;
+        let variants = r.variants.iter().map(validate::variant).collect::<Result<Vec<_>, _>>()?;
         if variants.len() > 50 {
-            return Err(Status::invalid_argument(
-                "a product has at most 50 variants",
-            ));
+            return Err(Status::invalid_argument("a product has at most 50 variants"));
         }
         let product = catalog::create(&self.pool, fields, &variants).await?;
         tracing::info!(product_id = %product.id, "product created");
-        Ok(Response::new(pb::CreateProductResponse {
-            product: Some(product),
-        }))
+        Ok(Response::new(pb::CreateProductResponse { product: Some(product) }))
     }
 
-    async fn update_product(
-        &self,
-        request: Request<pb::UpdateProductRequest>,
-    ) -> RpcResult<pb::UpdateProductResponse> {
+    async fn update_product(&self, request: Request<pb::UpdateProductRequest>) -> RpcResult<pb::UpdateProductResponse> {
         self.admin(&request)?;
         let r = request.into_inner();
         let fields = validate::product(&r.name, &r.description, &r.category, &r.image)?;
         let product = catalog::update(&self.pool, &r.id, r.version, fields).await?;
-        Ok(Response::new(pb::UpdateProductResponse {
-            product: Some(product),
-        }))
+        Ok(Response::new(pb::UpdateProductResponse { product: Some(product) }))
     }
 
-    async fn delete_product(
-        &self,
-        request: Request<pb::DeleteProductRequest>,
-    ) -> RpcResult<pb::DeleteProductResponse> {
+    async fn delete_product(&self, request: Request<pb::DeleteProductRequest>) -> RpcResult<pb::DeleteProductResponse> {
         self.admin(&request)?;
         let codes = catalog::delete(&self.pool, &request.into_inner().id).await?;
         Ok(Response::new(pb::DeleteProductResponse { codes }))
     }
 
-    async fn add_variant(
-        &self,
-        request: Request<pb::AddVariantRequest>,
-    ) -> RpcResult<pb::AddVariantResponse> {
+    async fn add_variant(&self, request: Request<pb::AddVariantRequest>) -> RpcResult<pb::AddVariantResponse> {
         self.admin(&request)?;
         let r = request.into_inner();
         let variant = validate::variant(&r.variant.unwrap_or_default())?;
         let product = catalog::add_variant(&self.pool, &r.product_id, &variant).await?;
-        Ok(Response::new(pb::AddVariantResponse {
-            product: Some(product),
-        }))
+        Ok(Response::new(pb::AddVariantResponse { product: Some(product) }))
     }
 
-    async fn update_variant(
-        &self,
-        request: Request<pb::UpdateVariantRequest>,
-    ) -> RpcResult<pb::UpdateVariantResponse> {
+    async fn update_variant(&self, request: Request<pb::UpdateVariantRequest>) -> RpcResult<pb::UpdateVariantResponse> {
         self.admin(&request)?;
         let r = request.into_inner();
         let size = validate::size(r.size)?;
@@ -158,33 +112,17 @@ impl Rpc for ProductService {
             return Err(Status::invalid_argument("stock change is out of range"));
         }
         let code = validate::code(&r.code)?;
-        let product = catalog::update_variant(
-            &self.pool,
-            &code,
-            size,
-            &color,
-            r.price_cents,
-            r.stock_delta,
-        )
-        .await?;
-        Ok(Response::new(pb::UpdateVariantResponse {
-            product: Some(product),
-        }))
+        let product = catalog::update_variant(&self.pool, &code, size, &color, r.price_cents, r.stock_delta).await?;
+        Ok(Response::new(pb::UpdateVariantResponse { product: Some(product) }))
     }
 
-    async fn delete_variant(
-        &self,
-        request: Request<pb::DeleteVariantRequest>,
-    ) -> RpcResult<pb::DeleteVariantResponse> {
+    async fn delete_variant(&self, request: Request<pb::DeleteVariantRequest>) -> RpcResult<pb::DeleteVariantResponse> {
         self.admin(&request)?;
         catalog::delete_variant(&self.pool, &validate::code(&request.into_inner().code)?).await?;
         Ok(Response::new(pb::DeleteVariantResponse {}))
     }
 
-    async fn reserve(
-        &self,
-        request: Request<pb::ReserveRequest>,
-    ) -> RpcResult<pb::ReserveResponse> {
+    async fn reserve(&self, request: Request<pb::ReserveRequest>) -> RpcResult<pb::ReserveResponse> {
         self.service(&request)?;
         let r = request.into_inner();
         let lines = stock::merge_lines(&r.lines)?;
@@ -192,13 +130,9 @@ impl Rpc for ProductService {
         Ok(Response::new(pb::ReserveResponse { lines }))
     }
 
-    async fn release(
-        &self,
-        request: Request<pb::ReleaseRequest>,
-    ) -> RpcResult<pb::ReleaseResponse> {
+    async fn release(&self, request: Request<pb::ReleaseRequest>) -> RpcResult<pb::ReleaseResponse> {
         self.service(&request)?;
-        let released =
-            stock::release(&self.pool, order_id(&request.into_inner().order_id)?).await?;
+        let released = stock::release(&self.pool, order_id(&request.into_inner().order_id)?).await?;
         Ok(Response::new(pb::ReleaseResponse { released }))
     }
 }

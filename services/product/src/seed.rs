@@ -17,12 +17,7 @@ enum Variants {
     /// Exact SKUs: (code, size, colour, stock, price in cents).
     Listed(&'static [(&'static str, &'static str, &'static str, i64, i64)]),
     /// Every colour in every size, priced alike; codes `<prefix>-<COL>-<SIZE>`.
-    Grid {
-        prefix: &'static str,
-        colors: &'static [&'static str],
-        sizes: &'static [&'static str],
-        price_cents: i64,
-    },
+    Grid { prefix: &'static str, colors: &'static [&'static str], sizes: &'static [&'static str], price_cents: i64 },
 }
 
 const ALL: &[&str] = &["XS", "S", "M", "L", "XL", "XXL"];
@@ -45,20 +40,14 @@ const CATALOG: &[Item] = &[
         category: "Jeans",
         shape: "jeans",
         description: "Durable straight-cut denim jeans",
-        variants: Variants::Listed(&[
-            ("JEANS-001", "L", "Blue", 50, 4999),
-            ("JEANS-002", "S", "Blue", 50, 4599),
-        ]),
+        variants: Variants::Listed(&[("JEANS-001", "L", "Blue", 50, 4999), ("JEANS-002", "S", "Blue", 50, 4599)]),
     },
     Item {
         name: "Comfortable Fleece Hoodie",
         category: "Hoodies",
         shape: "hoodie",
         description: "Hoodie with front pocket",
-        variants: Variants::Listed(&[
-            ("HOODIE-001", "S", "Gray", 75, 2775),
-            ("HOODIE-002", "XXL", "Gray", 45, 1825),
-        ]),
+        variants: Variants::Listed(&[("HOODIE-001", "S", "Gray", 75, 2775), ("HOODIE-002", "XXL", "Gray", 45, 1825)]),
     },
     Item {
         name: "Organic Crew Neck Tee",
@@ -77,24 +66,14 @@ const CATALOG: &[Item] = &[
         category: "T-Shirts",
         shape: "tshirt",
         description: "Long-sleeve striped tee in heavyweight jersey.",
-        variants: Variants::Grid {
-            prefix: "TEE-BRE",
-            colors: &["Navy", "Red"],
-            sizes: CORE,
-            price_cents: 3400,
-        },
+        variants: Variants::Grid { prefix: "TEE-BRE", colors: &["Navy", "Red"], sizes: CORE, price_cents: 3400 },
     },
     Item {
         name: "Graphic Pocket Tee",
         category: "T-Shirts",
         shape: "tshirt",
         description: "Boxy tee with a chest pocket and a small embroidered logo.",
-        variants: Variants::Grid {
-            prefix: "TEE-POC",
-            colors: &["Black", "Sand"],
-            sizes: CORE,
-            price_cents: 2600,
-        },
+        variants: Variants::Grid { prefix: "TEE-POC", colors: &["Black", "Sand"], sizes: CORE, price_cents: 2600 },
     },
     Item {
         name: "Slim Fit Chinos",
@@ -113,24 +92,14 @@ const CATALOG: &[Item] = &[
         category: "Jeans",
         shape: "jeans",
         description: "Washed black denim with a roomy, relaxed fit.",
-        variants: Variants::Grid {
-            prefix: "JEANS-BLK",
-            colors: &["Black"],
-            sizes: ALL,
-            price_cents: 5900,
-        },
+        variants: Variants::Grid { prefix: "JEANS-BLK", colors: &["Black"], sizes: ALL, price_cents: 5900 },
     },
     Item {
         name: "Skinny Stretch Jeans",
         category: "Jeans",
         shape: "jeans",
         description: "High-rise skinny jeans with two-way stretch.",
-        variants: Variants::Grid {
-            prefix: "JEANS-SKN",
-            colors: &["Blue", "Gray"],
-            sizes: ALL,
-            price_cents: 5200,
-        },
+        variants: Variants::Grid { prefix: "JEANS-SKN", colors: &["Blue", "Gray"], sizes: ALL, price_cents: 5200 },
     },
     Item {
         name: "Zip-Up Hoodie",
@@ -149,12 +118,7 @@ const CATALOG: &[Item] = &[
         category: "Hoodies",
         shape: "hoodie",
         description: "Dropped shoulders, kangaroo pocket, heavyweight fleece.",
-        variants: Variants::Grid {
-            prefix: "HOODIE-OVR",
-            colors: &["Sand", "Green"],
-            sizes: CORE,
-            price_cents: 5200,
-        },
+        variants: Variants::Grid { prefix: "HOODIE-OVR", colors: &["Sand", "Green"], sizes: CORE, price_cents: 5200 },
     },
     Item {
         name: "Merino Crew Sweater",
@@ -173,36 +137,21 @@ const CATALOG: &[Item] = &[
         category: "Knitwear",
         shape: "sweater",
         description: "Chunky cable knit in soft lambswool.",
-        variants: Variants::Grid {
-            prefix: "KNIT-CBL",
-            colors: &["Cream", "Green"],
-            sizes: CORE,
-            price_cents: 8900,
-        },
+        variants: Variants::Grid { prefix: "KNIT-CBL", colors: &["Cream", "Green"], sizes: CORE, price_cents: 8900 },
     },
     Item {
         name: "Cotton Cardigan",
         category: "Knitwear",
         shape: "sweater",
         description: "Button-through cardigan in light cotton knit.",
-        variants: Variants::Grid {
-            prefix: "KNIT-CAR",
-            colors: &["Beige", "Black"],
-            sizes: ALL,
-            price_cents: 6400,
-        },
+        variants: Variants::Grid { prefix: "KNIT-CAR", colors: &["Beige", "Black"], sizes: ALL, price_cents: 6400 },
     },
     Item {
         name: "Oxford Button-Down Shirt",
         category: "Shirts",
         shape: "shirt",
         description: "Classic oxford cloth with a button-down collar.",
-        variants: Variants::Grid {
-            prefix: "SHIRT-OXF",
-            colors: &["White", "Blue"],
-            sizes: ALL,
-            price_cents: 4900,
-        },
+        variants: Variants::Grid { prefix: "SHIRT-OXF", colors: &["White", "Blue"], sizes: ALL, price_cents: 4900 },
     },
     Item {
         name: "Linen Summer Shirt",
@@ -221,24 +170,14 @@ const CATALOG: &[Item] = &[
         category: "Shirts",
         shape: "shirt",
         description: "Brushed cotton flannel in a warm check.",
-        variants: Variants::Grid {
-            prefix: "SHIRT-FLN",
-            colors: &["Red", "Green"],
-            sizes: CORE,
-            price_cents: 4600,
-        },
+        variants: Variants::Grid { prefix: "SHIRT-FLN", colors: &["Red", "Green"], sizes: CORE, price_cents: 4600 },
     },
     Item {
         name: "Denim Trucker Jacket",
         category: "Jackets",
         shape: "jacket",
         description: "The timeless denim jacket with chest pockets.",
-        variants: Variants::Grid {
-            prefix: "JKT-DNM",
-            colors: &["Blue", "Black"],
-            sizes: CORE,
-            price_cents: 8900,
-        },
+        variants: Variants::Grid { prefix: "JKT-DNM", colors: &["Blue", "Black"], sizes: CORE, price_cents: 8900 },
     },
     Item {
         name: "Quilted Puffer Jacket",
@@ -257,12 +196,7 @@ const CATALOG: &[Item] = &[
         category: "Jackets",
         shape: "jacket",
         description: "Taped seams, adjustable hood, fully waterproof.",
-        variants: Variants::Grid {
-            prefix: "JKT-RAIN",
-            colors: &["Yellow", "Green"],
-            sizes: CORE,
-            price_cents: 9900,
-        },
+        variants: Variants::Grid { prefix: "JKT-RAIN", colors: &["Yellow", "Green"], sizes: CORE, price_cents: 9900 },
     },
     Item {
         name: "Wool Overcoat",
@@ -281,96 +215,56 @@ const CATALOG: &[Item] = &[
         category: "Coats",
         shape: "coat",
         description: "Belted cotton gabardine trench, water-repellent.",
-        variants: Variants::Grid {
-            prefix: "COAT-TRN",
-            colors: &["Beige"],
-            sizes: ALL,
-            price_cents: 19900,
-        },
+        variants: Variants::Grid { prefix: "COAT-TRN", colors: &["Beige"], sizes: ALL, price_cents: 19900 },
     },
     Item {
         name: "Floral Midi Dress",
         category: "Dresses",
         shape: "dress",
         description: "Flowing viscose midi dress with a floral print.",
-        variants: Variants::Grid {
-            prefix: "DRESS-FLR",
-            colors: &["Blue", "Pink"],
-            sizes: ALL,
-            price_cents: 6900,
-        },
+        variants: Variants::Grid { prefix: "DRESS-FLR", colors: &["Blue", "Pink"], sizes: ALL, price_cents: 6900 },
     },
     Item {
         name: "Little Black Dress",
         category: "Dresses",
         shape: "dress",
         description: "A sleek knee-length dress for every occasion.",
-        variants: Variants::Grid {
-            prefix: "DRESS-LBD",
-            colors: &["Black"],
-            sizes: ALL,
-            price_cents: 7900,
-        },
+        variants: Variants::Grid { prefix: "DRESS-LBD", colors: &["Black"], sizes: ALL, price_cents: 7900 },
     },
     Item {
         name: "Linen Wrap Dress",
         category: "Dresses",
         shape: "dress",
         description: "Wrap dress in washed linen with a tie waist.",
-        variants: Variants::Grid {
-            prefix: "DRESS-LIN",
-            colors: &["Sand", "Green"],
-            sizes: CORE,
-            price_cents: 8400,
-        },
+        variants: Variants::Grid { prefix: "DRESS-LIN", colors: &["Sand", "Green"], sizes: CORE, price_cents: 8400 },
     },
     Item {
         name: "Pleated Midi Skirt",
         category: "Skirts",
         shape: "skirt",
         description: "Sunray pleats that move beautifully.",
-        variants: Variants::Grid {
-            prefix: "SKIRT-PLT",
-            colors: &["Black", "Burgundy"],
-            sizes: ALL,
-            price_cents: 5600,
-        },
+        variants: Variants::Grid { prefix: "SKIRT-PLT", colors: &["Black", "Burgundy"], sizes: ALL, price_cents: 5600 },
     },
     Item {
         name: "Denim Mini Skirt",
         category: "Skirts",
         shape: "skirt",
         description: "Five-pocket mini skirt in rigid denim.",
-        variants: Variants::Grid {
-            prefix: "SKIRT-DNM",
-            colors: &["Blue"],
-            sizes: CORE,
-            price_cents: 3900,
-        },
+        variants: Variants::Grid { prefix: "SKIRT-DNM", colors: &["Blue"], sizes: CORE, price_cents: 3900 },
     },
     Item {
         name: "Chino Shorts",
         category: "Shorts",
         shape: "shorts",
         description: "Cotton twill shorts with a 7-inch inseam.",
-        variants: Variants::Grid {
-            prefix: "SHORT-CHN",
-            colors: &["Beige", "Navy"],
-            sizes: CORE,
-            price_cents: 3500,
-        },
+        variants: Variants::Grid { prefix: "SHORT-CHN", colors: &["Beige", "Navy"], sizes: CORE, price_cents: 3500 },
     },
     Item {
         name: "Running Shorts",
         category: "Shorts",
         shape: "shorts",
         description: "Quick-dry shorts with a built-in liner.",
-        variants: Variants::Grid {
-            prefix: "SHORT-RUN",
-            colors: &["Black", "Blue"],
-            sizes: ALL,
-            price_cents: 2900,
-        },
+        variants: Variants::Grid { prefix: "SHORT-RUN", colors: &["Black", "Blue"], sizes: ALL, price_cents: 2900 },
     },
     Item {
         name: "Wool Beanie Cap",
@@ -436,12 +330,7 @@ fn variants_of(item: &Item) -> Vec<VariantFields> {
                 stock,
             })
             .collect(),
-        Variants::Grid {
-            prefix,
-            colors,
-            sizes,
-            price_cents,
-        } => {
+        Variants::Grid { prefix, colors, sizes, price_cents } => {
             let mut out = vec![];
             for (ci, color) in colors.iter().enumerate() {
                 for (si, size) in sizes.iter().enumerate() {
@@ -465,20 +354,14 @@ fn variants_of(item: &Item) -> Vec<VariantFields> {
 /// Seeds the sample catalogue once. Returns true if it ran now.
 pub async fn seed_catalog(pool: &Pool) -> anyhow::Result<bool> {
     let done: Option<String> =
-        sqlx::query_scalar("SELECT name FROM seed_runs WHERE name = 'sample-catalog-v1'")
-            .fetch_optional(pool)
-            .await?;
+        sqlx::query_scalar("SELECT name FROM seed_runs WHERE name = 'sample-catalog-v1'").fetch_optional(pool).await?;
     if done.is_some() {
         return Ok(false);
     }
     let base = now_ms();
     for (i, item) in CATALOG.iter().enumerate() {
-        let fields = crate::validate::product(
-            item.name,
-            item.description,
-            item.category,
-            &format!("builtin:{}", item.shape),
-        )?;
+        let fields =
+            crate::validate::product(item.name, item.description, item.category, &format!("builtin:{}", item.shape))?;
         match crate::catalog::create(pool, fields, &variants_of(item)).await {
             Ok(p) => {
                 // Spread creation times so "newest" has a meaning: the list order.
@@ -494,11 +377,10 @@ pub async fn seed_catalog(pool: &Pool) -> anyhow::Result<bool> {
     }
     // Marked only once complete: an interrupted seed runs again; creation
     // skips what exists, so concurrent or repeated seeds never duplicate.
-    let marked =
-        sqlx::query("INSERT INTO seed_runs (name, ran_at_ms) VALUES ('sample-catalog-v1', $1)")
-            .bind(now_ms())
-            .execute(pool)
-            .await;
+    let marked = sqlx::query("INSERT INTO seed_runs (name, ran_at_ms) VALUES ('sample-catalog-v1', $1)")
+        .bind(now_ms())
+        .execute(pool)
+        .await;
     if let Err(e) = marked {
         if !atelier_runtime::db::is_unique_violation(&e) {
             return Err(e.into());

@@ -53,9 +53,7 @@ pub fn merge_lines(lines: &[pb::ReserveLine]) -> ServiceResult<BTreeMap<String, 
     let mut merged = BTreeMap::new();
     for line in lines {
         if !(1..=1000).contains(&line.quantity) {
-            return Err(ServiceError::invalid(
-                "each quantity must be between 1 and 1000",
-            ));
+            return Err(ServiceError::invalid("each quantity must be between 1 and 1000"));
         }
         let code = crate::validate::code(&line.code)?;
         *merged.entry(code).or_insert(0) += line.quantity;
@@ -69,13 +67,11 @@ pub async fn reserve(
     lines: BTreeMap<String, i64>,
 ) -> ServiceResult<Vec<pb::ReservedLine>> {
     let mut tx = pool.begin().await?;
-    let claimed = sqlx::query(
-        "INSERT INTO reservations (order_id, state, created_at_ms) VALUES ($1, 'held', $2)",
-    )
-    .bind(order_id)
-    .bind(now_ms())
-    .execute(&mut *tx)
-    .await;
+    let claimed = sqlx::query("INSERT INTO reservations (order_id, state, created_at_ms) VALUES ($1, 'held', $2)")
+        .bind(order_id)
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await;
     match claimed {
         Ok(_) => {}
         Err(e) if db::is_unique_violation(&e) => {
@@ -86,24 +82,20 @@ pub async fn reserve(
         Err(e) => return Err(e.into()),
     }
     for (code, quantity) in &lines {
-        let taken =
-            sqlx::query("UPDATE variants SET stock = stock - $1 WHERE code = $2 AND stock >= $1")
-                .bind(quantity)
-                .bind(code)
-                .execute(&mut *tx)
-                .await?;
+        let taken = sqlx::query("UPDATE variants SET stock = stock - $1 WHERE code = $2 AND stock >= $1")
+            .bind(quantity)
+            .bind(code)
+            .execute(&mut *tx)
+            .await?;
         if taken.rows_affected() == 0 {
-            let stock: Option<i64> =
-                sqlx::query_scalar("SELECT stock FROM variants WHERE code = $1")
-                    .bind(code)
-                    .fetch_optional(&mut *tx)
-                    .await?;
+            let stock: Option<i64> = sqlx::query_scalar("SELECT stock FROM variants WHERE code = $1")
+                .bind(code)
+                .fetch_optional(&mut *tx)
+                .await?;
             return Err(match stock {
                 None => ServiceError::FailedPrecondition(format!("{code} is no longer sold")),
                 Some(0) => ServiceError::FailedPrecondition(format!("{code} is out of stock")),
-                Some(n) => ServiceError::FailedPrecondition(format!(
-                    "not enough stock for {code}: {n} left"
-                )),
+                Some(n) => ServiceError::FailedPrecondition(format!("not enough stock for {code}: {n} left")),
             });
         }
         sqlx::query(
@@ -125,21 +117,18 @@ pub async fn reserve(
 /// released (or never reserved).
 pub async fn release(pool: &Pool, order_id: &str) -> ServiceResult<bool> {
     let mut tx = pool.begin().await?;
-    let flipped = sqlx::query(
-        "UPDATE reservations SET state = 'released' WHERE order_id = $1 AND state = 'held'",
-    )
-    .bind(order_id)
-    .execute(&mut *tx)
-    .await?;
+    let flipped = sqlx::query("UPDATE reservations SET state = 'released' WHERE order_id = $1 AND state = 'held'")
+        .bind(order_id)
+        .execute(&mut *tx)
+        .await?;
     if flipped.rows_affected() == 0 {
         return Ok(false);
     }
-    let lines: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT code, quantity FROM reservation_lines WHERE order_id = $1 ORDER BY code",
-    )
-    .bind(order_id)
-    .fetch_all(&mut *tx)
-    .await?;
+    let lines: Vec<(String, i64)> =
+        sqlx::query_as("SELECT code, quantity FROM reservation_lines WHERE order_id = $1 ORDER BY code")
+            .bind(order_id)
+            .fetch_all(&mut *tx)
+            .await?;
     for (code, quantity) in lines {
         // A deleted SKU has nowhere to go back to.
         sqlx::query("UPDATE variants SET stock = stock + $1 WHERE code = $2")

@@ -6,10 +6,8 @@ use atelier_runtime::ServiceError;
 pub const MAX_PRICE_CENTS: i64 = 10_000_000;
 pub const MAX_STOCK: i64 = 1_000_000;
 /// Shapes Atelier draws itself (`builtin:<shape>` images).
-pub const SHAPES: [&str; 12] = [
-    "tshirt", "shirt", "jeans", "shorts", "hoodie", "sweater", "jacket", "coat", "dress", "skirt",
-    "cap", "socks",
-];
+pub const SHAPES: [&str; 12] =
+    ["tshirt", "shirt", "jeans", "shorts", "hoodie", "sweater", "jacket", "coat", "dress", "skirt", "cap", "socks"];
 
 fn text<'a>(field: &str, s: &'a str, min: usize, max: usize) -> Result<&'a str, ServiceError> {
     let s = s.trim();
@@ -21,12 +19,8 @@ fn text<'a>(field: &str, s: &'a str, min: usize, max: usize) -> Result<&'a str, 
             format!("{field} must be at most {max} characters")
         }));
     }
-    if s.chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
-    {
-        return Err(ServiceError::invalid(format!(
-            "{field} contains control characters"
-        )));
+    if s.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
+        return Err(ServiceError::invalid(format!("{field} contains control characters")));
     }
     Ok(s)
 }
@@ -61,51 +55,30 @@ pub fn image(s: &str) -> Result<String, ServiceError> {
         return if SHAPES.contains(&shape) {
             Ok(s.into())
         } else {
-            Err(ServiceError::invalid(format!(
-                "unknown image shape; use one of: {}",
-                SHAPES.join(", ")
-            )))
+            Err(ServiceError::invalid(format!("unknown image shape; use one of: {}", SHAPES.join(", "))))
         };
     }
     let ok = s.starts_with("https://")
         && s.len() <= 500
-        && !s
-            .chars()
-            .any(|c| c.is_whitespace() || matches!(c, '"' | '\'' | '<' | '>'));
-    if ok {
-        Ok(s.into())
-    } else {
-        Err(ServiceError::invalid(
-            "image must be builtin:<shape> or an https:// URL",
-        ))
-    }
+        && !s.chars().any(|c| c.is_whitespace() || matches!(c, '"' | '\'' | '<' | '>'));
+    if ok { Ok(s.into()) } else { Err(ServiceError::invalid("image must be builtin:<shape> or an https:// URL")) }
 }
 
 pub fn code(s: &str) -> Result<String, ServiceError> {
     let s = s.trim().to_uppercase();
-    let ok =
-        (2..=32).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
-    if ok {
-        Ok(s)
-    } else {
-        Err(ServiceError::invalid(
-            "SKU code must be 2 to 32 characters of A-Z, 0-9 or '-'",
-        ))
-    }
+    let ok = (2..=32).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    if ok { Ok(s) } else { Err(ServiceError::invalid("SKU code must be 2 to 32 characters of A-Z, 0-9 or '-'")) }
 }
 
 pub fn size(size: i32) -> Result<&'static str, ServiceError> {
-    crate::size_name(size)
-        .ok_or_else(|| ServiceError::invalid("size must be one of XS, S, M, L, XL, XXL"))
+    crate::size_name(size).ok_or_else(|| ServiceError::invalid("size must be one of XS, S, M, L, XL, XXL"))
 }
 
 pub fn price(cents: i64) -> Result<i64, ServiceError> {
     if (0..=MAX_PRICE_CENTS).contains(&cents) {
         Ok(cents)
     } else {
-        Err(ServiceError::invalid(
-            "price must be between 0 and 100000.00",
-        ))
+        Err(ServiceError::invalid("price must be between 0 and 100000.00"))
     }
 }
 
@@ -113,9 +86,7 @@ pub fn stock(n: i64) -> Result<i64, ServiceError> {
     if (0..=MAX_STOCK).contains(&n) {
         Ok(n)
     } else {
-        Err(ServiceError::invalid(format!(
-            "stock must be between 0 and {MAX_STOCK}"
-        )))
+        Err(ServiceError::invalid(format!("stock must be between 0 and {MAX_STOCK}")))
     }
 }
 
@@ -149,11 +120,7 @@ pub fn slug(name: &str) -> String {
         }
     }
     let out = out.trim_end_matches('-').to_string();
-    if out.is_empty() {
-        format!("p-{}", uuid::Uuid::new_v4().simple())
-    } else {
-        out.chars().take(80).collect()
-    }
+    if out.is_empty() { format!("p-{}", uuid::Uuid::new_v4().simple()) } else { out.chars().take(80).collect() }
 }
 
 #[cfg(test)]

@@ -52,33 +52,22 @@ pub async fn connect(url: &str, migrator: &Migrator) -> anyhow::Result<Pool> {
         }
     };
     if backend == Backend::Sqlite {
-        sqlx::query("PRAGMA journal_mode = WAL")
-            .execute(&pool)
-            .await?;
+        sqlx::query("PRAGMA journal_mode = WAL").execute(&pool).await?;
     }
-    migrator
-        .run(&pool)
-        .await
-        .map_err(|e| anyhow::anyhow!("running migrations: {e}"))?;
+    migrator.run(&pool).await.map_err(|e| anyhow::anyhow!("running migrations: {e}"))?;
     Ok(pool)
 }
 
 /// SQLite URL for a service's file under a data directory (created on demand).
 pub fn sqlite_url(data_dir: &std::path::Path, service: &str) -> String {
-    format!(
-        "sqlite://{}?mode=rwc",
-        data_dir.join(format!("{service}.db")).display()
-    )
+    format!("sqlite://{}?mode=rwc", data_dir.join(format!("{service}.db")).display())
 }
 
 /// True when the error is a unique or primary-key violation.
 pub fn is_unique_violation(e: &sqlx::Error) -> bool {
     match e {
         sqlx::Error::Database(db) => {
-            db.is_unique_violation()
-                || db
-                    .code()
-                    .is_some_and(|c| c == "23505" || c == "2067" || c == "1555")
+            db.is_unique_violation() || db.code().is_some_and(|c| c == "23505" || c == "2067" || c == "1555")
         }
         _ => false,
     }

@@ -55,11 +55,7 @@ impl Identity {
         self.role == Role::Admin
     }
     pub fn require_admin(&self) -> Result<(), Status> {
-        if self.is_admin() {
-            Ok(())
-        } else {
-            Err(Status::permission_denied("administrators only"))
-        }
+        if self.is_admin() { Ok(()) } else { Err(Status::permission_denied("administrators only")) }
     }
     pub fn require_user(&self) -> Result<(), Status> {
         match self.role {
@@ -78,19 +74,14 @@ pub struct IdentityKeys {
 
 impl std::fmt::Debug for IdentityKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("IdentityKeys")
-            .field("verifying", &self.verifying_key_b64())
-            .finish_non_exhaustive()
+        f.debug_struct("IdentityKeys").field("verifying", &self.verifying_key_b64()).finish_non_exhaustive()
     }
 }
 
 impl IdentityKeys {
     pub fn generate() -> Self {
         let signing = SigningKey::generate(&mut rand::rngs::OsRng);
-        Self {
-            verifying: signing.verifying_key(),
-            signing: Some(signing),
-        }
+        Self { verifying: signing.verifying_key(), signing: Some(signing) }
     }
     /// From a base64url 32-byte Ed25519 seed.
     pub fn from_signing_b64(s: &str) -> anyhow::Result<Self> {
@@ -99,20 +90,14 @@ impl IdentityKeys {
             .try_into()
             .map_err(|_| anyhow::anyhow!("the identity signing key must be 32 bytes"))?;
         let signing = SigningKey::from_bytes(&bytes);
-        Ok(Self {
-            verifying: signing.verifying_key(),
-            signing: Some(signing),
-        })
+        Ok(Self { verifying: signing.verifying_key(), signing: Some(signing) })
     }
     pub fn from_verifying_b64(s: &str) -> anyhow::Result<Self> {
         let bytes: [u8; 32] = B64
             .decode(s.trim())?
             .try_into()
             .map_err(|_| anyhow::anyhow!("the identity verifying key must be 32 bytes"))?;
-        Ok(Self {
-            signing: None,
-            verifying: VerifyingKey::from_bytes(&bytes)?,
-        })
+        Ok(Self { signing: None, verifying: VerifyingKey::from_bytes(&bytes)? })
     }
     pub fn signing_key_b64(&self) -> Option<String> {
         self.signing.as_ref().map(|k| B64.encode(k.to_bytes()))
@@ -124,9 +109,7 @@ impl IdentityKeys {
         self.signing.clone().map(|key| Signer { key })
     }
     pub fn verifier(&self) -> Verifier {
-        Verifier {
-            key: self.verifying,
-        }
+        Verifier { key: self.verifying }
     }
 }
 
@@ -166,17 +149,10 @@ impl Verifier {
         let invalid = || Status::unauthenticated("invalid identity token");
         let (signed, sig) = token.rsplit_once('.').ok_or_else(invalid)?;
         let claims = signed.strip_prefix("v1.").ok_or_else(invalid)?;
-        let sig: [u8; 64] = B64
-            .decode(sig)
-            .map_err(|_| invalid())?
-            .try_into()
-            .map_err(|_| invalid())?;
-        self.key
-            .verify_strict(signed.as_bytes(), &Signature::from_bytes(&sig))
-            .map_err(|_| invalid())?;
+        let sig: [u8; 64] = B64.decode(sig).map_err(|_| invalid())?.try_into().map_err(|_| invalid())?;
+        self.key.verify_strict(signed.as_bytes(), &Signature::from_bytes(&sig)).map_err(|_| invalid())?;
         let identity: Identity =
-            serde_json::from_slice(&B64.decode(claims).map_err(|_| invalid())?)
-                .map_err(|_| invalid())?;
+            serde_json::from_slice(&B64.decode(claims).map_err(|_| invalid())?).map_err(|_| invalid())?;
         if identity.exp < crate::now_ms() {
             return Err(Status::unauthenticated("identity token expired"));
         }
@@ -192,12 +168,7 @@ impl Verifier {
 
 /// The bearer token of a request's metadata, if any.
 pub fn bearer<T>(request: &Request<T>) -> Option<&str> {
-    request
-        .metadata()
-        .get("authorization")?
-        .to_str()
-        .ok()?
-        .strip_prefix("Bearer ")
+    request.metadata().get("authorization")?.to_str().ok()?.strip_prefix("Bearer ")
 }
 
 /// Wraps a message in a request that carries `token` as its identity.
@@ -214,40 +185,24 @@ mod tests {
     use super::*;
 
     fn alice(exp: i64) -> Identity {
-        Identity {
-            sub: "u1".into(),
-            name: "alice".into(),
-            role: Role::Client,
-            exp,
-        }
+        Identity { sub: "u1".into(), name: "alice".into(), role: Role::Client, exp }
     }
 
     #[test]
     fn round_trip_and_forgery() {
         let keys = IdentityKeys::generate();
-        let token = keys
-            .signer()
-            .unwrap()
-            .sign(&alice(crate::now_ms() + 60_000));
-        let verifier = IdentityKeys::from_verifying_b64(&keys.verifying_key_b64())
-            .unwrap()
-            .verifier();
+        let token = keys.signer().unwrap().sign(&alice(crate::now_ms() + 60_000));
+        let verifier = IdentityKeys::from_verifying_b64(&keys.verifying_key_b64()).unwrap().verifier();
         assert_eq!(verifier.verify(&token).unwrap().name, "alice");
 
         // Claims changed to admin with the old signature: refused.
         let (_, sig) = token.rsplit_once('.').unwrap();
         let mut forged = alice(crate::now_ms() + 60_000);
         forged.role = Role::Admin;
-        let forged = format!(
-            "v1.{}.{sig}",
-            B64.encode(serde_json::to_vec(&forged).unwrap())
-        );
+        let forged = format!("v1.{}.{sig}", B64.encode(serde_json::to_vec(&forged).unwrap()));
         assert!(verifier.verify(&forged).is_err());
         // Signed by another key: refused.
-        let other = IdentityKeys::generate()
-            .signer()
-            .unwrap()
-            .sign(&alice(crate::now_ms() + 60_000));
+        let other = IdentityKeys::generate().signer().unwrap().sign(&alice(crate::now_ms() + 60_000));
         assert!(verifier.verify(&other).is_err());
         assert!(verifier.verify("garbage").is_err());
     }
@@ -256,10 +211,7 @@ mod tests {
     fn expired_is_refused() {
         let keys = IdentityKeys::generate();
         let token = keys.signer().unwrap().sign(&alice(crate::now_ms() - 1));
-        assert_eq!(
-            keys.verifier().verify(&token).unwrap_err().code(),
-            tonic::Code::Unauthenticated
-        );
+        assert_eq!(keys.verifier().verify(&token).unwrap_err().code(), tonic::Code::Unauthenticated);
     }
 
     #[test]

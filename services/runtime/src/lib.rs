@@ -15,10 +15,7 @@ pub use identity::{Identity, IdentityKeys, Role, Signer, Verifier};
 
 /// Milliseconds since the Unix epoch, the one time format Atelier stores.
 pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or_default()
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or_default()
 }
 
 /// Resolves when the process is asked to stop (SIGINT or SIGTERM).

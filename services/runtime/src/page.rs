@@ -14,10 +14,7 @@ impl Page {
             0 => default_per_page,
             n => n.min(Self::MAX_PER_PAGE),
         };
-        Self {
-            page: page.clamp(1, 1_000_000),
-            per_page,
-        }
+        Self { page: page.clamp(1, 1_000_000), per_page }
     }
     pub fn limit(&self) -> i64 {
         i64::from(self.per_page)
@@ -32,13 +29,7 @@ mod tests {
     use super::*;
     #[test]
     fn clamps() {
-        assert_eq!(
-            Page::new(0, 0, 20),
-            Page {
-                page: 1,
-                per_page: 20
-            }
-        );
+        assert_eq!(Page::new(0, 0, 20), Page { page: 1, per_page: 20 });
         assert_eq!(Page::new(3, 1000, 20).per_page, 100);
         assert_eq!(Page::new(3, 10, 20).offset(), 20);
     }

@@ -39,10 +39,7 @@ fn pg_bin_dir() -> Option<PathBuf> {
 }
 
 fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| o.stdout.starts_with(b"0\n"))
+    Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0\n"))
 }
 
 /// Runs a server binary, as `postgres` when we are root (initdb refuses root).
@@ -57,49 +54,25 @@ fn pg_command(bin: &Path, as_postgres: bool) -> Command {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 fn start() -> Option<TempPostgres> {
     let Some(bin) = pg_bin_dir() else {
         if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!(
-                "CI=true but the PostgreSQL server binaries are not installed (apt install postgresql)"
-            );
+            panic!("CI=true but the PostgreSQL server binaries are not installed (apt install postgresql)");
         }
-        eprintln!(
-            "NOTICE: PostgreSQL server binaries not found; skipping the PostgreSQL variant of this test"
-        );
+        eprintln!("NOTICE: PostgreSQL server binaries not found; skipping the PostgreSQL variant of this test");
         return None;
     };
     let root = is_root();
-    let dir = tempfile::Builder::new()
-        .prefix("atelier-pg")
-        .tempdir()
-        .unwrap();
+    let dir = tempfile::Builder::new().prefix("atelier-pg").tempdir().unwrap();
     let data = dir.path().join("data");
     if root {
-        Command::new("chown")
-            .args(["-R", "postgres"])
-            .arg(dir.path())
-            .status()
-            .unwrap();
+        Command::new("chown").args(["-R", "postgres"]).arg(dir.path()).status().unwrap();
     }
     let status = pg_command(&bin.join("initdb"), root)
-        .args([
-            "-A",
-            "trust",
-            "-U",
-            "postgres",
-            "--no-sync",
-            "-E",
-            "UTF8",
-            "-D",
-        ])
+        .args(["-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8", "-D"])
         .arg(&data)
         .stdout(Stdio::null())
         .status()
@@ -118,11 +91,7 @@ fn start() -> Option<TempPostgres> {
         .args(["-o", &opts, "start"])
         .status()
         .expect("pg_ctl start");
-    assert!(
-        status.success(),
-        "pg_ctl start failed; see {}",
-        dir.path().join("log").display()
-    );
+    assert!(status.success(), "pg_ctl start failed; see {}", dir.path().join("log").display());
 
     let stop = format!(
         "cat >/dev/null; {} {} -D {} -m immediate stop >/dev/null 2>&1",
@@ -130,18 +99,10 @@ fn start() -> Option<TempPostgres> {
         bin.join("pg_ctl").display(),
         data.display()
     );
-    let mut watchdog = Command::new("sh")
-        .args(["-c", &stop])
-        .stdin(Stdio::piped())
-        .spawn()
-        .expect("watchdog");
+    let mut watchdog = Command::new("sh").args(["-c", &stop]).stdin(Stdio::piped()).spawn().expect("watchdog");
     let mut stdin = watchdog.stdin.take().unwrap();
     let _ = stdin.flush();
-    Some(TempPostgres {
-        port,
-        _dir: dir,
-        _watchdog: stdin,
-    })
+    Some(TempPostgres { port, _dir: dir, _watchdog: stdin })
 }
 
 impl TempPostgres {
@@ -157,18 +118,10 @@ impl TempPostgres {
     /// A URL to a brand-new, empty database.
     pub async fn fresh_database(&self) -> String {
         use sqlx::Connection as _;
-        let name = format!(
-            "t{}_{}",
-            std::process::id(),
-            NEXT_DB.fetch_add(1, Ordering::Relaxed)
-        );
+        let name = format!("t{}_{}", std::process::id(), NEXT_DB.fetch_add(1, Ordering::Relaxed));
         let admin = format!("postgres://postgres@127.0.0.1:{}/postgres", self.port);
-        let mut conn = sqlx::PgConnection::connect(&admin)
-            .await
-            .expect("connect to test cluster");
-        sqlx::Executor::execute(&mut conn, format!("CREATE DATABASE {name}").as_str())
-            .await
-            .expect("create database");
+        let mut conn = sqlx::PgConnection::connect(&admin).await.expect("connect to test cluster");
+        sqlx::Executor::execute(&mut conn, format!("CREATE DATABASE {name}").as_str()).await.expect("create database");
         format!("postgres://postgres@127.0.0.1:{}/{name}", self.port)
     }
 }
@@ -177,13 +130,7 @@ impl TempPostgres {
 /// fresh PostgreSQL database when the server binaries are installed.
 pub async fn database_urls(dir: &Path) -> Vec<(&'static str, String)> {
     let n = NEXT_DB.fetch_add(1, Ordering::Relaxed);
-    let mut urls = vec![(
-        "sqlite",
-        format!(
-            "sqlite://{}?mode=rwc",
-            dir.join(format!("db{n}.sqlite")).display()
-        ),
-    )];
+    let mut urls = vec![("sqlite", format!("sqlite://{}?mode=rwc", dir.join(format!("db{n}.sqlite")).display()))];
     if let Some(pg) = TempPostgres::shared() {
         urls.push(("postgres", pg.fresh_database().await));
     }

@@ -1,0 +1,192 @@
+//! Catalogue, cart and orders.
+
+use super::{ApiError, ApiJson, ApiUser, extract::ErrorBody, types::*};
+use crate::{AppState, clients::read, session::as_user, views};
+use atelier_proto::{cart, order, product};
+use axum::{
+    Json,
+    extract::{Path, Query, State},
+    http::{HeaderMap, StatusCode},
+};
+
+/// The catalogue: search, filter, sort, page.
+#[utoipa::path(get, path = "/products", tag = "catalogue", params(ProductQuery),
+    responses((status = 200, body = ProductPage), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn list_products(
+    State(state): State<AppState>,
+    Query(q): Query<ProductQuery>,
+) -> Result<Json<ProductPage>, ApiError> {
+    let size = match q.size.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => 0,
+        Some(s) => views::parse_size(s)
+            .ok_or_else(|| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "size must be XS, S, M, L, XL or XXL"))?
+            as i32,
+    };
+    let sort = match q.sort.as_deref().unwrap_or("name") {
+        "name" | "" => product::Sort::Name,
+        "price_asc" => product::Sort::PriceAsc,
+        "price_desc" => product::Sort::PriceDesc,
+        "newest" => product::Sort::Newest,
+        _ => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "sort must be name, price_asc, price_desc or newest",
+            ));
+        }
+    };
+    let page = q.page.unwrap_or(1).clamp(1, 1_000_000);
+    let per_page = q.per_page.unwrap_or(12).clamp(1, 100);
+    let request = product::ListProductsRequest {
+        query: q.q.unwrap_or_default(),
+        category: q.category.unwrap_or_default(),
+        size,
+        color: q.color.unwrap_or_default(),
+        min_price_cents: q.min_price,
+        max_price_cents: q.max_price,
+        in_stock: q.in_stock.unwrap_or(false),
+        sort: sort as i32,
+        page,
+        per_page,
+    };
+    let r = read!(state.clients.product, list_products, request)?;
+    Ok(Json(ProductPage { items: r.products.into_iter().map(Into::into).collect(), total: r.total, page, per_page }))
+}
+
+/// One product with its variants.
+#[utoipa::path(get, path = "/products/{id}", tag = "catalogue", params(("id" = String, Path)),
+    responses((status = 200, body = ProductOut), (status = 404, body = ErrorBody)))]
+pub async fn get_product(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<ProductOut>, ApiError> {
+    let r = read!(state.clients.product, get_product, product::GetProductRequest { id })?;
+    Ok(Json(r.product.unwrap_or_default().into()))
+}
+
+fn cart_out(r: tonic::Response<cart::CartResponse>) -> Json<CartOut> {
+    Json(r.into_inner().cart.unwrap_or_default().into())
+}
+
+/// Your cart, adjusted to the current catalogue.
+#[utoipa::path(get, path = "/cart", tag = "cart", security(("bearer" = [])),
+    responses((status = 200, body = CartOut), (status = 401, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn get_cart(State(state): State<AppState>, ApiUser(user): ApiUser) -> Result<Json<CartOut>, ApiError> {
+    Ok(cart_out(state.clients.cart.clone().get_cart(as_user(&user, cart::GetCartRequest {})).await?))
+}
+
+/// Empty your cart.
+#[utoipa::path(delete, path = "/cart", tag = "cart", security(("bearer" = [])),
+    responses((status = 200, body = CartOut), (status = 401, body = ErrorBody)))]
+pub async fn clear_cart(State(state): State<AppState>, ApiUser(user): ApiUser) -> Result<Json<CartOut>, ApiError> {
+    Ok(cart_out(state.clients.cart.clone().clear_cart(as_user(&user, cart::ClearCartRequest {})).await?))
+}
+
+/// Add units of a SKU (added to what is already in the cart).
+#[utoipa::path(post, path = "/cart/items", tag = "cart", security(("bearer" = [])), request_body = AddItemBody,
+    responses((status = 200, body = CartOut), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn add_item(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    ApiJson(b): ApiJson<AddItemBody>,
+) -> Result<Json<CartOut>, ApiError> {
+    Ok(cart_out(
+        state
+            .clients
+            .cart
+            .clone()
+            .add_item(as_user(&user, cart::AddItemRequest { code: b.sku, quantity: b.quantity }))
+            .await?,
+    ))
+}
+
+/// Set the quantity of a line (0 removes it).
+#[utoipa::path(patch, path = "/cart/items/{sku}", tag = "cart", security(("bearer" = [])), params(("sku" = String, Path)), request_body = QuantityBody,
+    responses((status = 200, body = CartOut), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn set_quantity(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(sku): Path<String>,
+    ApiJson(b): ApiJson<QuantityBody>,
+) -> Result<Json<CartOut>, ApiError> {
+    Ok(cart_out(
+        state
+            .clients
+            .cart
+            .clone()
+            .set_quantity(as_user(&user, cart::SetQuantityRequest { code: sku, quantity: b.quantity }))
+            .await?,
+    ))
+}
+
+/// Remove a line.
+#[utoipa::path(delete, path = "/cart/items/{sku}", tag = "cart", security(("bearer" = [])), params(("sku" = String, Path)),
+    responses((status = 200, body = CartOut), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn remove_item(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(sku): Path<String>,
+) -> Result<Json<CartOut>, ApiError> {
+    Ok(cart_out(state.clients.cart.clone().remove_item(as_user(&user, cart::RemoveItemRequest { code: sku })).await?))
+}
+
+/// Place your cart as an order. The same `Idempotency-Key` always gives the same order.
+#[utoipa::path(post, path = "/orders", tag = "orders", security(("bearer" = [])),
+    params(("Idempotency-Key" = String, Header, description = "Unique per order attempt, e.g. a UUID")),
+    responses((status = 201, body = OrderOut), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn place_order(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    headers: HeaderMap,
+) -> Result<(StatusCode, Json<OrderOut>), ApiError> {
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, "send an Idempotency-Key header (for example a UUID)"))?;
+    let r = state
+        .clients
+        .order
+        .clone()
+        .place_order(as_user(&user, order::PlaceOrderRequest { idempotency_key: key.into() }))
+        .await?;
+    Ok((StatusCode::CREATED, Json(r.into_inner().order.unwrap_or_default().into())))
+}
+
+/// Your orders, newest first.
+#[utoipa::path(get, path = "/orders", tag = "orders", security(("bearer" = [])), params(PageQuery),
+    responses((status = 200, body = OrderPage), (status = 401, body = ErrorBody)))]
+pub async fn my_orders(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Query(q): Query<PageQuery>,
+) -> Result<Json<OrderPage>, ApiError> {
+    let (page, per_page) = (q.page.unwrap_or(1).clamp(1, 1_000_000), q.per_page.unwrap_or(20).clamp(1, 100));
+    let r = state
+        .clients
+        .order
+        .clone()
+        .list_my_orders(as_user(&user, order::ListMyOrdersRequest { page, per_page }))
+        .await?
+        .into_inner();
+    Ok(Json(OrderPage { items: r.orders.into_iter().map(Into::into).collect(), total: r.total, page, per_page }))
+}
+
+/// One of your orders (any order for an admin).
+#[utoipa::path(get, path = "/orders/{id}", tag = "orders", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = OrderOut), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_order(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(id): Path<String>,
+) -> Result<Json<OrderOut>, ApiError> {
+    let r = state.clients.order.clone().get_order(as_user(&user, order::GetOrderRequest { id })).await?;
+    Ok(Json(r.into_inner().order.unwrap_or_default().into()))
+}
+
+/// Cancel your order (unless delivered or canceled); its items go back in stock.
+#[utoipa::path(post, path = "/orders/{id}/cancel", tag = "orders", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = OrderOut), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn cancel_order(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(id): Path<String>,
+) -> Result<Json<OrderOut>, ApiError> {
+    let r = state.clients.order.clone().cancel_order(as_user(&user, order::CancelOrderRequest { id })).await?;
+    Ok(Json(r.into_inner().order.unwrap_or_default().into()))
+}

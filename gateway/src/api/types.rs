@@ -1,0 +1,366 @@
+//! The API's request and response bodies.
+
+use crate::views;
+use atelier_proto::{auth, cart, order, product};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserOut {
+    pub id: String,
+    pub username: String,
+    pub email: String,
+    pub phone: String,
+    /// "client" or "admin"
+    pub role: String,
+    /// Milliseconds since the Unix epoch.
+    pub created_at_ms: i64,
+}
+
+impl From<auth::User> for UserOut {
+    fn from(u: auth::User) -> Self {
+        UserOut {
+            role: if u.role() == auth::Role::Admin { "admin" } else { "client" }.into(),
+            id: u.id,
+            username: u.username,
+            email: u.email,
+            phone: u.phone,
+            created_at_ms: u.created_at_ms,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct LoginBody {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionOut {
+    /// Send as `Authorization: Bearer <token>`.
+    pub token: String,
+    pub expires_at_ms: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<UserOut>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RegisterBody {
+    /// 3-32 letters, digits, '.', '_' or '-'.
+    pub username: String,
+    /// At least 8 characters.
+    pub password: String,
+    pub email: String,
+    pub phone: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ProfilePatch {
+    pub email: Option<String>,
+    pub phone: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PasswordBody {
+    pub current_password: String,
+    /// At least 8 characters.
+    pub new_password: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VariantOut {
+    pub sku: String,
+    /// XS, S, M, L, XL or XXL.
+    pub size: String,
+    pub color: String,
+    pub price_cents: i64,
+    pub stock: i64,
+}
+
+impl From<product::Variant> for VariantOut {
+    fn from(v: product::Variant) -> Self {
+        VariantOut {
+            size: views::size_name(v.size).into(),
+            sku: v.code,
+            color: v.color,
+            price_cents: v.price_cents,
+            stock: v.stock,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProductOut {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub category: String,
+    /// "builtin:<shape>" or an https URL.
+    pub image: String,
+    /// Where to load the picture from.
+    pub image_url: String,
+    /// Send back when editing (optimistic concurrency).
+    pub version: i64,
+    pub created_at_ms: i64,
+    pub variants: Vec<VariantOut>,
+}
+
+impl From<product::Product> for ProductOut {
+    fn from(p: product::Product) -> Self {
+        let color = p.variants.first().map(|v| v.color.clone()).unwrap_or_default();
+        ProductOut {
+            image_url: views::image_url(&p.image, &color),
+            id: p.id,
+            name: p.name,
+            description: p.description,
+            category: p.category,
+            image: p.image,
+            version: p.version,
+            created_at_ms: p.created_at_ms,
+            variants: p.variants.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProductPage {
+    pub items: Vec<ProductOut>,
+    pub total: u64,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ProductQuery {
+    /// Text to search in name, description, category and SKU.
+    pub q: Option<String>,
+    pub category: Option<String>,
+    /// XS, S, M, L, XL or XXL.
+    pub size: Option<String>,
+    pub color: Option<String>,
+    /// In cents.
+    pub min_price: Option<i64>,
+    /// In cents.
+    pub max_price: Option<i64>,
+    pub in_stock: Option<bool>,
+    /// name, price_asc, price_desc or newest.
+    pub sort: Option<String>,
+    #[param(minimum = 1)]
+    pub page: Option<u32>,
+    #[param(minimum = 1, maximum = 100)]
+    pub per_page: Option<u32>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CartLineOut {
+    pub sku: String,
+    pub quantity: i64,
+    pub product_id: String,
+    pub name: String,
+    pub size: String,
+    pub color: String,
+    pub unit_price_cents: i64,
+    pub stock: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CartOut {
+    pub lines: Vec<CartLineOut>,
+    pub total_cents: i64,
+    /// Changes made because the catalogue changed (lowered or removed lines).
+    pub notices: Vec<String>,
+}
+
+impl From<cart::Cart> for CartOut {
+    fn from(c: cart::Cart) -> Self {
+        CartOut {
+            lines: c
+                .lines
+                .into_iter()
+                .map(|l| CartLineOut {
+                    sku: l.code,
+                    quantity: l.quantity,
+                    product_id: l.product_id,
+                    name: l.product_name,
+                    size: l.size,
+                    color: l.color,
+                    unit_price_cents: l.unit_price_cents,
+                    stock: l.stock,
+                })
+                .collect(),
+            total_cents: c.total_cents,
+            notices: c.notices.into_iter().map(|n| n.message).collect(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct AddItemBody {
+    pub sku: String,
+    #[schema(minimum = 1, maximum = 1000)]
+    pub quantity: i64,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct QuantityBody {
+    /// 0 removes the line.
+    #[schema(minimum = 0, maximum = 1000)]
+    pub quantity: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrderLineOut {
+    pub sku: String,
+    pub product_id: String,
+    pub name: String,
+    pub size: String,
+    pub color: String,
+    pub unit_price_cents: i64,
+    pub quantity: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrderOut {
+    pub id: String,
+    pub username: String,
+    /// processing, shipped, delivered or canceled.
+    pub status: String,
+    pub total_cents: i64,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+    pub lines: Vec<OrderLineOut>,
+}
+
+impl From<order::Order> for OrderOut {
+    fn from(o: order::Order) -> Self {
+        OrderOut {
+            status: views::status_name(o.status).into(),
+            id: o.id,
+            username: o.username,
+            total_cents: o.total_cents,
+            created_at_ms: o.created_at_ms,
+            updated_at_ms: o.updated_at_ms,
+            lines: o
+                .lines
+                .into_iter()
+                .map(|l| OrderLineOut {
+                    sku: l.code,
+                    product_id: l.product_id,
+                    name: l.product_name,
+                    size: l.size,
+                    color: l.color,
+                    unit_price_cents: l.unit_price_cents,
+                    quantity: l.quantity,
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrderPage {
+    pub items: Vec<OrderOut>,
+    pub total: u64,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    #[param(minimum = 1)]
+    pub page: Option<u32>,
+    #[param(minimum = 1, maximum = 100)]
+    pub per_page: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AdminOrderQuery {
+    /// processing, shipped, delivered or canceled.
+    pub status: Option<String>,
+    /// Exact username.
+    pub user: Option<String>,
+    #[param(minimum = 1)]
+    pub page: Option<u32>,
+    #[param(minimum = 1, maximum = 100)]
+    pub per_page: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UserQuery {
+    /// Part of a username or email.
+    pub q: Option<String>,
+    #[param(minimum = 1)]
+    pub page: Option<u32>,
+    #[param(minimum = 1, maximum = 100)]
+    pub per_page: Option<u32>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserPage {
+    pub items: Vec<UserOut>,
+    pub total: u64,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RoleBody {
+    /// "client" or "admin"
+    pub role: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct StatusBody {
+    /// shipped or delivered (admins advance orders; customers cancel their own).
+    pub status: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct VariantIn {
+    pub sku: String,
+    /// XS, S, M, L, XL or XXL.
+    pub size: String,
+    pub color: String,
+    #[schema(minimum = 0)]
+    pub price_cents: i64,
+    #[schema(minimum = 0)]
+    pub stock: i64,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ProductBody {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub category: String,
+    /// "builtin:<shape>" or an https URL; default builtin:tshirt.
+    #[serde(default)]
+    pub image: String,
+    #[serde(default)]
+    pub variants: Vec<VariantIn>,
+}
+
+/// Fields to change; `version` (from the product) guards against lost updates.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ProductPatch {
+    pub version: i64,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub category: Option<String>,
+    pub image: Option<String>,
+}
+
+/// Fields to change; stock moves by `stock_delta` so concurrent sales count.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct VariantPatch {
+    pub size: Option<String>,
+    pub color: Option<String>,
+    pub price_cents: Option<i64>,
+    pub stock_delta: Option<i64>,
+}
