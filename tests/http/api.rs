@@ -1,0 +1,270 @@
+use crate::client::{TestShop, json};
+use http::StatusCode;
+use serde_json::{Value, json};
+
+async fn token(shop: &TestShop, username: &str, password: &str) -> String {
+    let (status, body) =
+        json(&shop.app, "POST", "/api/v1/session", None, Some(json!({"username": username, "password": password})))
+            .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    body["token"].as_str().unwrap().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shopper_journey_through_the_api() {
+    let shop = TestShop::start().await;
+    let app = &shop.app;
+    let (s, b) = json(app, "POST", "/api/v1/users", None, Some(json!({"username": "api-ann", "password": "long enough", "email": "ann@example.com", "phone": "0123456789"}))).await;
+    assert_eq!((s, b["role"].as_str()), (StatusCode::CREATED, Some("client")));
+    let (s, b) = json(
+        app,
+        "POST",
+        "/api/v1/users",
+        None,
+        Some(
+            json!({"username": "api-ann", "password": "long enough", "email": "x@example.com", "phone": "0123456789"}),
+        ),
+    )
+    .await;
+    assert_eq!((s, b["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("conflict")));
+    let (s, b) = json(
+        app,
+        "POST",
+        "/api/v1/users",
+        None,
+        Some(json!({"username": "x", "password": "1", "email": "bad", "phone": "1"})),
+    )
+    .await;
+    assert_eq!((s, b["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid")));
+    let (s, _) =
+        json(app, "POST", "/api/v1/session", None, Some(json!({"username": "api-ann", "password": "wrong password"})))
+            .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let t = token(&shop, "api-ann", "long enough").await;
+
+    let (s, b) =
+        json(app, "GET", "/api/v1/products?q=jeans&size=L&in_stock=true&sort=price_desc&per_page=5", None, None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(b["items"].as_array().unwrap().iter().any(|p| p["id"] == "classic-denim-jeans"));
+    let (s, _) = json(app, "GET", "/api/v1/products?size=XXXL", None, None).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, _) = json(app, "GET", "/api/v1/products?min_price=-5", None, None).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, b) = json(app, "GET", "/api/v1/products/classic-denim-jeans", None, None).await;
+    assert_eq!((s, b["variants"].as_array().unwrap().len()), (StatusCode::OK, 2));
+
+    let (s, _) = json(app, "GET", "/api/v1/cart", None, None).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let (s, b) =
+        json(app, "POST", "/api/v1/cart/items", Some(&t), Some(json!({"sku": "JEANS-001", "quantity": 2}))).await;
+    assert_eq!((s, b["total_cents"].as_i64()), (StatusCode::OK, Some(9998)));
+    let (s, _) =
+        json(app, "POST", "/api/v1/cart/items", Some(&t), Some(json!({"sku": "JEANS-001", "quantity": "two"}))).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, _) =
+        json(app, "POST", "/api/v1/cart/items", Some(&t), Some(json!({"sku": "JEANS-001", "quantity": 51}))).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    let (s, b) = json(app, "PATCH", "/api/v1/cart/items/JEANS-001", Some(&t), Some(json!({"quantity": 3}))).await;
+    assert_eq!((s, b["lines"][0]["quantity"].as_i64()), (StatusCode::OK, Some(3)));
+
+    let (s, _) = json(app, "POST", "/api/v1/orders", Some(&t), None).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "Idempotency-Key required");
+    let place = |key: &'static str| {
+        let app = app.clone();
+        let t = t.clone();
+        async move {
+            use tower::ServiceExt as _;
+            let request = http::Request::post("/api/v1/orders")
+                .header("authorization", format!("Bearer {t}"))
+                .header("idempotency-key", key)
+                .body(axum::body::Body::empty())
+                .unwrap();
+            let response = app.oneshot(request).await.unwrap();
+            let status = response.status();
+            let body: Value =
+                serde_json::from_slice(&axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap()).unwrap();
+            (status, body)
+        }
+    };
+    let (s, order) = place("key-1").await;
+    assert_eq!(
+        (s, order["status"].as_str(), order["total_cents"].as_i64()),
+        (StatusCode::CREATED, Some("processing"), Some(14997))
+    );
+    let (_, again) = place("key-1").await;
+    assert_eq!(again["id"], order["id"]);
+    let (s, b) = json(app, "GET", "/api/v1/orders", Some(&t), None).await;
+    assert_eq!((s, b["total"].as_u64()), (StatusCode::OK, Some(1)));
+    let id = order["id"].as_str().unwrap();
+    let (s, b) = json(app, "POST", &format!("/api/v1/orders/{id}/cancel"), Some(&t), None).await;
+    assert_eq!((s, b["status"].as_str()), (StatusCode::OK, Some("canceled")));
+    let (s, _) = json(app, "POST", &format!("/api/v1/orders/{id}/cancel"), Some(&t), None).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    let (_, b) = json(app, "GET", "/api/v1/products/classic-denim-jeans", None, None).await;
+    assert_eq!(b["variants"].as_array().unwrap().iter().find(|v| v["sku"] == "JEANS-001").unwrap()["stock"], 50);
+
+    // Admin routes refuse a client; the admin can use them.
+    for (method, path) in [
+        ("GET", "/api/v1/admin/users"),
+        ("GET", "/api/v1/admin/orders"),
+        ("POST", "/api/v1/admin/products"),
+        ("PATCH", "/api/v1/admin/users/admin"),
+        ("DELETE", "/api/v1/admin/products/classic-denim-jeans"),
+    ] {
+        let (s, b) = json(app, method, path, Some(&t), Some(json!({"role": "client", "name": "x"}))).await;
+        assert_eq!((s, b["error"]["code"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")), "{method} {path}");
+    }
+    let admin = token(&shop, "admin", "admin123").await;
+    let (s, b) =
+        json(app, "GET", &format!("/api/v1/admin/orders?user=api-ann&status=canceled"), Some(&admin), None).await;
+    assert_eq!((s, b["total"].as_u64()), (StatusCode::OK, Some(1)));
+    let (s, p) = json(app, "POST", "/api/v1/admin/products", Some(&admin), Some(json!({"name": "Wax Jacket", "category": "Jackets", "image": "builtin:jacket", "variants": [{"sku": "WAX-M", "size": "M", "color": "Olive", "price_cents": 19900, "stock": 3}]}))).await;
+    assert_eq!(s, StatusCode::CREATED, "{p}");
+    let (s, _) = json(
+        app,
+        "PATCH",
+        "/api/v1/admin/products/wax-jacket",
+        Some(&admin),
+        Some(json!({"version": p["version"], "description": "Waxed cotton"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, b) = json(
+        app,
+        "PATCH",
+        "/api/v1/admin/products/wax-jacket",
+        Some(&admin),
+        Some(json!({"version": p["version"], "description": "Stale"})),
+    )
+    .await;
+    assert_eq!((s, b["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("conflict")), "a stale edit is refused");
+    let (s, b) = json(
+        app,
+        "PATCH",
+        "/api/v1/admin/variants/WAX-M",
+        Some(&admin),
+        Some(json!({"stock_delta": 2, "price_cents": 17900})),
+    )
+    .await;
+    assert_eq!(
+        (s, b["variants"][0]["stock"].as_i64(), b["variants"][0]["price_cents"].as_i64()),
+        (StatusCode::OK, Some(5), Some(17900))
+    );
+    let (s, _) = json(
+        app,
+        "POST",
+        "/api/v1/admin/products/wax-jacket/variants",
+        Some(&admin),
+        Some(json!({"sku": "WAX-L", "size": "L", "color": "Olive", "price_cents": 17900, "stock": 1})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (s, _) = json(app, "DELETE", "/api/v1/admin/variants/WAX-L", Some(&admin), None).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, _) = json(app, "DELETE", "/api/v1/admin/products/wax-jacket", Some(&admin), None).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, b) = json(app, "PATCH", "/api/v1/admin/users/api-ann", Some(&admin), Some(json!({"role": "admin"}))).await;
+    assert_eq!((s, b["role"].as_str()), (StatusCode::OK, Some("admin")));
+    let (s, _) = json(app, "GET", "/api/v1/me", Some(&t), None).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "a role change ends the user's sessions");
+
+    let (s, _) = json(app, "DELETE", "/api/v1/session", Some(&admin), None).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, b) = json(app, "GET", "/api/v1/me", Some(&admin), None).await;
+    assert_eq!((s, b["error"]["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("unauthenticated")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_lists_every_route() {
+    let shop = TestShop::start().await;
+    let (s, doc) = json(&shop.app, "GET", "/api/v1/openapi.json", None, None).await;
+    assert_eq!(s, StatusCode::OK);
+    let paths = doc["paths"].as_object().unwrap();
+    // Every route the API serves is documented…
+    let served = [
+        ("post", "/api/v1/session"),
+        ("delete", "/api/v1/session"),
+        ("post", "/api/v1/users"),
+        ("get", "/api/v1/me"),
+        ("patch", "/api/v1/me"),
+        ("post", "/api/v1/me/password"),
+        ("get", "/api/v1/products"),
+        ("get", "/api/v1/products/{id}"),
+        ("get", "/api/v1/cart"),
+        ("delete", "/api/v1/cart"),
+        ("post", "/api/v1/cart/items"),
+        ("patch", "/api/v1/cart/items/{sku}"),
+        ("delete", "/api/v1/cart/items/{sku}"),
+        ("post", "/api/v1/orders"),
+        ("get", "/api/v1/orders"),
+        ("get", "/api/v1/orders/{id}"),
+        ("post", "/api/v1/orders/{id}/cancel"),
+        ("get", "/api/v1/admin/users"),
+        ("patch", "/api/v1/admin/users/{username}"),
+        ("post", "/api/v1/admin/products"),
+        ("patch", "/api/v1/admin/products/{id}"),
+        ("delete", "/api/v1/admin/products/{id}"),
+        ("post", "/api/v1/admin/products/{id}/variants"),
+        ("patch", "/api/v1/admin/variants/{sku}"),
+        ("delete", "/api/v1/admin/variants/{sku}"),
+        ("get", "/api/v1/admin/orders"),
+        ("patch", "/api/v1/admin/orders/{id}"),
+    ];
+    for (method, path) in served {
+        assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} is not documented");
+    }
+    // …and everything documented is served (no 404 "no such route", no 405).
+    let mut documented = 0;
+    for (path, item) in paths {
+        for method in item.as_object().unwrap().keys() {
+            documented += 1;
+            let uri = path.replace("{id}", "x").replace("{sku}", "X-1").replace("{username}", "u");
+            let (s, b) = json(&shop.app, &method.to_uppercase(), &uri, None, None).await;
+            assert_ne!(s, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+            assert!(
+                !(s == StatusCode::NOT_FOUND && b["error"]["message"] == "no such API route"),
+                "{method} {path} not served"
+            );
+        }
+    }
+    assert_eq!(documented, served.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_cart_service_down_the_catalogue_still_works() {
+    let shop = TestShop::start().await;
+    // A gateway whose cart service address answers nothing.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().to_string();
+    let backends = atelier_gateway::Backends { cart: dead, ..shop.backends.clone() };
+    let app = atelier_gateway::app(&backends).unwrap();
+    let t = {
+        let (_, b) = json(
+            &app,
+            "POST",
+            "/api/v1/session",
+            None,
+            Some(json!({"username": "demo-client", "password": "demo123"})),
+        )
+        .await;
+        b["token"].as_str().unwrap().to_string()
+    };
+    let (s, _) = json(&app, "GET", "/api/v1/products", None, None).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, b) = json(&app, "GET", "/api/v1/cart", Some(&t), None).await;
+    assert_eq!((s, b["error"]["code"].as_str()), (StatusCode::SERVICE_UNAVAILABLE, Some("unavailable")));
+    let (s, _) = json(&app, "GET", "/readyz", None, None).await;
+    assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE);
+    let (s, _) = json(&shop.app, "GET", "/readyz", None, None).await;
+    assert_eq!(s, StatusCode::OK);
+    let metrics = {
+        use tower::ServiceExt as _;
+        let r =
+            app.clone().oneshot(http::Request::get("/metrics").body(axum::body::Body::empty()).unwrap()).await.unwrap();
+        String::from_utf8(axum::body::to_bytes(r.into_body(), 1 << 20).await.unwrap().to_vec()).unwrap()
+    };
+    assert!(
+        metrics.contains("atelier_http_requests_total{method=\"GET\",route=\"/api/v1/cart\",status=\"503\"} 1"),
+        "{metrics}"
+    );
+    assert!(!metrics.contains(&t), "no secrets in metrics");
+}

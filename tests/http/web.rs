@@ -1,0 +1,246 @@
+use crate::client::TestShop;
+use http::StatusCode;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn anonymous_browsing_and_security_headers() {
+    let shop = TestShop::start().await;
+    let mut b = shop.browser();
+    let home = b.get("/").await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(home.body.contains("Basic Cotton T-Shirt"));
+    for h in ["content-security-policy", "x-content-type-options", "referrer-policy", "x-frame-options"] {
+        assert!(home.headers.contains_key(h), "missing {h}");
+    }
+    assert!(home.headers["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
+    let csrf_cookie = home
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|c| c.starts_with("atelier_csrf"))
+        .unwrap();
+    assert!(csrf_cookie.contains("HttpOnly") && csrf_cookie.contains("SameSite=Lax"), "{csrf_cookie}");
+
+    let found = b.get("/products?q=denim&size=L&sort=price_asc").await;
+    assert_eq!(found.status, StatusCode::OK);
+    assert!(found.body.contains("Classic Denim Jeans"));
+    assert!(!found.body.contains("Basic Cotton T-Shirt"));
+    let none = b.get("/products?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E").await;
+    assert_eq!(none.status, StatusCode::OK, "no results is not an error");
+    assert!(none.body.contains("No products match"));
+    assert!(!none.body.contains("<script>alert(1)"), "search text is escaped");
+    let bad_price = b.get("/products?min_price=abc").await;
+    assert_eq!(bad_price.status, StatusCode::OK);
+    assert!(bad_price.body.contains("is not an amount"));
+    let page2 = b.get("/products?page=2").await;
+    assert!(page2.body.contains("Page 2 of"));
+
+    let product = b.get("/products/basic-cotton-t-shirt").await;
+    assert_eq!(product.status, StatusCode::OK);
+    assert!(product.body.contains("100 in stock") && product.body.contains("€24.99"));
+    assert!(product.body.contains("Log in to buy"));
+    assert_eq!(b.get("/products/no-such-thing").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(b.get("/nowhere").await.status, StatusCode::NOT_FOUND);
+    let svg = b.get("/img/hoodie.svg?color=Navy").await;
+    assert!(svg.body.starts_with("<svg") && svg.body.contains("#26345a"));
+
+    // Pages that need an account send anonymous people to log in.
+    for path in ["/cart", "/orders", "/account", "/admin/users"] {
+        let page = b.get(path).await;
+        assert_eq!((page.status, page.location.as_deref()), (StatusCode::SEE_OTHER, Some("/login")), "{path}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forms_need_the_csrf_token() {
+    let shop = TestShop::start().await;
+    let mut b = shop.browser();
+    b.get("/login").await;
+    let forged = b
+        .post("/login", &[("username", "admin"), ("password", "admin123"), ("csrf", "forged-token-from-elsewhere")])
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert!(!b.cookies.contains_key("atelier_session"));
+    let missing = b.post("/login", &[("username", "admin"), ("password", "admin123"), ("csrf", "")]).await;
+    assert_eq!(missing.status, StatusCode::FORBIDDEN);
+    b.login("admin", "admin123").await;
+    // Logged in, a forged form still changes nothing.
+    let page = b.post("/admin/users/demo-client/role", &[("role", "admin"), ("csrf", "nope")]).await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    let users = b.get("/admin/users?q=demo").await;
+    assert!(users.body.contains("<option value=\"client\" selected>"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn register_shop_checkout_and_cancel() {
+    let shop = TestShop::start().await;
+    let mut b = shop.browser();
+    b.get("/register").await;
+    let bad = b
+        .post(
+            "/register",
+            &[
+                ("username", "zoe"),
+                ("password", "short"),
+                ("confirm", "short"),
+                ("email", "zoe@example"),
+                ("phone", "12345678"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("field-error"), "message next to the field");
+    let dup = b
+        .post(
+            "/register",
+            &[
+                ("username", "admin"),
+                ("password", "long enough"),
+                ("confirm", "long enough"),
+                ("email", "x@example.com"),
+                ("phone", "12345678"),
+            ],
+        )
+        .await;
+    assert_eq!(dup.status, StatusCode::CONFLICT);
+    assert!(dup.body.contains("Username or email already used"));
+    b.register("zoe").await;
+
+    let empty_cart = b.get("/cart").await;
+    assert_eq!(empty_cart.status, StatusCode::OK);
+    assert!(empty_cart.body.contains("Your cart is empty"));
+    assert!(b.get("/orders").await.body.contains("No orders yet"));
+
+    let added = b
+        .post("/cart/items", &[("code", "HOODIE-002"), ("quantity", "45"), ("product_id", "comfortable-fleece-hoodie")])
+        .await;
+    let after = b.follow(added).await;
+    assert!(after.body.contains("45 already in your cart"), "the last unit can be bought");
+    let too_many = b
+        .post("/cart/items", &[("code", "HOODIE-002"), ("quantity", "1"), ("product_id", "comfortable-fleece-hoodie")])
+        .await;
+    assert!(b.follow(too_many).await.body.contains("Could not add to your cart"));
+    b.post("/cart/items", &[("code", "TSHIRT-001"), ("quantity", "2"), ("product_id", "basic-cotton-t-shirt")]).await;
+    b.post("/cart/items/HOODIE-002", &[("quantity", "3")]).await;
+    let negative = b.post("/cart/items/HOODIE-002", &[("quantity", "-1")]).await;
+    assert!(b.follow(negative).await.body.contains("whole numbers"));
+    let cart = b.get("/cart").await;
+    assert!(cart.body.contains("€104.73"), "3 × 18.25 + 2 × 24.99");
+
+    // Double submit of the same checkout form: one order.
+    let key =
+        cart.body.split("name=\"idempotency_key\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let first = b.post("/checkout", &[("idempotency_key", &key)]).await;
+    let second = b.post("/checkout", &[("idempotency_key", &key)]).await;
+    assert_eq!(first.location, second.location);
+    let order = b.follow(first).await;
+    assert!(order.body.contains("Thank you") && order.body.contains("processing"));
+    let orders = b.get("/orders").await;
+    assert_eq!(orders.body.matches("href=\"/orders/").count(), 1, "one order after a double submit");
+    assert!(b.get("/products/comfortable-fleece-hoodie").await.body.contains("42 in stock"));
+
+    let order_url = second.location.unwrap();
+    let canceled = b.post(&format!("{order_url}/cancel"), &[]).await;
+    assert!(b.follow(canceled).await.body.contains("canceled"));
+    assert!(b.get("/products/comfortable-fleece-hoodie").await.body.contains("45 in stock"));
+
+    // Another shopper cannot see it.
+    let mut other = shop.browser();
+    other.register("yan").await;
+    assert_eq!(other.get(&order_url).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(other.post(&format!("{order_url}/cancel"), &[]).await.status, StatusCode::FORBIDDEN);
+
+    // Profile and password.
+    let profile = b.post("/account", &[("email", "not-an-email"), ("phone", "")]).await;
+    assert_eq!(profile.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(profile.body.contains("email-error"));
+    let saved = b.post("/account", &[("email", "zoe@atelier.test"), ("phone", "")]).await;
+    assert!(b.follow(saved).await.body.contains("zoe@atelier.test"));
+    let wrong = b
+        .post("/account/password", &[("current", "nope"), ("new", "another password"), ("confirm", "another password")])
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let old_session = b.cookies["atelier_session"].clone();
+    let changed = b
+        .post(
+            "/account/password",
+            &[("current", "long enough"), ("new", "another password"), ("confirm", "another password")],
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::SEE_OTHER);
+    assert_ne!(b.cookies["atelier_session"], old_session, "a new session replaces the old");
+    assert_eq!(b.get("/account").await.status, StatusCode::OK);
+
+    // Logout is a POST and ends the session.
+    assert_eq!(b.get("/logout").await.status, StatusCode::METHOD_NOT_ALLOWED);
+    let session = b.cookies["atelier_session"].clone();
+    b.post("/logout", &[]).await;
+    let mut thief = shop.browser();
+    thief.cookies.insert("atelier_session".into(), session);
+    assert_eq!(thief.get("/orders").await.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_pages_are_for_admins() {
+    let shop = TestShop::start().await;
+    let mut client = shop.browser();
+    client.login("demo-client", "demo123").await;
+    for path in [
+        "/admin/users",
+        "/admin/products",
+        "/admin/products/new",
+        "/admin/orders",
+        "/admin/products/basic-cotton-t-shirt",
+    ] {
+        assert_eq!(client.get(path).await.status, StatusCode::FORBIDDEN, "{path}");
+    }
+    for (path, fields) in [
+        ("/admin/users/admin/role", vec![("role", "client")]),
+        ("/admin/products", vec![("name", "Hack")]),
+        ("/admin/products/basic-cotton-t-shirt/delete", vec![]),
+        ("/admin/variants/TSHIRT-001", vec![("size", "M"), ("color", "Red"), ("price", "0.01"), ("stock", "1")]),
+    ] {
+        assert_eq!(client.post(path, &fields).await.status, StatusCode::FORBIDDEN, "{path}");
+    }
+
+    let mut admin = shop.browser();
+    admin.login("admin", "admin123").await;
+    let users = admin.get("/admin/users").await;
+    assert!(users.body.contains("demo-client") && users.body.contains("(you)"));
+    let created = admin
+        .post(
+            "/admin/products",
+            &[
+                ("name", "Silk <Scarf>"),
+                ("description", "Robert'); DROP TABLE products;--"),
+                ("category", "Accessories"),
+                ("image", "builtin:socks"),
+                ("code", "SCARF-1"),
+                ("size", "M"),
+                ("color", "Red"),
+                ("price", "39.5"),
+                ("stock", "4"),
+            ],
+        )
+        .await;
+    let edit = admin.follow(created).await;
+    assert!(edit.body.contains("Silk &#60;Scarf&#62;") && !edit.body.contains("Silk <Scarf>"), "names are escaped");
+    let product = admin.get("/products/silk-scarf").await;
+    assert!(product.body.contains("Robert&#39;); DROP TABLE products;--"), "stored verbatim, shown escaped");
+    assert!(product.body.contains("€39.50"));
+    let bad = admin
+        .post(
+            "/admin/products",
+            &[("name", "Broken"), ("code", "B-1"), ("size", "M"), ("color", "Red"), ("price", "-3"), ("stock", "x")],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("Enter a price") && bad.body.contains("Stock is a whole number"));
+
+    let orders = admin.get("/admin/orders?status=bogus").await;
+    assert_eq!(orders.status, StatusCode::OK);
+    let promoted = admin.post("/admin/users/demo-client/role", &[("role", "admin")]).await;
+    assert!(admin.follow(promoted).await.body.contains("demo-client is now an admin"));
+    let me = admin.post("/admin/users/admin/role", &[("role", "client")]).await;
+    assert!(admin.follow(me).await.body.contains("cannot change your own role"));
+}
