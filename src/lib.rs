@@ -3,6 +3,7 @@
 //! default), plus seeding.
 
 pub mod cli;
+pub mod embedded;
 pub mod roles;
 pub mod seed;
 

@@ -4,7 +4,7 @@ use anyhow::Context as _;
 use atelier::{
     Shutdown,
     cli::{Cli, Command, Role},
-    roles::{self, DatabaseUrls},
+    roles,
     seed::{SeedOptions, seed},
 };
 use atelier_order::Dependencies;
@@ -82,26 +82,6 @@ async fn serve(role: Role, shutdown: Shutdown) -> anyhow::Result<()> {
 /// Everything in one process: four services on loopback ports and the web
 /// site, on SQLite under the data directory.
 async fn embedded(cli: Cli, shutdown: Shutdown) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&cli.data_dir).with_context(|| format!("creating {}", cli.data_dir.display()))?;
-    let urls = DatabaseUrls::sqlite_in(&cli.data_dir);
-    seed(&urls.auth, &urls.product, SeedOptions { admin_password: None, demo_accounts: true, sample_catalog: true })
-        .await?;
-    // Identities live minutes and sessions are stored: fresh keys per start are fine.
-    let keys = IdentityKeys::generate();
-    let mut services = atelier::start_services(&urls, &keys, &shutdown).await?;
-    let backends = atelier_gateway::Backends {
-        auth: services.auth.to_string(),
-        product: services.product.to_string(),
-        cart: services.cart.to_string(),
-        order: services.order.to_string(),
-    };
     let listener = grpc::bind(cli.listen).await?;
-    tracing::info!("Atelier is open at http://{}", listener.local_addr()?);
-    let gateway = atelier_gateway::serve(listener, backends, shutdown.wait());
-    let result = gateway.await;
-    shutdown.trigger();
-    while let Some(done) = services.tasks.join_next().await {
-        done??;
-    }
-    result
+    atelier::embedded::run(listener, &cli.data_dir, shutdown).await
 }

@@ -126,9 +126,12 @@ pub async fn start_services(
     let order = OrderService::connect(&urls.order, keys, deps).await?;
 
     let mut tasks = JoinSet::new();
-    tasks.spawn(grpc_task(a, auth.into_server(), shutdown.clone()));
-    tasks.spawn(grpc_task(p, product.into_server(), shutdown.clone()));
-    tasks.spawn(grpc_task(c, cart.into_server(), shutdown.clone()));
+    let stop = shutdown.wait();
+    tasks.spawn(async move { grpc::serve(a, auth.into_server(), stop).await });
+    let stop = shutdown.wait();
+    tasks.spawn(async move { grpc::serve(p, product.into_server(), stop).await });
+    let stop = shutdown.wait();
+    tasks.spawn(async move { grpc::serve(c, cart.into_server(), stop).await });
     let recovery = tokio::spawn(atelier_order::recover(order.clone(), Duration::from_secs(30)));
     let stop = shutdown.clone();
     tasks.spawn(async move {
@@ -137,24 +140,4 @@ pub async fn start_services(
         served
     });
     Ok(StartedServices { auth: addrs.0, product: addrs.1, cart: addrs.2, order: addrs.3, tasks })
-}
-
-fn grpc_task<S>(
-    listener: TcpListener,
-    service: S,
-    shutdown: Shutdown,
-) -> impl Future<Output = anyhow::Result<()>> + Send + 'static
-where
-    S: tower::Service<
-            http::Request<tonic::body::Body>,
-            Response = http::Response<tonic::body::Body>,
-            Error = std::convert::Infallible,
-        > + tonic::server::NamedService
-        + Clone
-        + Send
-        + Sync
-        + 'static,
-    S::Future: Send + 'static,
-{
-    async move { grpc::serve(listener, service, shutdown.wait()).await }
 }

@@ -160,12 +160,10 @@ pub async fn register(
 }
 
 pub async fn logout(State(state): State<AppState>, ctx: Ctx) -> Response {
-    if let Some(user) = &ctx.layout.user {
-        if let Err(s) =
-            state.clients.auth.clone().logout(pb::LogoutRequest { session_token: user.session.clone() }).await
-        {
-            tracing::warn!(error = %s, "logout could not reach the auth service");
-        }
+    if let Some(user) = &ctx.layout.user
+        && let Err(s) = state.clients.auth.clone().logout(pb::LogoutRequest { session_token: user.session.clone() }).await
+    {
+        tracing::warn!(error = %s, "logout could not reach the auth service");
     }
     with_session(
         redirect("/", Flash::success("You are logged out. See you soon!"), ctx.secure),

@@ -9,7 +9,7 @@ use crate::{
 use askama::Template;
 use axum::{
     body::{Body, to_bytes},
-    extract::{FromRequestParts, Request},
+    extract::{FromRequestParts, Request, State},
     http::{HeaderValue, Method, StatusCode, header, request::Parts},
     middleware::Next,
     response::{Html, IntoResponse, Redirect, Response},
@@ -47,7 +47,7 @@ fn random_token() -> String {
 
 /// Issues the CSRF cookie, refuses state-changing requests whose form does
 /// not carry it, and clears a flash message once it has been shown.
-pub async fn web_middleware(jar: CookieJar, request: Request, next: Next) -> Response {
+pub async fn web_middleware(State(state): State<AppState>, jar: CookieJar, request: Request, next: Next) -> Response {
     let secure = request.headers().get("x-forwarded-proto").is_some_and(|v| v == "https");
     let existing = jar.get(CSRF_COOKIE).map(|c| c.value().to_string()).filter(|v| v.len() >= 16);
     let token = existing.clone().unwrap_or_else(random_token);
@@ -73,6 +73,19 @@ pub async fn web_middleware(jar: CookieJar, request: Request, next: Next) -> Res
     parts.extensions.insert(Secure(secure));
     let had_flash = jar.get(FLASH_COOKIE).is_some();
     let mut response = next.run(Request::from_parts(parts, body)).await;
+    if let Some(ErrorInfo { status, message }) = response.extensions_mut().remove::<ErrorInfo>() {
+        // Error pages show the real header (who is signed in), like any page.
+        let user = match jar.get(SESSION_COOKIE) {
+            Some(c) => session::authenticate(&state, c.value()).await.ok().flatten(),
+            None => None,
+        };
+        let layout = Layout { user, csrf: token.clone(), ..Layout::default() };
+        let cookies: Vec<HeaderValue> = response.headers().get_all(header::SET_COOKIE).iter().cloned().collect();
+        response = render_error(layout, status, &message);
+        for c in cookies {
+            response.headers_mut().append(header::SET_COOKIE, c);
+        }
+    }
     let mut set = vec![];
     if existing.is_none() {
         set.push(cookie(CSRF_COOKIE, token, secure, 7 * 24 * 3600));
@@ -232,7 +245,20 @@ struct ErrorPage<'a> {
     message: &'a str,
 }
 
+/// Marks a response as an error page to be rendered with the viewer's header.
+#[derive(Clone)]
+struct ErrorInfo {
+    status: StatusCode,
+    message: String,
+}
+
 pub fn error_page(status: StatusCode, message: &str) -> Response {
+    let mut response = render_error(Layout::default(), status, message);
+    response.extensions_mut().insert(ErrorInfo { status, message: message.to_string() });
+    response
+}
+
+fn render_error(layout: Layout, status: StatusCode, message: &str) -> Response {
     let title = match status.as_u16() {
         403 => "Not allowed",
         404 => "Page not found",
@@ -241,7 +267,7 @@ pub fn error_page(status: StatusCode, message: &str) -> Response {
         s if s < 500 => "Something is not right",
         _ => "Something went wrong",
     };
-    render_status(status, &ErrorPage { layout: Layout::default(), status: status.as_u16(), title, message })
+    render_status(status, &ErrorPage { layout, status: status.as_u16(), title, message })
 }
 
 impl IntoResponse for WebError {

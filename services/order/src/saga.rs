@@ -24,10 +24,10 @@ impl OrderService {
             let Some(id) = store::id_by_key(&self.pool, &caller.sub, key).await? else {
                 return Ok(None); // the other attempt failed and gave the key back
             };
-            if let Some((order, raw)) = store::get(&self.pool, &id).await? {
-                if raw != "PENDING" {
-                    return Ok(Some(order));
-                }
+            if let Some((order, raw)) = store::get(&self.pool, &id).await?
+                && raw != "PENDING"
+            {
+                return Ok(Some(order));
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }

@@ -381,10 +381,10 @@ pub async fn seed_catalog(pool: &Pool) -> anyhow::Result<bool> {
         .bind(now_ms())
         .execute(pool)
         .await;
-    if let Err(e) = marked {
-        if !atelier_runtime::db::is_unique_violation(&e) {
-            return Err(e.into());
-        }
+    if let Err(e) = marked
+        && !atelier_runtime::db::is_unique_violation(&e)
+    {
+        return Err(e.into());
     }
     tracing::info!(products = CATALOG.len(), "seeded the sample catalogue");
     Ok(true)

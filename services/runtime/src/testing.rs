@@ -99,6 +99,8 @@ fn start() -> Option<TempPostgres> {
         bin.join("pg_ctl").display(),
         data.display()
     );
+    // Deliberately never waited for: it must outlive this process to stop the server.
+    #[allow(clippy::zombie_processes)]
     let mut watchdog = Command::new("sh").args(["-c", &stop]).stdin(Stdio::piped()).spawn().expect("watchdog");
     let mut stdin = watchdog.stdin.take().unwrap();
     let _ = stdin.flush();

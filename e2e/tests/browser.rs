@@ -1,0 +1,169 @@
+//! Shopper and admin journeys in a real headless Chromium against the whole
+//! shop, started fresh on a free port. Screenshots: target/e2e-screenshots/.
+
+use atelier_e2e::{Browser, RunningShop};
+use fantoccini::Locator;
+
+async fn login(b: &Browser, shop: &RunningShop, username: &str, password: &str) {
+    b.goto(&format!("{}/login", shop.url)).await;
+    b.fill("#username", username).await;
+    b.fill("#password", password).await;
+    b.click("form[action='/login'] button").await;
+    assert!(b.text().await.contains(&format!("Hello {username}")), "{username} is logged in");
+}
+
+async fn logout(b: &Browser) {
+    b.click("form[action='/logout'] button").await;
+    assert!(b.text().await.contains("You are logged out"));
+}
+
+async fn choose(b: &Browser, select: &str, value: &str) {
+    let element = b.client.find(Locator::Css(select)).await.expect("select");
+    element.select_by_value(value).await.expect("option");
+}
+
+async fn add_to_cart(b: &Browser, code: &str, quantity: &str) {
+    let radio = b.client.find(Locator::Css(&format!("input[name='code'][value='{code}']"))).await.expect("variant");
+    radio.click().await.expect("choose variant");
+    b.fill("#quantity", quantity).await;
+    b.click_text("Add to cart").await;
+    assert!(b.text().await.contains(&format!("Added {quantity} × {code}")), "added {code}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_shopper_buys_and_cancels() {
+    let Some(b) = Browser::start().await else { return };
+    let shop = RunningShop::start().await.expect("shop starts");
+    b.goto(&shop.url).await;
+    b.screenshot("01-home").await;
+
+    b.goto(&format!("{}/register", shop.url)).await;
+    b.fill("#username", "e2e-shopper").await;
+    b.fill("#email", "e2e@example.com").await;
+    b.fill("#phone", "+39 055 123456").await;
+    b.fill("#password", "a good password").await;
+    b.fill("#confirm", "a good password").await;
+    b.screenshot("02-register").await;
+    b.click_text("Create account").await;
+    assert!(b.text().await.contains("Welcome to Atelier, e2e-shopper!"));
+
+    // Search and filter.
+    b.goto(&format!("{}/products", shop.url)).await;
+    b.fill("#q", "denim").await;
+    choose(&b, "#size", "L").await;
+    b.click_text("Apply").await;
+    let results = b.text().await;
+    assert!(results.contains("Classic Denim Jeans"), "{results}");
+    assert!(!results.contains("Basic Cotton T-Shirt"));
+    b.screenshot("03-catalogue-filtered").await;
+
+    // Product page: two sizes into the cart.
+    b.click("article.card h3 a[href='/products/classic-denim-jeans']").await;
+    assert!(b.text().await.contains("50 in stock"));
+    b.screenshot("04-product").await;
+    add_to_cart(&b, "JEANS-001", "2").await;
+    assert!(b.text().await.contains("2 already in your cart"));
+    add_to_cart(&b, "JEANS-002", "1").await;
+
+    // Cart: change a quantity, see the total, place the order.
+    b.goto(&format!("{}/cart", shop.url)).await;
+    b.fill("#qty-JEANS-001", "3").await;
+    b.click("form[action='/cart/items/JEANS-001'] button").await;
+    let cart = b.text().await;
+    assert!(cart.contains("€195.96"), "3 × 49.99 + 45.99: {cart}");
+    b.screenshot("05-cart").await;
+    b.click_text("Place order").await;
+    let order = b.text().await;
+    assert!(order.contains("Thank you! Your order has been placed.") && order.to_lowercase().contains("status processing"), "{order}");
+    b.screenshot("06-order").await;
+    let order_path = b.path().await;
+
+    b.goto(&format!("{}/orders", shop.url)).await;
+    assert!(b.text().await.contains("€195.96"));
+    b.screenshot("07-my-orders").await;
+    b.goto(&format!("{}{order_path}", shop.url)).await;
+    b.click_text("Cancel order").await;
+    assert!(b.text().await.contains("Your order was canceled"));
+
+    b.goto(&format!("{}/products/classic-denim-jeans", shop.url)).await;
+    let product = b.text().await;
+    assert_eq!(product.matches("50 in stock").count(), 2, "stock is back: {product}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_runs_the_shop() {
+    let Some(b) = Browser::start().await else { return };
+    let shop = RunningShop::start().await.expect("shop starts");
+
+    // A demo order to work on.
+    login(&b, &shop, "demo-client", "demo123").await;
+    b.goto(&format!("{}/products/comfortable-fleece-hoodie", shop.url)).await;
+    add_to_cart(&b, "HOODIE-001", "1").await;
+    b.goto(&format!("{}/cart", shop.url)).await;
+    b.click_text("Place order").await;
+    assert!(b.text().await.contains("Thank you"));
+    logout(&b).await;
+
+    login(&b, &shop, "admin", "admin123").await;
+    b.goto(&format!("{}/admin/products/new", shop.url)).await;
+    b.fill("#name", "Linen Blazer").await;
+    b.fill("#description", "Unlined linen blazer for summer evenings.").await;
+    b.fill("#category", "Jackets").await;
+    choose(&b, "#image", "builtin:jacket").await;
+    b.fill("#code", "BLAZER-LIN-M").await;
+    choose(&b, "#size", "M").await;
+    b.fill("#color", "Sand").await;
+    b.fill("#price", "129.00").await;
+    b.fill("#stock", "5").await;
+    b.screenshot("10-admin-new-product").await;
+    b.click_text("Create product").await;
+    assert!(b.text().await.contains("Linen Blazer is in the catalogue."));
+    b.fill("#new-code", "BLAZER-LIN-L").await;
+    choose(&b, "#new-size", "L").await;
+    b.fill("#new-color", "Sand").await;
+    b.fill("#new-price", "129").await;
+    b.fill("#new-stock", "3").await;
+    b.click_text("Add variant").await;
+    assert!(b.text().await.contains("Variant added."));
+    b.screenshot("11-admin-edit-product").await;
+
+    b.goto(&format!("{}/products?q=linen+blazer", shop.url)).await;
+    assert!(b.text().await.contains("Linen Blazer"));
+    b.goto(&format!("{}/products/linen-blazer", shop.url)).await;
+    let page = b.text().await;
+    assert!(page.contains("5 in stock") && page.contains("3 in stock") && page.contains("€129.00"), "{page}");
+
+    // Advance the demo order: shipped, then delivered.
+    b.goto(&format!("{}/admin/orders", shop.url)).await;
+    assert!(b.text().await.contains("demo-client"));
+    b.screenshot("12-admin-orders").await;
+    b.click("table.data a").await;
+    b.click_text("Mark as shipped").await;
+    assert!(b.text().await.contains("The order is now shipped."));
+    b.click_text("Mark as delivered").await;
+    let order = b.text().await;
+    assert!(order.contains("The order is now delivered.") && !order.contains("Cancel order"));
+    b.screenshot("13-admin-order-delivered").await;
+
+    // Promote demo-client.
+    b.goto(&format!("{}/admin/users?q=demo", shop.url)).await;
+    choose(&b, "#role-demo-client", "admin").await;
+    b.click("form[action='/admin/users/demo-client/role'] button").await;
+    assert!(b.text().await.contains("demo-client is now an admin"));
+    b.screenshot("14-admin-users").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_cannot_use_admin_pages() {
+    let Some(b) = Browser::start().await else { return };
+    let shop = RunningShop::start().await.expect("shop starts");
+    login(&b, &shop, "demo-client", "demo123").await;
+    for path in ["/admin/users", "/admin/products", "/admin/orders"] {
+        b.goto(&format!("{}{path}", shop.url)).await;
+        let text = b.text().await;
+        assert!(text.contains("Not allowed") && text.contains("administrators only"), "{path}: {text}");
+        assert!(text.contains("Hello demo-client"), "the error page keeps the signed-in header");
+    }
+    b.screenshot("20-client-refused").await;
+    assert!(!b.text().await.contains("Users\nProducts"), "no admin bar for clients");
+}
