@@ -100,7 +100,11 @@ impl Browser {
         // chromedriver takes a moment to listen: retry the session for up to 20 s.
         let mut last = None;
         for _ in 0..200 {
-            match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new()).capabilities(caps.clone()).connect(&format!("http://127.0.0.1:{port}")).await {
+            match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+                .capabilities(caps.clone())
+                .connect(&format!("http://127.0.0.1:{port}"))
+                .await
+            {
                 Ok(client) => return Some(Browser { client, _driver: child, _profile: profile }),
                 Err(e) => last = Some(e),
             }

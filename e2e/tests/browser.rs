@@ -74,7 +74,10 @@ async fn a_new_shopper_buys_and_cancels() {
     b.screenshot("05-cart").await;
     b.click_text("Place order").await;
     let order = b.text().await;
-    assert!(order.contains("Thank you! Your order has been placed.") && order.to_lowercase().contains("status processing"), "{order}");
+    assert!(
+        order.contains("Thank you! Your order has been placed.") && order.to_lowercase().contains("status processing"),
+        "{order}"
+    );
     b.screenshot("06-order").await;
     let order_path = b.path().await;
 

@@ -115,8 +115,7 @@ async fn a_shopper_journey_through_the_api() {
         assert_eq!((s, b["error"]["code"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")), "{method} {path}");
     }
     let admin = token(&shop, "admin", "admin123").await;
-    let (s, b) =
-        json(app, "GET", "/api/v1/admin/orders?user=api-ann&status=canceled", Some(&admin), None).await;
+    let (s, b) = json(app, "GET", "/api/v1/admin/orders?user=api-ann&status=canceled", Some(&admin), None).await;
     assert_eq!((s, b["total"].as_u64()), (StatusCode::OK, Some(1)));
     let (s, p) = json(app, "POST", "/api/v1/admin/products", Some(&admin), Some(json!({"name": "Wax Jacket", "category": "Jackets", "image": "builtin:jacket", "variants": [{"sku": "WAX-M", "size": "M", "color": "Olive", "price_cents": 19900, "stock": 3}]}))).await;
     assert_eq!(s, StatusCode::CREATED, "{p}");

@@ -161,7 +161,8 @@ pub async fn register(
 
 pub async fn logout(State(state): State<AppState>, ctx: Ctx) -> Response {
     if let Some(user) = &ctx.layout.user
-        && let Err(s) = state.clients.auth.clone().logout(pb::LogoutRequest { session_token: user.session.clone() }).await
+        && let Err(s) =
+            state.clients.auth.clone().logout(pb::LogoutRequest { session_token: user.session.clone() }).await
     {
         tracing::warn!(error = %s, "logout could not reach the auth service");
     }

@@ -1,0 +1,225 @@
+//! The `Shop` custom resource (`atelier.dev/v1alpha1`).
+
+use kube::{CustomResource, KubeSchema};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A running Atelier shop: its services, gateway, database, seed data and
+/// ingress. Every field is optional.
+#[derive(CustomResource, KubeSchema, Deserialize, Serialize, Clone, Debug, Default, PartialEq)]
+#[kube(
+    group = "atelier.dev",
+    version = "v1alpha1",
+    kind = "Shop",
+    namespaced,
+    shortname = "shop",
+    status = "ShopStatus",
+    derive = "Default",
+    printcolumn = r#"{"name":"Ready","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].status"}"#,
+    printcolumn = r#"{"name":"URL","type":"string","jsonPath":".status.url"}"#,
+    printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#
+)]
+#[serde(rename_all = "camelCase")]
+pub struct ShopSpec {
+    /// Container image with the `atelier` binary. Default: the operator's own version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    /// Image pull policy: Always, IfNotPresent or Never.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = "^(Always|IfNotPresent|Never)$"))]
+    pub image_pull_policy: Option<String>,
+    /// The web site and JSON API.
+    #[serde(default)]
+    pub gateway: ComponentSpec,
+    /// Users, passwords and sessions.
+    #[serde(default)]
+    pub auth: ComponentSpec,
+    /// Catalogue and stock.
+    #[serde(default)]
+    pub product: ComponentSpec,
+    /// Carts.
+    #[serde(default)]
+    pub cart: ComponentSpec,
+    /// Checkout and orders.
+    #[serde(default)]
+    pub order: ComponentSpec,
+    #[serde(default)]
+    pub database: DatabaseSpec,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ingress: Option<IngressSpec>,
+    #[serde(default)]
+    pub seed: SeedSpec,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub telemetry: Option<TelemetrySpec>,
+    /// Stop reconciling this shop (children are left as they are).
+    #[serde(default)]
+    pub paused: bool,
+}
+
+/// How one component runs.
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ComponentSpec {
+    /// Pods to run (default 1). Ignored while autoscaling is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 100))]
+    pub replicas: Option<i32>,
+    /// Container resources; default requests 50m CPU / 32Mi, limit 128Mi.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<Resources>,
+    /// Scale on CPU with a HorizontalPodAutoscaler.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub autoscaling: Option<AutoscalingSpec>,
+}
+
+/// Requests and limits, as in a Pod spec (e.g. cpu: 100m, memory: 64Mi).
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+pub struct Resources {
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub requests: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub limits: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, KubeSchema)]
+#[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("self.minReplicas <= self.maxReplicas").message("minReplicas must not exceed maxReplicas"))]
+pub struct AutoscalingSpec {
+    #[schemars(range(min = 1))]
+    pub min_replicas: i32,
+    #[schemars(range(min = 1, max = 100))]
+    pub max_replicas: i32,
+    /// Average CPU utilisation to aim for, in percent (default 70).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 100))]
+    pub target_cpu_utilization: Option<i32>,
+}
+
+/// Where the four services keep their data.
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, KubeSchema)]
+#[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("self.kind == 'managed' || has(self.secretName)").message("an external database needs secretName"))]
+pub struct DatabaseSpec {
+    /// `managed`: the operator runs PostgreSQL (a StatefulSet) with one
+    /// database and login per service. `external`: connection URLs come from
+    /// `secretName` (keys auth, product, cart, order).
+    #[schemars(regex(pattern = "^(managed|external)$"))]
+    pub kind: String,
+    /// Volume size of the managed database (default 1Gi).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage: Option<String>,
+    /// Storage class of the managed database's volume.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage_class_name: Option<String>,
+    /// Secret with the connection URL of each service (external only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_name: Option<String>,
+}
+
+impl Default for DatabaseSpec {
+    fn default() -> Self {
+        Self { kind: "managed".into(), storage: None, storage_class_name: None, secret_name: None }
+    }
+}
+
+/// Exposure through the cluster's ingress controller.
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct IngressSpec {
+    /// Host name, e.g. shop.example.com.
+    pub host: String,
+    /// IngressClass to use (default: the cluster's default class).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class_name: Option<String>,
+    /// Secret with the TLS certificate for `host`; serves HTTPS when set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_secret_name: Option<String>,
+}
+
+/// What to create on first start.
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SeedSpec {
+    /// The sample catalogue (default true).
+    #[serde(default = "yes")]
+    pub sample_catalog: bool,
+    /// The demo accounts admin/admin123 and demo-client/demo123 (default true).
+    #[serde(default = "yes")]
+    pub demo_accounts: bool,
+    /// Take the admin password from this Secret key instead of admin123.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admin_password_secret_ref: Option<SecretKeyRef>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for SeedSpec {
+    fn default() -> Self {
+        Self { sample_catalog: true, demo_accounts: true, admin_password_secret_ref: None }
+    }
+}
+
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+pub struct SecretKeyRef {
+    pub name: String,
+    pub key: String,
+}
+
+/// OpenTelemetry export.
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TelemetrySpec {
+    /// OTLP/gRPC endpoint, e.g. http://otel-collector.observability:4317.
+    pub otlp_endpoint: String,
+    /// Fraction of traces to keep, 0 to 1 (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0.0, max = 1.0))]
+    pub sampling_ratio: Option<f64>,
+}
+
+/// What the operator sees.
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ShopStatus {
+    /// The generation of the spec this status describes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    /// Where shoppers reach the shop.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Per component: desired and ready pods, container restarts.
+    #[serde(default)]
+    pub components: BTreeMap<String, ComponentStatus>,
+    #[serde(default)]
+    pub conditions: Vec<Condition>,
+}
+
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+pub struct ComponentStatus {
+    pub desired: i32,
+    pub ready: i32,
+    pub restarts: i32,
+}
+
+/// Ready, Progressing, Degraded, DatabaseReady, Seeded.
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Condition {
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// True, False or Unknown.
+    pub status: String,
+    pub reason: String,
+    pub message: String,
+    /// When `status` last changed (RFC 3339).
+    pub last_transition_time: String,
+}
+
+impl Shop {
+    pub fn image(&self) -> String {
+        self.spec.image.clone().unwrap_or_else(|| format!("ghcr.io/atelier-shop/atelier:{}", env!("CARGO_PKG_VERSION")))
+    }
+}

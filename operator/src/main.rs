@@ -1,0 +1,122 @@
+//! `atelier-operator`: runs the Shop controller, or prints the CRD.
+
+use atelier_operator::{
+    crd::Shop,
+    leader::{LEASE_SECONDS, LeaderElection},
+    reconcile::{self, Context},
+};
+use clap::{Parser, Subcommand};
+use futures::StreamExt;
+use k8s_openapi::api::{
+    apps::v1::{Deployment, StatefulSet},
+    batch::v1::Job,
+    core::v1::{Pod, Secret, Service},
+    networking::v1::Ingress,
+};
+use kube::{
+    Api, Client, CustomResourceExt,
+    runtime::{Controller, watcher},
+};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+/// The Atelier operator: turns Shop resources into running shops.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// Address of /metrics, /healthz and /readyz.
+    #[arg(long, env = "ATELIER_OPERATOR_HTTP", default_value = "0.0.0.0:8080")]
+    http: SocketAddr,
+    /// Elect a leader on a Lease so that several replicas are safe.
+    #[arg(long, env = "ATELIER_OPERATOR_LEADER_ELECTION", default_value_t = true, action = clap::ArgAction::Set)]
+    leader_election: bool,
+    /// Namespace of the leader Lease (default: the pod's namespace).
+    #[arg(long, env = "POD_NAMESPACE", default_value = "default")]
+    namespace: String,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print the Shop CustomResourceDefinition as YAML.
+    Crd,
+    /// Run the controller (the default).
+    Run,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    if let Some(Command::Crd) = cli.command {
+        print!("{}", serde_yaml::to_string(&Shop::crd())?);
+        return Ok(());
+    }
+    atelier_runtime::telemetry::init_logging();
+    let client = Client::try_default().await?;
+    let ctx = Context::new(client.clone());
+    let ready = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    tokio::spawn(serve_http(cli.http, ctx.clone(), ready.clone()));
+    // Ready once connected; a standby replica is healthy too, it just waits to lead.
+    ready.store(true, std::sync::atomic::Ordering::Relaxed);
+
+    if cli.leader_election {
+        let identity = std::env::var("POD_NAME").unwrap_or_else(|_| format!("atelier-operator-{}", std::process::id()));
+        let election = LeaderElection::new(client.clone(), &cli.namespace, "atelier-operator-leader", &identity);
+        tracing::info!(%identity, "waiting to lead");
+        election.acquire().await;
+        tracing::info!("leading");
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_secs((LEASE_SECONDS / 3) as u64)).await;
+                if !matches!(election.try_acquire().await, Ok(true)) {
+                    // Another replica may take over: stop rather than reconcile twice.
+                    tracing::error!("lost the leader lease; exiting");
+                    std::process::exit(1);
+                }
+            }
+        });
+    }
+
+    let shops: Api<Shop> = Api::all(client.clone());
+    let owned = watcher::Config::default().labels("app.kubernetes.io/managed-by=atelier-operator");
+    Controller::new(shops, watcher::Config::default())
+        .owns(Api::<Deployment>::all(client.clone()), owned.clone())
+        .owns(Api::<StatefulSet>::all(client.clone()), owned.clone())
+        .owns(Api::<Job>::all(client.clone()), owned.clone())
+        .owns(Api::<Service>::all(client.clone()), owned.clone())
+        .owns(Api::<Secret>::all(client.clone()), owned.clone())
+        .owns(Api::<Ingress>::all(client.clone()), owned.clone())
+        .watches(Api::<Pod>::all(client.clone()), owned, reconcile::shop_of_pod)
+        .shutdown_on_signal()
+        .run(reconcile::reconcile, reconcile::error_policy, ctx)
+        .for_each(|result| async move {
+            if let Err(e) = result {
+                tracing::debug!(error = %e, "reconcile error");
+            }
+        })
+        .await;
+    Ok(())
+}
+
+async fn serve_http(
+    addr: SocketAddr,
+    ctx: Arc<Context>,
+    ready: Arc<std::sync::atomic::AtomicBool>,
+) -> anyhow::Result<()> {
+    use axum::{Router, http::StatusCode, routing::get};
+    let app =
+        Router::new()
+            .route("/healthz", get(|| async { "ok" }))
+            .route(
+                "/readyz",
+                get(move || {
+                    let ready = ready.load(std::sync::atomic::Ordering::Relaxed);
+                    async move {
+                        if ready { (StatusCode::OK, "ready") } else { (StatusCode::SERVICE_UNAVAILABLE, "starting") }
+                    }
+                }),
+            )
+            .route("/metrics", get(move || async move { ctx.metrics.render() }));
+    axum::serve(tokio::net::TcpListener::bind(addr).await?, app).await?;
+    Ok(())
+}

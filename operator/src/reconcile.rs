@@ -1,0 +1,319 @@
+//! The reconcile loop: Shop spec → children (server-side apply), orphans
+//! removed by label, status derived from what runs.
+
+use crate::{
+    builders::{self, COMPONENTS, MANAGER},
+    crd::{Shop, ShopStatus},
+    secrets,
+    status::{self, Observed},
+};
+use k8s_openapi::{
+    NamespaceResourceScope,
+    api::{
+        apps::v1::{Deployment, StatefulSet},
+        autoscaling::v2::HorizontalPodAutoscaler,
+        batch::v1::Job,
+        core::v1::{Pod, Secret, Service},
+        networking::v1::{Ingress, NetworkPolicy},
+        policy::v1::PodDisruptionBudget,
+    },
+};
+use kube::{
+    Api, Client, Resource, ResourceExt,
+    api::{DeleteParams, ListParams, Patch, PatchParams},
+    runtime::{
+        controller::Action,
+        events::{Event, EventType, Recorder, Reporter},
+    },
+};
+use serde::{Serialize, de::DeserializeOwned};
+use std::{collections::HashMap, fmt::Debug, sync::Arc, sync::Mutex, time::Duration};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("Kubernetes API: {0}")]
+    Kube(#[from] kube::Error),
+}
+
+/// Shared by every reconcile.
+pub struct Context {
+    pub client: Client,
+    pub reporter: Reporter,
+    pub metrics: crate::metrics::Metrics,
+    /// Consecutive failures per Shop, for exponential backoff.
+    failures: Mutex<HashMap<String, u32>>,
+}
+
+impl Context {
+    pub fn new(client: Client) -> Arc<Self> {
+        Arc::new(Self {
+            client,
+            reporter: Reporter { controller: MANAGER.into(), instance: std::env::var("POD_NAME").ok() },
+            metrics: Default::default(),
+            failures: Mutex::default(),
+        })
+    }
+}
+
+/// Problems in a spec that the schema cannot express.
+pub fn validate(shop: &Shop) -> Result<(), String> {
+    let spec = &shop.spec;
+    if spec.image.as_deref().is_some_and(|i| i.trim().is_empty()) {
+        return Err("spec.image is empty".into());
+    }
+    if spec.database.kind == "external" && spec.database.secret_name.as_deref().is_none_or(str::is_empty) {
+        return Err("spec.database.secretName is required when spec.database.kind is external".into());
+    }
+    if !matches!(spec.database.kind.as_str(), "managed" | "external") {
+        return Err(format!("spec.database.kind must be managed or external, not {:?}", spec.database.kind));
+    }
+    if let Some(ingress) = &spec.ingress {
+        let host = &ingress.host;
+        let valid = !host.is_empty()
+            && host.len() <= 253
+            && host
+                .split('.')
+                .all(|l| !l.is_empty() && l.len() <= 63 && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+        if !valid {
+            return Err(format!("spec.ingress.host {host:?} is not a valid host name"));
+        }
+    }
+    for (component, _) in COMPONENTS {
+        if let Some(a) = &builders::component_spec(shop, component).autoscaling
+            && a.min_replicas > a.max_replicas
+        {
+            return Err(format!(
+                "spec.{component}.autoscaling: minReplicas ({}) exceeds maxReplicas ({})",
+                a.min_replicas, a.max_replicas
+            ));
+        }
+    }
+    Ok(())
+}
+
+async fn apply<K>(client: &Client, ns: &str, obj: &K) -> kube::Result<K>
+where
+    K: Resource<DynamicType = (), Scope = NamespaceResourceScope> + Clone + Serialize + DeserializeOwned + Debug,
+{
+    let api: Api<K> = Api::namespaced(client.clone(), ns);
+    api.patch(&obj.name_any(), &PatchParams::apply(MANAGER).force(), &Patch::Apply(obj)).await
+}
+
+/// Applies `desired` and deletes the Shop's objects of that kind that are no longer desired.
+async fn converge<K>(client: &Client, shop: &Shop, desired: Vec<K>) -> kube::Result<Vec<K>>
+where
+    K: Resource<DynamicType = (), Scope = NamespaceResourceScope> + Clone + Serialize + DeserializeOwned + Debug,
+{
+    let ns = shop.namespace().unwrap_or_default();
+    let mut applied = vec![];
+    for obj in &desired {
+        applied.push(apply(client, &ns, obj).await?);
+    }
+    let api: Api<K> = Api::namespaced(client.clone(), &ns);
+    let keep: Vec<String> = desired.iter().map(ResourceExt::name_any).collect();
+    for existing in api.list(&ListParams::default().labels(&builders::owned_selector(shop))).await? {
+        let name = existing.name_any();
+        if !keep.contains(&name) {
+            tracing::info!(kind = K::kind(&()).as_ref(), %name, "removing what the Shop no longer asks for");
+            api.delete(&name, &DeleteParams::background()).await?;
+        }
+    }
+    Ok(applied)
+}
+
+pub async fn reconcile(shop: Arc<Shop>, ctx: Arc<Context>) -> Result<Action, Error> {
+    let started = std::time::Instant::now();
+    let result = reconcile_inner(&shop, &ctx).await;
+    ctx.metrics.observe(started.elapsed(), result.is_err());
+    if result.is_ok() {
+        ctx.failures.lock().unwrap_or_else(|e| e.into_inner()).remove(&shop.name_any());
+    }
+    result
+}
+
+async fn reconcile_inner(shop: &Shop, ctx: &Context) -> Result<Action, Error> {
+    let client = &ctx.client;
+    let ns = shop.namespace().unwrap_or_default();
+    let shops: Api<Shop> = Api::namespaced(client.clone(), &ns);
+    let previous = shop.status.clone().unwrap_or_default();
+    let now = k8s_openapi::jiff::Timestamp::now().to_string();
+
+    if shop.spec.paused {
+        return Ok(Action::await_change());
+    }
+    if let Err(message) = validate(shop) {
+        // A bad spec will not fix itself: say why and wait for an edit.
+        let mut status = previous.clone();
+        status.observed_generation = shop.metadata.generation;
+        let cond = |t: &str, s: bool, r: &str, m: &str| status::condition(&previous.conditions, t, s, r, m, &now);
+        status.conditions =
+            vec![cond("Ready", false, "InvalidSpec", &message), cond("Degraded", true, "InvalidSpec", &message)];
+        if status != previous {
+            publish(ctx, shop, EventType::Warning, "InvalidSpec", &message).await;
+            patch_status(&shops, shop, &status).await?;
+        }
+        return Ok(Action::await_change());
+    }
+
+    // Secrets first: the checksum of their contents rolls the pods on change.
+    let identity = secrets::ensure(client, shop, "identity", secrets::identity_data).await?;
+    let mut fingerprinted: Vec<Secret> = vec![identity];
+    let managed = shop.spec.database.kind == "managed";
+    if managed {
+        fingerprinted.push(secrets::ensure(client, shop, "db-credentials", || secrets::database_data(shop)).await?);
+    } else if let Some(name) = &shop.spec.database.secret_name
+        && let Some(s) = Api::<Secret>::namespaced(client.clone(), &ns).get_opt(name).await?
+    {
+        fingerprinted.push(s);
+    }
+    let refs: Vec<&Secret> = fingerprinted.iter().collect();
+    let checksum = crate::checksum(&[&secrets::fingerprint(&refs), &shop.image()]);
+
+    converge(client, shop, if managed { vec![builders::config_map(shop)] } else { vec![] }).await?;
+    let (sets, db_services) = match builders::database(shop) {
+        Some((set, svc)) => (vec![set], vec![svc]),
+        None => (vec![], vec![]),
+    };
+    let sets: Vec<StatefulSet> = converge(client, shop, sets).await?;
+    let mut svcs: Vec<Service> = db_services;
+    svcs.extend(COMPONENTS.iter().map(|(c, port)| builders::service(shop, c, *port)));
+    converge(client, shop, svcs).await?;
+    let deployments: Vec<Deployment> = converge(
+        client,
+        shop,
+        COMPONENTS.iter().map(|(c, port)| builders::deployment(shop, c, *port, &checksum)).collect(),
+    )
+    .await?;
+    let jobs: Vec<Job> = converge(client, shop, vec![builders::seed_job(shop)]).await?;
+    converge::<PodDisruptionBudget>(
+        client,
+        shop,
+        COMPONENTS.iter().filter_map(|(c, _)| builders::pdb(shop, c)).collect(),
+    )
+    .await?;
+    converge::<HorizontalPodAutoscaler>(
+        client,
+        shop,
+        COMPONENTS.iter().filter_map(|(c, _)| builders::hpa(shop, c)).collect(),
+    )
+    .await?;
+    converge::<Ingress>(client, shop, builders::ingress(shop).into_iter().collect()).await?;
+    converge::<NetworkPolicy>(client, shop, builders::network_policies(shop)).await?;
+    if !managed {
+        // Switched to an external database: the generated credentials go too.
+        let api: Api<Secret> = Api::namespaced(client.clone(), &ns);
+        if api.get_opt(&builders::name(shop, "db-credentials")).await?.is_some() {
+            api.delete(&builders::name(shop, "db-credentials"), &DeleteParams::default()).await?;
+        }
+    }
+
+    // Observe.
+    let pods = Api::<Pod>::namespaced(client.clone(), &ns)
+        .list(&ListParams::default().labels(&builders::owned_selector(shop)))
+        .await?
+        .items;
+    let mut observed = Observed { crashing: status::crashing_pods(&pods), ..Default::default() };
+    for d in &deployments {
+        let component = d.labels().get("app.kubernetes.io/component").cloned().unwrap_or_default();
+        let live = Api::<Deployment>::namespaced(client.clone(), &ns)
+            .get_opt(&d.name_any())
+            .await?
+            .unwrap_or_else(|| d.clone());
+        let ready = live.status.as_ref().and_then(|s| s.ready_replicas).unwrap_or(0);
+        let desired =
+            live.spec.as_ref().and_then(|s| s.replicas).unwrap_or_else(|| builders::replicas(shop, &component));
+        observed.components.insert(
+            component.clone(),
+            crate::crd::ComponentStatus { desired, ready, restarts: status::restarts(&pods, &component) },
+        );
+    }
+    if managed {
+        let live = match sets.first() {
+            Some(s) => Api::<StatefulSet>::namespaced(client.clone(), &ns).get_opt(&s.name_any()).await?,
+            None => None,
+        };
+        observed.database_ready = live.and_then(|s| s.status).and_then(|s| s.ready_replicas).unwrap_or(0) >= 1;
+        observed.database_message =
+            if observed.database_ready { "PostgreSQL is ready".into() } else { "PostgreSQL is starting".into() };
+    } else {
+        observed.database_ready = fingerprinted.len() > 1;
+        observed.database_message = if observed.database_ready {
+            "using the external database".into()
+        } else {
+            format!(
+                "Secret {} with the database URLs was not found",
+                shop.spec.database.secret_name.clone().unwrap_or_default()
+            )
+        };
+    }
+    if let Some(job) = jobs.first() {
+        let live = Api::<Job>::namespaced(client.clone(), &ns).get_opt(&job.name_any()).await?;
+        let s = live.and_then(|j| j.status).unwrap_or_default();
+        observed.seeded = s.succeeded.unwrap_or(0) >= 1;
+        observed.seed_failed = !observed.seeded && s.failed.unwrap_or(0) >= 3;
+    }
+
+    let status = ShopStatus {
+        observed_generation: shop.metadata.generation,
+        url: builders::url(shop),
+        components: observed.components.clone(),
+        conditions: status::conditions(&previous.conditions, &observed, &now),
+    };
+    announce_transitions(ctx, shop, &previous, &status).await;
+    if status != previous {
+        patch_status(&shops, shop, &status).await?;
+    }
+    let ready = status.conditions.iter().any(|c| c.type_ == "Ready" && c.status == "True");
+    Ok(Action::requeue(if ready { Duration::from_secs(300) } else { Duration::from_secs(15) }))
+}
+
+async fn patch_status(shops: &Api<Shop>, shop: &Shop, status: &ShopStatus) -> kube::Result<()> {
+    let patch = serde_json::json!({"status": status});
+    shops.patch_status(&shop.name_any(), &PatchParams::default(), &Patch::Merge(&patch)).await?;
+    Ok(())
+}
+
+/// Kubernetes Events for conditions that changed.
+async fn announce_transitions(ctx: &Context, shop: &Shop, before: &ShopStatus, after: &ShopStatus) {
+    for c in &after.conditions {
+        let was = before.conditions.iter().find(|p| p.type_ == c.type_).map(|p| p.status.as_str());
+        if was == Some(c.status.as_str()) {
+            continue;
+        }
+        match (c.type_.as_str(), c.status.as_str()) {
+            ("Ready", "True") => publish(ctx, shop, EventType::Normal, "ShopReady", &c.message).await,
+            ("Degraded", "True") => publish(ctx, shop, EventType::Warning, &c.reason, &c.message).await,
+            ("Seeded", "True") => publish(ctx, shop, EventType::Normal, "Seeded", &c.message).await,
+            _ => {}
+        }
+    }
+}
+
+async fn publish(ctx: &Context, shop: &Shop, type_: EventType, reason: &str, note: &str) {
+    let recorder = Recorder::new(ctx.client.clone(), ctx.reporter.clone());
+    let event =
+        Event { type_, reason: reason.into(), note: Some(note.into()), action: "Reconcile".into(), secondary: None };
+    if let Err(e) = recorder.publish(&event, &shop.object_ref(&())).await {
+        tracing::warn!(error = %e, "could not publish an event");
+    }
+}
+
+/// API errors: retry with exponential backoff (5 s doubling, at most 5 min).
+pub fn error_policy(shop: Arc<Shop>, error: &Error, ctx: Arc<Context>) -> Action {
+    let mut failures = ctx.failures.lock().unwrap_or_else(|e| e.into_inner());
+    let n = failures.entry(shop.name_any()).or_insert(0);
+    *n = (*n + 1).min(10);
+    let delay = Duration::from_secs(5u64.saturating_mul(1 << (*n - 1)).min(300));
+    tracing::warn!(shop = %shop.name_any(), error = %error, retry_in = ?delay, "reconcile failed");
+    Action::requeue(delay)
+}
+
+/// The Shop a child Pod belongs to (pods are not owned by the Shop directly).
+pub fn shop_of_pod(pod: Pod) -> Option<kube::runtime::reflector::ObjectRef<Shop>> {
+    let labels = pod.labels();
+    if labels.get("app.kubernetes.io/managed-by").map(String::as_str) != Some(MANAGER) {
+        return None;
+    }
+    let instance = labels.get("app.kubernetes.io/instance")?;
+    Some(kube::runtime::reflector::ObjectRef::new(instance).within(&pod.namespace()?))
+}
