@@ -5,11 +5,13 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use std::{net::SocketAddr, path::PathBuf, process::Stdio, time::Duration};
 use tokio::process::{Child, Command};
 
-/// The whole shop (embedded mode) on a free loopback port.
+/// The whole shop (embedded mode) on a free loopback port — or, when
+/// `ATELIER_E2E_URL` is set, a shop that already runs there (the Kubernetes
+/// path: `e2e/kind/run.sh`).
 pub struct RunningShop {
     pub url: String,
     shutdown: atelier::Shutdown,
-    _dir: tempfile::TempDir,
+    _dir: Option<tempfile::TempDir>,
 }
 
 impl Drop for RunningShop {
@@ -20,6 +22,9 @@ impl Drop for RunningShop {
 
 impl RunningShop {
     pub async fn start() -> anyhow::Result<RunningShop> {
+        if let Ok(url) = std::env::var("ATELIER_E2E_URL") {
+            return Ok(RunningShop { url, shutdown: atelier::Shutdown::default(), _dir: None });
+        }
         let dir = tempfile::tempdir()?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
@@ -33,7 +38,7 @@ impl RunningShop {
         });
         let url = format!("http://{addr}");
         wait_until_ready(&url).await?;
-        Ok(RunningShop { url, shutdown, _dir: dir })
+        Ok(RunningShop { url, shutdown, _dir: Some(dir) })
     }
 }
 

@@ -4,6 +4,7 @@ pub mod builders;
 pub mod crd;
 pub mod leader;
 pub mod metrics;
+pub mod rbac;
 pub mod reconcile;
 pub mod secrets;
 pub mod status;
