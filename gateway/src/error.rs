@@ -11,9 +11,8 @@ pub fn http_status(code: Code) -> StatusCode {
         Code::AlreadyExists | Code::Aborted | Code::FailedPrecondition => StatusCode::CONFLICT,
         Code::PermissionDenied => StatusCode::FORBIDDEN,
         Code::Unauthenticated => StatusCode::UNAUTHORIZED,
-        Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled | Code::ResourceExhausted => {
-            StatusCode::SERVICE_UNAVAILABLE
-        }
+        Code::ResourceExhausted => StatusCode::TOO_MANY_REQUESTS,
+        Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -48,4 +47,9 @@ pub fn api_code(status: StatusCode) -> &'static str {
         503 => "unavailable",
         _ => "internal",
     }
+}
+
+/// Seconds to wait, when a service said so (`retry-after` metadata).
+pub fn retry_after(status: &Status) -> Option<u64> {
+    status.metadata().get("retry-after")?.to_str().ok()?.parse().ok()
 }

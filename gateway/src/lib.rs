@@ -71,6 +71,8 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let app = app(&backends)?;
     tracing::info!(addr = %listener.local_addr()?, "gateway listening");
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
+    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await?;
     Ok(())
 }

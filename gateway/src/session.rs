@@ -48,3 +48,39 @@ pub async fn authenticate(state: &AppState, session: &str) -> Result<Option<Curr
 pub fn as_user<T>(user: &CurrentUser, message: T) -> tonic::Request<T> {
     atelier_runtime::identity::authorized(message, &user.identity)
 }
+
+/// Where a request comes from: the first X-Forwarded-For hop (set by the
+/// ingress), else the TCP peer. Used only to limit failed logins.
+pub struct ClientAddress(pub String);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let forwarded = parts
+            .headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .map(|v| v.trim().to_string());
+        let peer =
+            || parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_string());
+        Ok(ClientAddress(forwarded.or_else(peer).unwrap_or_default().chars().take(64).collect()))
+    }
+}
+
+/// Metadata key of the client address (the auth service reads it).
+const CLIENT_ADDRESS_HEADER: &str = "x-atelier-client-address";
+
+/// A login request carrying the client's address for the failed-login limits.
+pub fn login_request(
+    username: String,
+    password: String,
+    address: &ClientAddress,
+) -> tonic::Request<atelier_proto::auth::LoginRequest> {
+    let mut request = tonic::Request::new(atelier_proto::auth::LoginRequest { username, password });
+    if let Ok(v) = address.0.parse() {
+        request.metadata_mut().insert(CLIENT_ADDRESS_HEADER, v);
+    }
+    request
+}

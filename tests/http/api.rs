@@ -267,3 +267,29 @@ async fn with_the_cart_service_down_the_catalogue_still_works() {
     );
     assert!(!metrics.contains(&t), "no secrets in metrics");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_logins_are_limited_per_account_with_retry_after() {
+    use tower::ServiceExt as _;
+    let shop = TestShop::start().await;
+    let attempt = |username: &'static str, password: &'static str| {
+        let app = shop.app.clone();
+        async move {
+            let request = http::Request::post("/api/v1/session")
+                .header("content-type", "application/json")
+                .header("x-forwarded-for", "203.0.113.9")
+                .body(axum::body::Body::from(json!({"username": username, "password": password}).to_string()))
+                .unwrap();
+            app.oneshot(request).await.unwrap()
+        }
+    };
+    for _ in 0..5 {
+        assert_eq!(attempt("demo-client", "guess-guess").await.status(), StatusCode::UNAUTHORIZED);
+    }
+    let locked = attempt("demo-client", "demo123").await;
+    assert_eq!(locked.status(), StatusCode::TOO_MANY_REQUESTS, "even the right password waits: {:?}", locked.headers());
+    let wait: u64 = locked.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!(wait > 0);
+    // Someone else at the same address (an office behind NAT) logs in fine.
+    assert_eq!(attempt("admin", "admin123").await.status(), StatusCode::CREATED);
+}

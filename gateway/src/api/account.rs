@@ -1,24 +1,22 @@
 //! Session and account endpoints.
 
 use super::{ApiError, ApiJson, ApiUser, extract::ErrorBody, types::*};
-use crate::{AppState, session::as_user};
+use crate::{
+    AppState,
+    session::{ClientAddress, as_user, login_request},
+};
 use atelier_proto::auth as pb;
 use axum::{Json, extract::State, http::StatusCode};
 
 /// Log in: exchange a username and password for a session token.
 #[utoipa::path(post, path = "/session", tag = "session", request_body = LoginBody,
-    responses((status = 201, body = SessionOut), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = SessionOut), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
+    address: ClientAddress,
     ApiJson(body): ApiJson<LoginBody>,
 ) -> Result<(StatusCode, Json<SessionOut>), ApiError> {
-    let r = state
-        .clients
-        .auth
-        .clone()
-        .login(pb::LoginRequest { username: body.username, password: body.password })
-        .await?
-        .into_inner();
+    let r = state.clients.auth.clone().login(login_request(body.username, body.password, &address)).await?.into_inner();
     Ok((
         StatusCode::CREATED,
         Json(SessionOut { token: r.session_token, expires_at_ms: r.expires_at_ms, user: r.user.map(Into::into) }),

@@ -28,17 +28,22 @@ pub struct ErrorDetail {
 pub struct ApiError {
     status: StatusCode,
     message: String,
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        Self { status, message: message.into() }
+        Self { status, message: message.into(), retry_after: None }
     }
 }
 
 impl From<tonic::Status> for ApiError {
     fn from(s: tonic::Status) -> Self {
-        Self { status: error::http_status(s.code()), message: error::user_message(&s) }
+        Self {
+            status: error::http_status(s.code()),
+            message: error::user_message(&s),
+            retry_after: error::retry_after(&s),
+        }
     }
 }
 
@@ -47,6 +52,9 @@ impl IntoResponse for ApiError {
         let body =
             ErrorBody { error: ErrorDetail { code: error::api_code(self.status).into(), message: self.message } };
         let mut response = (self.status, Json(body)).into_response();
+        if let Some(secs) = self.retry_after {
+            response.headers_mut().insert(http::header::RETRY_AFTER, secs.into());
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(http::header::WWW_AUTHENTICATE, http::HeaderValue::from_static("Bearer"));
         }

@@ -1,7 +1,10 @@
 //! Log in, register, log out, profile and password.
 
 use super::context::{Ctx, Flash, Layout, WebError, cookie, field_of, redirect, render_status};
-use crate::{AppState, session::SESSION_COOKIE, session::as_user};
+use crate::{
+    AppState,
+    session::{ClientAddress, SESSION_COOKIE, as_user, login_request},
+};
 use askama::Template;
 use atelier_proto::auth as pb;
 use axum::{
@@ -69,8 +72,13 @@ pub struct LoginForm {
     password: String,
 }
 
-pub async fn login(State(state): State<AppState>, ctx: Ctx, Form(form): Form<LoginForm>) -> Result<Response, WebError> {
-    let request = pb::LoginRequest { username: form.username.clone(), password: form.password };
+pub async fn login(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    address: ClientAddress,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, WebError> {
+    let request = login_request(form.username.clone(), form.password, &address);
     match state.clients.auth.clone().login(request).await {
         Ok(r) => {
             let r = r.into_inner();

@@ -5,12 +5,16 @@ mod password;
 mod rpc;
 mod seed;
 mod store;
+mod throttle;
 mod validate;
 
 use atelier_proto::auth::auth_service_server::AuthServiceServer;
 use atelier_runtime::{IdentityKeys, Signer, Verifier, db};
 
 pub use seed::{DEMO_ACCOUNTS, seed_accounts};
+
+/// Metadata key the gateway uses to pass the shopper's address (for login limits).
+pub const CLIENT_ADDRESS_HEADER: &str = "x-atelier-client-address";
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -26,6 +30,7 @@ pub struct AuthService {
     pool: db::Pool,
     signer: Signer,
     verifier: Verifier,
+    throttle: std::sync::Arc<throttle::LoginThrottle>,
 }
 
 impl AuthService {
@@ -33,7 +38,7 @@ impl AuthService {
     pub async fn connect(database_url: &str, keys: &IdentityKeys) -> anyhow::Result<Self> {
         let signer = keys.signer().ok_or_else(|| anyhow::anyhow!("the auth service needs the identity signing key"))?;
         let pool = db::connect(database_url, &MIGRATOR).await?;
-        Ok(Self { pool, signer, verifier: keys.verifier() })
+        Ok(Self { pool, signer, verifier: keys.verifier(), throttle: Default::default() })
     }
 
     pub fn pool(&self) -> &db::Pool {

@@ -49,7 +49,17 @@ impl Rpc for AuthService {
     }
 
     async fn login(&self, request: Request<pb::LoginRequest>) -> RpcResult<pb::LoginResponse> {
+        let address =
+            request.metadata().get(crate::CLIENT_ADDRESS_HEADER).and_then(|v| v.to_str().ok()).map(str::to_string);
         let r = request.into_inner();
+        if let Err(wait) = self.throttle.check(&r.username, address.as_deref()) {
+            let secs = wait.as_secs().max(1);
+            let mut status = Status::resource_exhausted(format!("too many failed logins; try again in {secs} seconds"));
+            if let Ok(v) = secs.to_string().parse() {
+                status.metadata_mut().insert("retry-after", v);
+            }
+            return Err(status);
+        }
         if r.username.len() > 64 || r.password.len() > validate::MAX_PASSWORD * 4 {
             return Err(Status::unauthenticated("wrong username or password"));
         }
@@ -57,8 +67,10 @@ impl Rpc for AuthService {
         // Same message and the same work whether the user exists or not.
         let ok = password::verify(r.password, user.as_ref().map(|u| u.password_hash.clone())).await;
         let Some(user) = user.filter(|_| ok) else {
+            self.throttle.failed(&r.username, address.as_deref());
             return Err(Status::unauthenticated("wrong username or password"));
         };
+        self.throttle.succeeded(&r.username);
         let (session_token, expires_at_ms) = store::create_session(&self.pool, &user.id, SESSION_TTL_MS).await?;
         Ok(Response::new(pb::LoginResponse { session_token, user: Some(to_pb(&user)), expires_at_ms }))
     }
