@@ -84,6 +84,10 @@ pub enum Role {
         /// The order service's own identity token (from `atelier keys`; secret).
         #[arg(long, env = "ATELIER_SERVICE_TOKEN", hide_env_values = true)]
         service_token: String,
+        /// Seconds after which an unfinished checkout counts as abandoned and
+        /// its reserved stock is released.
+        #[arg(long, env = "ATELIER_ABANDONED_CHECKOUT_AFTER", default_value_t = 60.0)]
+        abandoned_checkout_after: f64,
     },
     /// The web site and JSON API.
     Gateway {

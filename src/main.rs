@@ -62,10 +62,11 @@ async fn serve(role: Role, shutdown: Shutdown) -> anyhow::Result<()> {
             let keys = verify_keys(&verify.identity_verifying_key)?;
             roles::run_cart(grpc::bind(listen).await?, &db.database_url, &keys, &product_addr, shutdown).await
         }
-        Role::Order { listen, db, verify, product_addr, cart_addr, service_token } => {
+        Role::Order { listen, db, verify, product_addr, cart_addr, service_token, abandoned_checkout_after } => {
             let keys = verify_keys(&verify.identity_verifying_key)?;
             let deps = Dependencies { product_addr: &product_addr, cart_addr: &cart_addr, service_token };
-            roles::run_order(grpc::bind(listen).await?, &db.database_url, &keys, deps, shutdown).await
+            let abandoned = std::time::Duration::from_secs_f64(abandoned_checkout_after.clamp(0.1, 86_400.0));
+            roles::run_order(grpc::bind(listen).await?, &db.database_url, &keys, deps, abandoned, shutdown).await
         }
         Role::Gateway { listen, backends } => {
             let config = atelier_gateway::Backends {

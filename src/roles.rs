@@ -83,10 +83,11 @@ pub async fn run_order(
     url: &str,
     keys: &IdentityKeys,
     deps: Dependencies<'_>,
+    abandoned_after: Duration,
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
-    let service = OrderService::connect(url, keys, deps).await?;
-    let recovery = tokio::spawn(atelier_order::recover(service.clone(), Duration::from_secs(30)));
+    let service = OrderService::connect(url, keys, deps).await?.with_abandoned_after(abandoned_after);
+    let recovery = tokio::spawn(atelier_order::recover(service.clone()));
     let served = grpc::serve(listener, service.into_server(), shutdown.wait()).await;
     recovery.abort();
     served
@@ -132,7 +133,7 @@ pub async fn start_services(
     tasks.spawn(async move { grpc::serve(p, product.into_server(), stop).await });
     let stop = shutdown.wait();
     tasks.spawn(async move { grpc::serve(c, cart.into_server(), stop).await });
-    let recovery = tokio::spawn(atelier_order::recover(order.clone(), Duration::from_secs(30)));
+    let recovery = tokio::spawn(atelier_order::recover(order.clone()));
     let stop = shutdown.clone();
     tasks.spawn(async move {
         let served = grpc::serve(o, order.into_server(), stop.wait()).await;

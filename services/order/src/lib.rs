@@ -26,6 +26,8 @@ pub struct OrderService {
     carts: CartServiceClient<Channel>,
     /// This service's own identity, for reserving and releasing stock.
     service_token: String,
+    /// A checkout still PENDING after this long has died; recovery releases it.
+    abandoned_after: std::time::Duration,
 }
 
 pub struct Dependencies<'a> {
@@ -33,6 +35,9 @@ pub struct Dependencies<'a> {
     pub cart_addr: &'a str,
     pub service_token: String,
 }
+
+/// Default for [`OrderService::abandoned_after`]: far longer than any live checkout.
+pub const ABANDONED_CHECKOUT_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
 
 impl OrderService {
     pub async fn connect(database_url: &str, keys: &IdentityKeys, deps: Dependencies<'_>) -> anyhow::Result<Self> {
@@ -48,7 +53,14 @@ impl OrderService {
             products: ProductServiceClient::new(atelier_runtime::grpc::channel(deps.product_addr)?),
             carts: CartServiceClient::new(atelier_runtime::grpc::channel(deps.cart_addr)?),
             service_token: deps.service_token,
+            abandoned_after: ABANDONED_CHECKOUT_AFTER,
         })
+    }
+
+    /// How long a PENDING checkout may last before recovery releases it.
+    pub fn with_abandoned_after(mut self, after: std::time::Duration) -> Self {
+        self.abandoned_after = after;
+        self
     }
 
     pub fn pool(&self) -> &db::Pool {

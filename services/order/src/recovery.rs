@@ -6,14 +6,12 @@ use crate::{OrderService, store};
 use atelier_runtime::now_ms;
 use std::time::Duration;
 
-/// A checkout still PENDING after this long has died.
-const STALE_PENDING_MS: i64 = 60_000;
-
 impl OrderService {
     /// One pass; returns how many orders it settled.
     pub async fn recover_once(&self) -> anyhow::Result<usize> {
         let mut settled = 0;
-        for (id, status) in store::unreleased(&self.pool, now_ms() - STALE_PENDING_MS).await? {
+        let stale_before = now_ms() - self.abandoned_after.as_millis() as i64;
+        for (id, status) in store::unreleased(&self.pool, stale_before).await? {
             self.release_stock(&id).await?;
             if status == "PENDING" {
                 store::drop_pending(&self.pool, &id).await?;
@@ -27,8 +25,9 @@ impl OrderService {
     }
 }
 
-/// Runs recovery now and every `every` until the process stops.
-pub async fn recover(service: OrderService, every: Duration) {
+/// Runs recovery now and then periodically until the process stops.
+pub async fn recover(service: OrderService) {
+    let every = (service.abandoned_after / 2).clamp(Duration::from_millis(100), Duration::from_secs(30));
     loop {
         if let Err(e) = service.recover_once().await {
             tracing::warn!(error = %e, "order recovery pass failed; will retry");

@@ -1,0 +1,164 @@
+//! The shop split into its five processes (`atelier serve <role>`) on
+//! PostgreSQL, with faults injected: services killed and restarted, the order
+//! service crashing mid-checkout, a checkout storm. Figures are printed.
+
+mod split;
+
+use serde_json::{Value, json};
+use split::Split;
+use std::time::{Duration, Instant};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_killed_product_service_fails_fast_and_recovers_without_restarting_the_gateway() {
+    let Some(mut shop) = Split::start(&[]).await else { return };
+    let token = shop.login("demo-client", "demo123").await;
+    shop.call("POST", "/api/v1/cart/items", Some(&token), Some(json!({"sku": "JEANS-001", "quantity": 1}))).await;
+
+    shop.kill("product");
+    let started = Instant::now();
+    let (status, body) = shop.call("GET", "/api/v1/products", None, None).await;
+    let failed_in = started.elapsed();
+    assert_eq!((status, body["error"]["code"].as_str()), (503, Some("unavailable")), "{body}");
+    let (status, _) = shop.call("GET", "/api/v1/cart", Some(&token), None).await;
+    assert_eq!(status, 503, "the cart needs the catalogue's prices");
+    // What does not need the catalogue keeps working.
+    assert_eq!(shop.call("GET", "/api/v1/me", Some(&token), None).await.0, 200);
+    assert_eq!(shop.call("GET", "/api/v1/orders", Some(&token), None).await.0, 200);
+
+    shop.restart("product");
+    let restarted = Instant::now();
+    let recovered_in = shop.until_ok("GET", "/api/v1/products").await;
+    assert_eq!(shop.call("GET", "/api/v1/cart", Some(&token), None).await.0, 200);
+    println!(
+        "FIGURE product down: 503 after {failed_in:?}; recovered {recovered_in:?} after restart ({:?} incl. start-up)",
+        restarted.elapsed()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn with_auth_down_the_catalogue_browses_and_logging_in_waits() {
+    let Some(mut shop) = Split::start(&[]).await else { return };
+    let token = shop.login("demo-client", "demo123").await;
+    shop.kill("auth");
+    assert_eq!(shop.call("GET", "/api/v1/products?q=jeans", None, None).await.0, 200);
+    assert_eq!(shop.call("GET", "/products", None, None).await.0, 200, "the web catalogue too");
+    let (status, _) =
+        shop.call("POST", "/api/v1/session", None, Some(json!({"username": "admin", "password": "admin123"}))).await;
+    assert_eq!(status, 503);
+    // Sessions are checked with the auth service on every request: while it
+    // is down, signed-in calls answer 503 (never a wrong identity).
+    assert_eq!(shop.call("GET", "/api/v1/cart", Some(&token), None).await.0, 503);
+    shop.restart("auth");
+    shop.until_ok("GET", "/readyz").await;
+    assert_eq!(shop.call("GET", "/api/v1/cart", Some(&token), None).await.0, 200, "the session survived");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn with_cart_down_checkout_refuses_and_loses_nothing() {
+    let Some(mut shop) = Split::start(&[]).await else { return };
+    let token = shop.login("demo-client", "demo123").await;
+    shop.call("POST", "/api/v1/cart/items", Some(&token), Some(json!({"sku": "HOODIE-001", "quantity": 2}))).await;
+    let before = shop.stock("HOODIE-001").await;
+    shop.kill("cart");
+    assert_eq!(shop.call("GET", "/api/v1/products", None, None).await.0, 200);
+    let (status, _) = shop.place_order(&token, "k-cart-down").await;
+    assert_eq!(status, 503);
+    assert_eq!(shop.stock("HOODIE-001").await, before, "nothing reserved");
+    shop.restart("cart");
+    shop.until_ok("GET", "/readyz").await;
+    let (status, order) = shop.place_order(&token, "k-cart-down").await;
+    assert_eq!((status, order["lines"][0]["quantity"].as_i64()), (201, Some(2)), "the same key now places it");
+    assert_eq!(shop.stock("HOODIE-001").await, before - 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_order_service_crash_between_reservation_and_order_loses_no_stock() {
+    let Some(mut shop) =
+        Split::start(&[("ATELIER_FAULT_CRASH_AFTER_RESERVE", "1"), ("ATELIER_ABANDONED_CHECKOUT_AFTER", "1")]).await
+    else {
+        return;
+    };
+    let token = shop.login("demo-client", "demo123").await;
+    shop.call("POST", "/api/v1/cart/items", Some(&token), Some(json!({"sku": "JEANS-002", "quantity": 3}))).await;
+    let initial = shop.stock("JEANS-002").await;
+    let (status, _) = shop.place_order(&token, "k-crash").await;
+    assert_eq!(status, 503, "the order service died mid-checkout");
+    assert_eq!(shop.stock("JEANS-002").await, initial - 3, "the reservation was made before the crash");
+
+    shop.clear_env("order");
+    shop.restart("order");
+    let started = Instant::now();
+    loop {
+        if shop.stock("JEANS-002").await == initial {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "recovery never released the stock");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    println!("FIGURE order crash mid-checkout: stock released {:?} after restart", started.elapsed());
+    // Audit: stock + units in live orders = initial.
+    let (_, orders) = shop.call("GET", "/api/v1/orders", Some(&token), None).await;
+    let ordered: i64 = orders["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|o| o["lines"].as_array().unwrap().clone())
+        .filter(|l| l["sku"] == "JEANS-002")
+        .map(|l| l["quantity"].as_i64().unwrap())
+        .sum();
+    assert_eq!(shop.stock("JEANS-002").await + ordered, initial);
+    // The cart was kept; the shopper can simply try again.
+    let (status, _) = shop.place_order(&token, "k-crash").await;
+    assert_eq!(status, 201);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_checkout_storm_of_200_shoppers_on_20_units_sells_exactly_20() {
+    let Some(shop) = Split::start(&[]).await else { return };
+    let admin = shop.login("admin", "admin123").await;
+    let (status, _) = shop
+        .call(
+            "POST",
+            "/api/v1/admin/products",
+            Some(&admin),
+            Some(json!({"name": "Storm Jacket", "image": "builtin:jacket",
+            "variants": [{"sku": "STORM-1", "size": "M", "color": "Navy", "price_cents": 9900, "stock": 20}]})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    // Shoppers sign up a few at a time (argon2 is deliberately costly); then all check out at once.
+    let mut tokens: Vec<String> = vec![];
+    for batch in (0..200).collect::<Vec<_>>().chunks(10) {
+        tokens.extend(futures::future::join_all(batch.iter().map(|i| {
+        let shop = &shop;
+        async move {
+            let name = format!("storm-{i}");
+            let body = json!({"username": name, "password": "storm password", "email": format!("{name}@example.com"), "phone": "0123456789"});
+            assert_eq!(shop.call("POST", "/api/v1/users", None, Some(body)).await.0, 201);
+            let token = shop.login(&name, "storm password").await;
+            assert_eq!(shop.call("POST", "/api/v1/cart/items", Some(&token), Some(json!({"sku": "STORM-1", "quantity": 1}))).await.0, 200);
+            token
+        }
+    }))
+    .await);
+    }
+    let started = Instant::now();
+    let results = futures::future::join_all(tokens.iter().map(|t| shop.place_order(t, "storm"))).await;
+    let took = started.elapsed();
+    let placed = results.iter().filter(|(s, _)| *s == 201).count();
+    let refused: Vec<&Value> = results.iter().filter(|(s, _)| *s != 201).map(|(_, b)| b).collect();
+    assert_eq!(placed, 20);
+    assert!(results.iter().all(|(s, _)| *s == 201 || *s == 409), "only sold or a clear refusal: {refused:?}");
+    assert!(
+        refused.iter().all(|b| b["error"]["message"].as_str().unwrap_or_default().contains("out of stock")),
+        "{:?}",
+        refused.first()
+    );
+    assert_eq!(shop.stock("STORM-1").await, 0);
+    let (_, all) = shop.call("GET", "/api/v1/admin/orders?per_page=100", Some(&admin), None).await;
+    assert_eq!(all["total"], 20);
+    println!(
+        "FIGURE checkout storm: 200 concurrent checkouts, 20 units, {placed} orders, {} refusals, in {took:?}",
+        refused.len()
+    );
+}

@@ -1,0 +1,186 @@
+//! The five processes of a split shop on a throwaway PostgreSQL.
+
+use atelier_runtime::{IdentityKeys, testing::TempPostgres};
+use serde_json::Value;
+use std::{
+    collections::HashMap,
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+pub struct Split {
+    base: String,
+    http: reqwest::Client,
+    env: HashMap<&'static str, Vec<(String, String)>>,
+    procs: HashMap<&'static str, Child>,
+}
+
+impl Drop for Split {
+    fn drop(&mut self) {
+        for child in self.procs.values_mut() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+const ROLES: [&str; 5] = ["auth", "product", "cart", "order", "gateway"];
+
+impl Split {
+    /// Starts the five roles; `order_env` is extra environment for the order service.
+    pub async fn start(order_env: &[(&str, &str)]) -> Option<Split> {
+        let pg = TempPostgres::shared()?;
+        let mut urls = HashMap::new();
+        for s in ["auth", "product", "cart", "order"] {
+            urls.insert(s, pg.fresh_database().await);
+        }
+        atelier::seed::seed(
+            &urls["auth"],
+            &urls["product"],
+            atelier::seed::SeedOptions { admin_password: None, demo_accounts: true, sample_catalog: true },
+        )
+        .await
+        .unwrap();
+        let keys = IdentityKeys::generate();
+        let ports: HashMap<&str, u16> = ROLES.iter().map(|r| (*r, free_port())).collect();
+        let addr = |r: &str| format!("127.0.0.1:{}", ports[r]);
+        let mut env: HashMap<&'static str, Vec<(String, String)>> = HashMap::new();
+        for role in ROLES {
+            let mut e = vec![("ATELIER_LISTEN".to_string(), addr(role)), ("RUST_LOG".into(), "warn".into())];
+            if role != "gateway" {
+                e.push(("ATELIER_DATABASE_URL".into(), urls[role].clone()));
+            }
+            match role {
+                "auth" => e.push(("ATELIER_IDENTITY_SIGNING_KEY".into(), keys.signing_key_b64().unwrap())),
+                "gateway" => {
+                    for s in ["auth", "product", "cart", "order"] {
+                        e.push((format!("ATELIER_{}_ADDR", s.to_uppercase()), addr(s)));
+                    }
+                }
+                service => {
+                    e.push(("ATELIER_IDENTITY_VERIFYING_KEY".into(), keys.verifying_key_b64()));
+                    e.push(("ATELIER_PRODUCT_ADDR".into(), addr("product")));
+                    e.push(("ATELIER_CART_ADDR".into(), addr("cart")));
+                    if service == "order" {
+                        e.push(("ATELIER_SERVICE_TOKEN".into(), keys.signer().unwrap().service_token("order")));
+                        e.extend(order_env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+                    }
+                }
+            }
+            env.insert(role, e);
+        }
+        let mut split = Split {
+            base: format!("http://{}", addr("gateway")),
+            http: reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap(),
+            env,
+            procs: HashMap::new(),
+        };
+        for role in ROLES {
+            split.restart(role);
+        }
+        split.until_ok("GET", "/readyz").await;
+        Some(split)
+    }
+
+    pub fn restart(&mut self, role: &'static str) {
+        let child = Command::new(env!("CARGO_BIN_EXE_atelier"))
+            .args(["serve", role])
+            .env_clear()
+            .envs(self.env[role].iter().cloned())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start a role");
+        self.procs.insert(role, child);
+    }
+
+    /// SIGKILL: no goodbye, as a crash.
+    pub fn kill(&mut self, role: &str) {
+        let child = self.procs.get_mut(role).unwrap();
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+
+    pub fn clear_env(&mut self, role: &'static str) {
+        self.env.get_mut(role).unwrap().retain(|(k, _)| !k.starts_with("ATELIER_FAULT_"));
+    }
+
+    pub async fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
+        let mut request = self.http.request(method.parse().unwrap(), format!("{}{path}", self.base));
+        if let Some(t) = token {
+            request = request.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            request = request.json(&b);
+        }
+        match request.send().await {
+            Ok(r) => {
+                let status = r.status().as_u16();
+                (status, r.json().await.unwrap_or(Value::Null))
+            }
+            Err(e) => panic!("{method} {path}: {e}"),
+        }
+    }
+
+    /// Polls until the route answers 200 (a readiness probe); the time it took.
+    pub async fn until_ok(&self, method: &str, path: &str) -> Duration {
+        let started = Instant::now();
+        loop {
+            let ok = self
+                .http
+                .request(method.parse().unwrap(), format!("{}{path}", self.base))
+                .send()
+                .await
+                .is_ok_and(|r| r.status() == 200);
+            if ok {
+                return started.elapsed();
+            }
+            assert!(started.elapsed() < Duration::from_secs(60), "{path} never became ready");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> String {
+        let (status, body) = self
+            .call(
+                "POST",
+                "/api/v1/session",
+                None,
+                Some(serde_json::json!({"username": username, "password": password})),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        body["token"].as_str().unwrap().to_string()
+    }
+
+    pub async fn place_order(&self, token: &str, key: &str) -> (u16, Value) {
+        let r = self
+            .http
+            .post(format!("{}/api/v1/orders", self.base))
+            .bearer_auth(token)
+            .header("idempotency-key", key)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn stock(&self, sku: &str) -> i64 {
+        let (status, body) = self.call("GET", &format!("/api/v1/products?q={sku}"), None, None).await;
+        assert_eq!(status, 200);
+        body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|p| p["variants"].as_array().unwrap().clone())
+            .find(|v| v["sku"] == sku)
+            .unwrap()["stock"]
+            .as_i64()
+            .unwrap()
+    }
+}
