@@ -121,3 +121,23 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn money_formats_and_parses_back(cents in 0i64..1_000_000_000) {
+            prop_assert_eq!(parse_money(&money(cents)), Some(cents));
+        }
+
+        #[test]
+        fn parsing_never_panics_and_is_never_negative(s in "\\PC{0,20}") {
+            if let Some(c) = parse_money(&s) {
+                prop_assert!(c >= 0);
+            }
+        }
+    }
+}

@@ -74,3 +74,34 @@ mod tests {
         assert!(phone("12ab5678").is_err());
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn accepted_usernames_follow_the_rule(s in "\\PC{0,40}") {
+            if let Ok(u) = username(&s) {
+                prop_assert!((3..=32).contains(&u.chars().count()));
+                prop_assert!(u.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')));
+            }
+        }
+
+        #[test]
+        fn accepted_emails_are_lowercase_and_have_one_at(s in "\\PC{0,60}") {
+            if let Ok(e) = email(&s) {
+                prop_assert_eq!(e.matches('@').count(), 1);
+                prop_assert_eq!(e.to_lowercase(), e.clone());
+                prop_assert!(!e.contains(char::is_whitespace));
+            }
+        }
+
+        #[test]
+        fn password_length_decides(s in "\\PC{0,200}") {
+            let n = s.chars().count();
+            prop_assert_eq!(password(&s).is_ok(), (MIN_PASSWORD..=MAX_PASSWORD).contains(&n));
+        }
+    }
+}

@@ -140,3 +140,40 @@ mod tests {
         assert!(stock(MAX_STOCK + 1).is_err());
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn codes_are_normalised_and_safe(s in "\\PC{0,40}") {
+            if let Ok(c) = code(&s) {
+                prop_assert!(c.chars().all(|ch| ch.is_ascii_uppercase() || ch.is_ascii_digit() || ch == '-'));
+                prop_assert_eq!(code(&c).unwrap(), c.clone(), "idempotent");
+            }
+        }
+
+        #[test]
+        fn slugs_are_url_safe(s in "\\PC{0,100}") {
+            let slug = slug(&s);
+            prop_assert!(!slug.is_empty() && slug.len() <= 80 + 2);
+            prop_assert!(slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'));
+        }
+
+        #[test]
+        fn prices_and_stock_are_bounded(n in any::<i64>()) {
+            prop_assert_eq!(price(n).is_ok(), (0..=MAX_PRICE_CENTS).contains(&n));
+            prop_assert_eq!(stock(n).is_ok(), (0..=MAX_STOCK).contains(&n));
+        }
+
+        #[test]
+        fn images_are_builtin_or_https(s in "\\PC{0,80}") {
+            if let Ok(i) = image(&s) {
+                prop_assert!(i.starts_with("builtin:") || i.starts_with("https://"));
+                prop_assert!(!i.contains(['"', '<', '>']));
+            }
+        }
+    }
+}
