@@ -98,6 +98,18 @@ pub enum Role {
     },
 }
 
+impl Role {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Role::Auth { .. } => "auth",
+            Role::Product { .. } => "product",
+            Role::Cart { .. } => "cart",
+            Role::Order { .. } => "order",
+            Role::Gateway { .. } => "gateway",
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct DatabaseArgs {
     /// postgres://user:password@host/db or sqlite://path?mode=rwc (secret).

@@ -13,8 +13,12 @@ use clap::Parser;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    atelier_runtime::telemetry::init_logging();
     let cli = Cli::parse();
+    let process = match &cli.command {
+        Some(Command::Serve { role }) => format!("atelier-{}", role.name()),
+        _ => "atelier".to_string(),
+    };
+    let _telemetry = atelier_runtime::telemetry::init(&process);
     let shutdown = Shutdown::default();
     let stop = shutdown.clone();
     tokio::spawn(async move {

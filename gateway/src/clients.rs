@@ -5,8 +5,9 @@ use atelier_proto::{
     auth::auth_service_client::AuthServiceClient, cart::cart_service_client::CartServiceClient,
     order::order_service_client::OrderServiceClient, product::product_service_client::ProductServiceClient,
 };
+use atelier_runtime::{grpc::TracedChannel, telemetry::Traced};
 use std::{future::Future, time::Duration};
-use tonic::{Code, Status, transport::Channel};
+use tonic::{Code, Status, service::interceptor::InterceptedService, transport::Channel};
 
 /// Addresses of the four services.
 #[derive(Debug, Clone)]
@@ -19,10 +20,10 @@ pub struct Backends {
 
 #[derive(Clone)]
 pub struct Clients {
-    pub auth: AuthServiceClient<Channel>,
-    pub product: ProductServiceClient<Channel>,
-    pub cart: CartServiceClient<Channel>,
-    pub order: OrderServiceClient<Channel>,
+    pub auth: AuthServiceClient<TracedChannel>,
+    pub product: ProductServiceClient<TracedChannel>,
+    pub cart: CartServiceClient<TracedChannel>,
+    pub order: OrderServiceClient<TracedChannel>,
     /// The raw channels, for health checks: (name, channel).
     pub channels: Vec<(&'static str, Channel)>,
 }
@@ -32,10 +33,10 @@ impl Clients {
         use atelier_runtime::grpc::channel;
         let (a, p, c, o) = (channel(&b.auth)?, channel(&b.product)?, channel(&b.cart)?, channel(&b.order)?);
         Ok(Self {
-            auth: AuthServiceClient::new(a.clone()),
-            product: ProductServiceClient::new(p.clone()),
-            cart: CartServiceClient::new(c.clone()),
-            order: OrderServiceClient::new(o.clone()),
+            auth: AuthServiceClient::new(InterceptedService::new(a.clone(), Traced)),
+            product: ProductServiceClient::new(InterceptedService::new(p.clone(), Traced)),
+            cart: CartServiceClient::new(InterceptedService::new(c.clone(), Traced)),
+            order: OrderServiceClient::new(InterceptedService::new(o.clone(), Traced)),
             channels: vec![("auth", a), ("product", p), ("cart", c), ("order", o)],
         })
     }

@@ -58,9 +58,17 @@ pub fn app(backends: &Backends) -> anyhow::Result<Router> {
             HeaderValue::from_static("same-origin"),
         ))
         .layer(SetResponseHeaderLayer::overriding(http::header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(http_span))
         .with_state(state);
     Ok(router)
+}
+
+/// A server span per request, named by its route, continuing the caller's trace.
+fn http_span(request: &http::Request<axum::body::Body>) -> tracing::Span {
+    let route = request.extensions().get::<axum::extract::MatchedPath>().map_or("unmatched", |p| p.as_str());
+    let span = tracing::info_span!("http", otel.name = %format!("{} {route}", request.method()), otel.kind = "server", http.request.method = %request.method(), http.route = %route);
+    atelier_runtime::telemetry::continue_trace(&span, request.headers());
+    span
 }
 
 /// Serves the gateway until `shutdown` resolves, then drains in-flight requests.

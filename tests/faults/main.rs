@@ -3,6 +3,7 @@
 //! service crashing mid-checkout, a checkout storm. Figures are printed.
 
 mod split;
+mod tracing;
 
 use serde_json::{Value, json};
 use split::Split;

@@ -33,6 +33,11 @@ const ROLES: [&str; 5] = ["auth", "product", "cart", "order", "gateway"];
 impl Split {
     /// Starts the five roles; `order_env` is extra environment for the order service.
     pub async fn start(order_env: &[(&str, &str)]) -> Option<Split> {
+        Self::start_with(&[], order_env).await
+    }
+
+    /// Like [`Split::start`], with `common_env` given to every role.
+    pub async fn start_with(common_env: &[(&str, &str)], order_env: &[(&str, &str)]) -> Option<Split> {
         let pg = TempPostgres::shared()?;
         let mut urls = HashMap::new();
         for s in ["auth", "product", "cart", "order"] {
@@ -51,6 +56,7 @@ impl Split {
         let mut env: HashMap<&'static str, Vec<(String, String)>> = HashMap::new();
         for role in ROLES {
             let mut e = vec![("ATELIER_LISTEN".to_string(), addr(role)), ("RUST_LOG".into(), "warn".into())];
+            e.extend(common_env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
             if role != "gateway" {
                 e.push(("ATELIER_DATABASE_URL".into(), urls[role].clone()));
             }

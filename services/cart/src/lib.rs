@@ -7,8 +7,8 @@ mod store;
 use atelier_proto::{
     cart::cart_service_server::CartServiceServer, product::product_service_client::ProductServiceClient,
 };
+use atelier_runtime::grpc::TracedChannel;
 use atelier_runtime::{IdentityKeys, Verifier, db};
-use tonic::transport::Channel;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -19,13 +19,13 @@ pub const MAX_QUANTITY: i64 = 1000;
 pub struct CartService {
     pool: db::Pool,
     verifier: Verifier,
-    products: ProductServiceClient<Channel>,
+    products: ProductServiceClient<TracedChannel>,
 }
 
 impl CartService {
     pub async fn connect(database_url: &str, keys: &IdentityKeys, product_addr: &str) -> anyhow::Result<Self> {
         let pool = db::connect(database_url, &MIGRATOR).await?;
-        let products = ProductServiceClient::new(atelier_runtime::grpc::channel(product_addr)?);
+        let products = ProductServiceClient::new(atelier_runtime::grpc::traced_channel(product_addr)?);
         Ok(Self { pool, verifier: keys.verifier(), products })
     }
 

@@ -11,8 +11,8 @@ use atelier_proto::{
     cart::cart_service_client::CartServiceClient, order::order_service_server::OrderServiceServer,
     product::product_service_client::ProductServiceClient,
 };
+use atelier_runtime::grpc::TracedChannel;
 use atelier_runtime::{IdentityKeys, Verifier, db};
-use tonic::transport::Channel;
 
 pub use recovery::recover;
 
@@ -22,8 +22,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 pub struct OrderService {
     pool: db::Pool,
     verifier: Verifier,
-    products: ProductServiceClient<Channel>,
-    carts: CartServiceClient<Channel>,
+    products: ProductServiceClient<TracedChannel>,
+    carts: CartServiceClient<TracedChannel>,
     /// This service's own identity, for reserving and releasing stock.
     service_token: String,
     /// A checkout still PENDING after this long has died; recovery releases it.
@@ -50,8 +50,8 @@ impl OrderService {
         Ok(Self {
             pool,
             verifier,
-            products: ProductServiceClient::new(atelier_runtime::grpc::channel(deps.product_addr)?),
-            carts: CartServiceClient::new(atelier_runtime::grpc::channel(deps.cart_addr)?),
+            products: ProductServiceClient::new(atelier_runtime::grpc::traced_channel(deps.product_addr)?),
+            carts: CartServiceClient::new(atelier_runtime::grpc::traced_channel(deps.cart_addr)?),
             service_token: deps.service_token,
             abandoned_after: ABANDONED_CHECKOUT_AFTER,
         })

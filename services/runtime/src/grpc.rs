@@ -35,6 +35,7 @@ where
         .build_v1()?;
     tracing::info!(service = S::NAME, addr = %listener.local_addr()?, "gRPC server listening");
     Server::builder()
+        .layer(tower_http::trace::TraceLayer::new_for_grpc().make_span_with(crate::telemetry::grpc_server_span))
         .add_service(health_service)
         .add_service(reflection)
         .add_service(service)
@@ -46,6 +47,14 @@ where
 /// Binds a listener, with the address in the error when it fails.
 pub async fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {
     TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))
+}
+
+/// A channel whose calls carry the caller's trace context.
+pub type TracedChannel = tonic::service::interceptor::InterceptedService<Channel, crate::telemetry::Traced>;
+
+/// [`channel`], with trace propagation.
+pub fn traced_channel(addr: &str) -> anyhow::Result<TracedChannel> {
+    Ok(tonic::service::interceptor::InterceptedService::new(channel(addr)?, crate::telemetry::Traced))
 }
 
 /// A lazily connecting channel to another service: tonic reconnects by
