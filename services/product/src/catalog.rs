@@ -305,12 +305,14 @@ async fn bump_version(conn: &mut sqlx::AnyConnection, product_id: &str) -> Servi
 }
 
 pub async fn delete(pool: &Pool, id: &str) -> ServiceResult<Vec<String>> {
+    // Writes first: on SQLite a transaction that reads before writing can
+    // fail to upgrade its lock when another writer got in between.
     let mut tx = pool.begin().await?;
-    let codes: Vec<String> = sqlx::query_scalar("SELECT code FROM variants WHERE product_id = $1 ORDER BY code")
+    let mut codes: Vec<String> = sqlx::query_scalar("DELETE FROM variants WHERE product_id = $1 RETURNING code")
         .bind(id)
         .fetch_all(&mut *tx)
         .await?;
-    sqlx::query("DELETE FROM variants WHERE product_id = $1").bind(id).execute(&mut *tx).await?;
+    codes.sort();
     let done = sqlx::query("DELETE FROM products WHERE id = $1").bind(id).execute(&mut *tx).await?;
     if done.rows_affected() == 0 {
         return Err(ServiceError::not_found("product not found"));

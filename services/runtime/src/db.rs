@@ -33,10 +33,11 @@ pub async fn connect(url: &str, migrator: &Migrator) -> anyhow::Result<Pool> {
     let backend = Backend::of_url(url)?;
     let options = AnyPoolOptions::new()
         .acquire_timeout(Duration::from_secs(5))
-        // SQLite allows one writer: a single connection avoids SQLITE_BUSY on
-        // lock upgrades; PostgreSQL gets a real pool.
+        // SQLite in WAL mode reads concurrently and queues writers (busy
+        // timeout); every write transaction starts by writing, so no lock
+        // upgrade can fail.
         .max_connections(match backend {
-            Backend::Sqlite => 1,
+            Backend::Sqlite => 4,
             Backend::Postgres => 10,
         });
     let mut delay = Duration::from_millis(100);
