@@ -9,15 +9,17 @@ use std::{
 };
 
 pub struct Split {
+    /// A PostgreSQL of this shop's own, when the test stops and starts it.
+    pub pg: Option<&'static TempPostgres>,
     base: String,
     http: reqwest::Client,
-    env: HashMap<&'static str, Vec<(String, String)>>,
-    procs: HashMap<&'static str, Child>,
+    env: std::sync::Mutex<HashMap<&'static str, Vec<(String, String)>>>,
+    procs: std::sync::Mutex<HashMap<&'static str, Child>>,
 }
 
 impl Drop for Split {
     fn drop(&mut self) {
-        for child in self.procs.values_mut() {
+        for child in self.procs.get_mut().unwrap().values_mut() {
             let _ = child.kill();
             let _ = child.wait();
         }
@@ -38,7 +40,23 @@ impl Split {
 
     /// Like [`Split::start`], with `common_env` given to every role.
     pub async fn start_with(common_env: &[(&str, &str)], order_env: &[(&str, &str)]) -> Option<Split> {
-        let pg = TempPostgres::shared()?;
+        Self::start_on(TempPostgres::shared()?, false, common_env, order_env).await
+    }
+
+    /// On a PostgreSQL of its own (see [`Split::pg`]).
+    pub async fn start_dedicated(order_env: &[(&str, &str)]) -> Option<Split> {
+        let pg = TempPostgres::dedicated()?;
+        // Lives as long as the test binary; its watchdog stops it at exit.
+        let pg: &'static TempPostgres = Box::leak(Box::new(pg));
+        Self::start_on(pg, true, &[], order_env).await
+    }
+
+    async fn start_on(
+        pg: &'static TempPostgres,
+        own: bool,
+        common_env: &[(&str, &str)],
+        order_env: &[(&str, &str)],
+    ) -> Option<Split> {
         let mut urls = HashMap::new();
         for s in ["auth", "product", "cart", "order"] {
             urls.insert(s, pg.fresh_database().await);
@@ -79,11 +97,12 @@ impl Split {
             }
             env.insert(role, e);
         }
-        let mut split = Split {
+        let split = Split {
+            pg: own.then_some(pg),
             base: format!("http://{}", addr("gateway")),
             http: reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap(),
-            env,
-            procs: HashMap::new(),
+            env: std::sync::Mutex::new(env),
+            procs: Default::default(),
         };
         for role in ROLES {
             split.restart(role);
@@ -92,27 +111,37 @@ impl Split {
         Some(split)
     }
 
-    pub fn restart(&mut self, role: &'static str) {
+    pub fn restart(&self, role: &'static str) {
+        let env = self.env.lock().unwrap()[role].clone();
         let child = Command::new(env!("CARGO_BIN_EXE_atelier"))
             .args(["serve", role])
             .env_clear()
-            .envs(self.env[role].iter().cloned())
+            .envs(env)
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
             .expect("start a role");
-        self.procs.insert(role, child);
+        self.procs.lock().unwrap().insert(role, child);
+    }
+
+    /// SIGTERM, and wait for the process to finish what it was doing.
+    pub fn terminate(&self, role: &str) {
+        let mut procs = self.procs.lock().unwrap();
+        let child = procs.get_mut(role).unwrap();
+        Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+        child.wait().unwrap();
     }
 
     /// SIGKILL: no goodbye, as a crash.
-    pub fn kill(&mut self, role: &str) {
-        let child = self.procs.get_mut(role).unwrap();
+    pub fn kill(&self, role: &str) {
+        let mut procs = self.procs.lock().unwrap();
+        let child = procs.get_mut(role).unwrap();
         child.kill().unwrap();
         child.wait().unwrap();
     }
 
-    pub fn clear_env(&mut self, role: &'static str) {
-        self.env.get_mut(role).unwrap().retain(|(k, _)| !k.starts_with("ATELIER_FAULT_"));
+    pub fn clear_env(&self, role: &'static str) {
+        self.env.lock().unwrap().get_mut(role).unwrap().retain(|(k, _)| !k.starts_with("ATELIER_FAULT_"));
     }
 
     pub async fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {

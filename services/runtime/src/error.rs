@@ -28,6 +28,24 @@ pub enum ServiceError {
 
 pub type ServiceResult<T> = Result<T, ServiceError>;
 
+/// The database is down, restarting or out of connections: the same request
+/// can succeed later (as opposed to a bug or a violated constraint).
+pub fn is_transient(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_) => true,
+        sqlx::Error::Protocol(_) => true,
+        // SQLSTATE 08 connection exception, 53 insufficient resources, 57P0x shutdown; SQLite busy/locked.
+        sqlx::Error::Database(db) => db.code().is_some_and(|c| {
+            c.starts_with("08") || c.starts_with("53") || c.starts_with("57P") || c == "5" || c == "6"
+        }),
+        _ => false,
+    }
+}
+
 impl ServiceError {
     pub fn invalid(msg: impl Into<String>) -> Self {
         Self::InvalidArgument(msg.into())
@@ -54,11 +72,10 @@ impl From<ServiceError> for Status {
             ServiceError::Database(inner) => {
                 // Details stay in the log; the caller learns only that it failed.
                 tracing::error!(error = %inner, "database error");
-                return match inner {
-                    sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) => {
-                        Status::unavailable("the database is temporarily unavailable")
-                    }
-                    _ => Status::internal("internal error"),
+                return if is_transient(inner) {
+                    Status::unavailable("the database is temporarily unavailable")
+                } else {
+                    Status::internal("internal error")
                 };
             }
         };

@@ -17,6 +17,8 @@ use std::{
 
 pub struct TempPostgres {
     port: u16,
+    /// pg_ctl, whether to run it as `postgres`, the data dir and server options.
+    ctl: (PathBuf, bool, PathBuf, String),
     _dir: tempfile::TempDir,
     // Dropping the process closes this pipe; the watchdog then stops the server.
     _watchdog: std::process::ChildStdin,
@@ -57,7 +59,7 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-fn start() -> Option<TempPostgres> {
+fn start(crash_safe: bool) -> Option<TempPostgres> {
     let Some(bin) = pg_bin_dir() else {
         if std::env::var("CI").is_ok_and(|v| v == "true") {
             panic!("CI=true but the PostgreSQL server binaries are not installed (apt install postgresql)");
@@ -79,8 +81,13 @@ fn start() -> Option<TempPostgres> {
         .expect("initdb");
     assert!(status.success(), "initdb failed");
     let port = free_port();
+    // Fast and unsafe unless the test crashes the server on purpose: then a
+    // commit must reach the WAL before it is acknowledged (the machine itself
+    // does not crash, so fsync can stay off).
+    let durability =
+        if crash_safe { "-c synchronous_commit=on" } else { "-c synchronous_commit=off -c full_page_writes=off" };
     let opts = format!(
-        "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300",
+        "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off {durability} -c max_connections=300",
         dir.path().display()
     );
     let status = pg_command(&bin.join("pg_ctl"), root)
@@ -104,13 +111,44 @@ fn start() -> Option<TempPostgres> {
     let mut watchdog = Command::new("sh").args(["-c", &stop]).stdin(Stdio::piped()).spawn().expect("watchdog");
     let mut stdin = watchdog.stdin.take().unwrap();
     let _ = stdin.flush();
-    Some(TempPostgres { port, _dir: dir, _watchdog: stdin })
+    Some(TempPostgres { port, ctl: (bin.join("pg_ctl"), root, data, opts), _dir: dir, _watchdog: stdin })
 }
 
 impl TempPostgres {
     /// The shared cluster, started on first use; `None` when not installed.
     pub fn shared() -> Option<&'static TempPostgres> {
-        CLUSTER.get_or_init(start).as_ref()
+        CLUSTER.get_or_init(|| start(false)).as_ref()
+    }
+
+    /// A crash-safe cluster of one's own, for tests that kill and restart it.
+    pub fn dedicated() -> Option<TempPostgres> {
+        start(true)
+    }
+
+    /// Stops the server as a crash would (`-m immediate`).
+    pub fn kill(&self) {
+        let (ctl, root, data, _) = &self.ctl;
+        let status = pg_command(ctl, *root)
+            .args(["-s", "-D"])
+            .arg(data)
+            .args(["-m", "immediate", "stop"])
+            .status()
+            .expect("pg_ctl stop");
+        assert!(status.success(), "pg_ctl stop failed");
+    }
+
+    /// Starts the server again on the same port and data.
+    pub fn start_again(&self) {
+        let (ctl, root, data, opts) = &self.ctl;
+        let status = pg_command(ctl, *root)
+            .args(["-w", "-s", "-D"])
+            .arg(data)
+            .arg("-l")
+            .arg(data.with_file_name("log"))
+            .args(["-o", opts, "start"])
+            .status()
+            .expect("pg_ctl start");
+        assert!(status.success(), "pg_ctl start failed");
     }
 
     pub fn port(&self) -> u16 {
