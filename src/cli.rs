@@ -115,6 +115,9 @@ pub struct DatabaseArgs {
     /// postgres://user:password@host/db or sqlite://path?mode=rwc (secret).
     #[arg(long, env = "ATELIER_DATABASE_URL", hide_env_values = true)]
     pub database_url: String,
+    /// Where to serve `GET /metrics` (Prometheus text); off when not set.
+    #[arg(long, env = "ATELIER_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 #[derive(Debug, Args)]

@@ -47,6 +47,15 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn serve(role: Role, shutdown: Shutdown) -> anyhow::Result<()> {
+    let metrics = match &role {
+        Role::Auth { db, .. } | Role::Product { db, .. } | Role::Cart { db, .. } | Role::Order { db, .. } => {
+            db.metrics_listen
+        }
+        Role::Gateway { .. } => None, // the gateway serves /metrics itself
+    };
+    if let Some(addr) = metrics {
+        tokio::spawn(atelier_runtime::metrics::serve(addr, shutdown.wait()));
+    }
     let verify_keys = |key: &str| IdentityKeys::from_verifying_b64(key).context("ATELIER_IDENTITY_VERIFYING_KEY");
     match role {
         Role::Auth { listen, db, identity_signing_key } => {

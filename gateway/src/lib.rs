@@ -22,7 +22,6 @@ use tower_http::{set_header::SetResponseHeaderLayer, timeout::TimeoutLayer, trac
 #[derive(Clone)]
 pub struct AppState {
     pub clients: Clients,
-    pub metrics: Arc<metrics::Metrics>,
 }
 
 /// Largest request body accepted (forms and JSON are small).
@@ -33,7 +32,7 @@ const CSP: &str = "default-src 'self'; img-src 'self' https: data:; style-src 's
 
 /// The whole application: web site, JSON API, operations endpoints.
 pub fn app(backends: &Backends) -> anyhow::Result<Router> {
-    let state = AppState { clients: Clients::connect(backends)?, metrics: Arc::default() };
+    let state = AppState { clients: Clients::connect(backends)? };
     let (api, doc) = api::router().split_for_parts();
     let doc = Arc::new(doc);
     let api =
@@ -42,7 +41,7 @@ pub fn app(backends: &Backends) -> anyhow::Result<Router> {
         .merge(web::router(state.clone()))
         .merge(api)
         .merge(ops::router())
-        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
+        .layer(axum::middleware::from_fn(metrics::track))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(http::StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(15)))
         .layer(SetResponseHeaderLayer::if_not_present(

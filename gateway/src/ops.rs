@@ -32,6 +32,6 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     (if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE }, Json(body))
 }
 
-async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    ([(http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render())
+async fn metrics() -> impl IntoResponse {
+    ([(http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], atelier_runtime::metrics::render())
 }

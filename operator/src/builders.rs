@@ -21,6 +21,8 @@ pub const COMPONENTS: [(&str, u16); 5] =
     [("gateway", 3000), ("auth", 50051), ("product", 50052), ("cart", 50053), ("order", 50054)];
 pub const SERVICES: [&str; 4] = ["auth", "product", "cart", "order"];
 const UID: i64 = 65532;
+/// Where the gRPC roles serve `/metrics`.
+pub const METRICS_PORT: u16 = 9090;
 
 pub fn labels(shop: &Shop, component: &str) -> BTreeMap<String, String> {
     BTreeMap::from([
@@ -138,6 +140,9 @@ pub fn deployment(shop: &Shop, component: &str, port: u16, checksum: &str) -> De
     let identity = name(shop, "identity");
     let mut env = vec![json!({"name": "ATELIER_LISTEN", "value": format!("0.0.0.0:{port}")})];
     env.push(json!({"name": "ATELIER_LOG_FORMAT", "value": "json"}));
+    if component != "gateway" {
+        env.push(json!({"name": "ATELIER_METRICS_LISTEN", "value": format!("0.0.0.0:{METRICS_PORT}")}));
+    }
     match component {
         "gateway" => {
             for (service, p) in &COMPONENTS[1..] {
@@ -162,13 +167,21 @@ pub fn deployment(shop: &Shop, component: &str, port: u16, checksum: &str) -> De
     }
     env.extend(telemetry_env(shop, component));
     let (liveness, readiness) = probes(component, port);
+    let (ports, metrics_port) = if component == "gateway" {
+        (json!([{"name": "http", "containerPort": port}]), port)
+    } else {
+        (
+            json!([{"name": "grpc", "containerPort": port}, {"name": "metrics", "containerPort": METRICS_PORT}]),
+            METRICS_PORT,
+        )
+    };
     let mut spec = json!({
         "selector": {"matchLabels": selector(shop, component)},
         "template": {
             "metadata": {
                 "labels": labels(shop, component),
                 // A new Secret or image rolls the pods.
-                "annotations": {"atelier.dev/checksum": checksum}
+                "annotations": {"atelier.dev/checksum": checksum, "prometheus.io/scrape": "true", "prometheus.io/port": metrics_port.to_string(), "prometheus.io/path": "/metrics"}
             },
             "spec": {
                 "automountServiceAccountToken": false,
@@ -178,7 +191,7 @@ pub fn deployment(shop: &Shop, component: &str, port: u16, checksum: &str) -> De
                     "image": shop.image(),
                     "imagePullPolicy": shop.spec.image_pull_policy.clone().unwrap_or_else(|| "IfNotPresent".into()),
                     "args": ["serve", component],
-                    "ports": [{"name": if component == "gateway" { "http" } else { "grpc" }, "containerPort": port}],
+                    "ports": ports,
                     "env": env,
                     "livenessProbe": liveness,
                     "readinessProbe": readiness,

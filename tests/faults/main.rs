@@ -314,3 +314,20 @@ async fn a_postgresql_restart_under_traffic_loses_and_doubles_nothing() {
         down.lock().unwrap()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_process_serves_metrics() {
+    let Some(shop) = Split::start(&[]).await else { return };
+    let token = shop.login("demo-client", "demo123").await;
+    shop.call("POST", "/api/v1/cart/items", Some(&token), Some(json!({"sku": "TSHIRT-001", "quantity": 1}))).await;
+    assert_eq!(shop.place_order(&token, "m-1").await.0, 201);
+    let product = shop.metrics("product").await;
+    assert!(product.contains("atelier_grpc_requests_total{method=\"POST\",rpc=\"/atelier.product.v1.ProductService/Reserve\",code=\"0\"} 1"), "{product}");
+    assert!(product.contains("atelier_grpc_request_duration_seconds_bucket"), "{product}");
+    assert!(product.contains("atelier_db_pool_connections{service=\"product\""), "{product}");
+    let order = shop.metrics("order").await;
+    assert!(order.contains("atelier_orders_placed_total 1"), "{order}");
+    let auth = shop.metrics("auth").await;
+    assert!(auth.contains("atelier_logins_succeeded_total 1"), "{auth}");
+    assert!(shop.metrics("cart").await.contains("/atelier.cart.v1.CartService/AddItem"));
+}

@@ -26,8 +26,14 @@ impl Drop for Split {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+/// A free port whose successor is free too.
+fn free_port_pair() -> u16 {
+    loop {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        if port < u16::MAX && std::net::TcpListener::bind(("127.0.0.1", port + 1)).is_ok() {
+            return port;
+        }
+    }
 }
 
 const ROLES: [&str; 5] = ["auth", "product", "cart", "order", "gateway"];
@@ -69,7 +75,8 @@ impl Split {
         .await
         .unwrap();
         let keys = IdentityKeys::generate();
-        let ports: HashMap<&str, u16> = ROLES.iter().map(|r| (*r, free_port())).collect();
+        // Each role gets a port and (gRPC roles) the next one for /metrics.
+        let ports: HashMap<&str, u16> = ROLES.iter().map(|r| (*r, free_port_pair())).collect();
         let addr = |r: &str| format!("127.0.0.1:{}", ports[r]);
         let mut env: HashMap<&'static str, Vec<(String, String)>> = HashMap::new();
         for role in ROLES {
@@ -77,6 +84,7 @@ impl Split {
             e.extend(common_env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
             if role != "gateway" {
                 e.push(("ATELIER_DATABASE_URL".into(), urls[role].clone()));
+                e.push(("ATELIER_METRICS_LISTEN".into(), format!("127.0.0.1:{}", ports[role] + 1)));
             }
             match role {
                 "auth" => e.push(("ATELIER_IDENTITY_SIGNING_KEY".into(), keys.signing_key_b64().unwrap())),
@@ -177,6 +185,13 @@ impl Split {
             assert!(started.elapsed() < Duration::from_secs(60), "{path} never became ready");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    /// The `/metrics` text of a gRPC role.
+    pub async fn metrics(&self, role: &str) -> String {
+        let port =
+            self.env.lock().unwrap()[role].iter().find(|(k, _)| k == "ATELIER_METRICS_LISTEN").unwrap().1.clone();
+        self.http.get(format!("http://{port}/metrics")).send().await.unwrap().text().await.unwrap()
     }
 
     pub async fn login(&self, username: &str, password: &str) -> String {

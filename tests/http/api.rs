@@ -261,10 +261,15 @@ async fn with_the_cart_service_down_the_catalogue_still_works() {
             app.clone().oneshot(http::Request::get("/metrics").body(axum::body::Body::empty()).unwrap()).await.unwrap();
         String::from_utf8(axum::body::to_bytes(r.into_body(), 1 << 20).await.unwrap().to_vec()).unwrap()
     };
+    assert!(metrics.contains("route=\"/api/v1/cart\",status=\"503\"}"), "{metrics}");
     assert!(
-        metrics.contains("atelier_http_requests_total{method=\"GET\",route=\"/api/v1/cart\",status=\"503\"} 1"),
+        metrics.contains(
+            "atelier_grpc_requests_total{method=\"POST\",rpc=\"/atelier.auth.v1.AuthService/Login\",code=\"0\"}"
+        ),
         "{metrics}"
     );
+    assert!(metrics.contains("atelier_logins_succeeded_total"), "business counters: {metrics}");
+    assert!(metrics.contains("atelier_db_pool_connections{service=\"product\""), "pool gauges: {metrics}");
     assert!(!metrics.contains(&t), "no secrets in metrics");
 }
 

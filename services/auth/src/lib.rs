@@ -38,6 +38,7 @@ impl AuthService {
     pub async fn connect(database_url: &str, keys: &IdentityKeys) -> anyhow::Result<Self> {
         let signer = keys.signer().ok_or_else(|| anyhow::anyhow!("the auth service needs the identity signing key"))?;
         let pool = db::connect(database_url, &MIGRATOR).await?;
+        atelier_runtime::metrics::register_pool("auth", &pool);
         Ok(Self { pool, signer, verifier: keys.verifier(), throttle: Default::default() })
     }
 

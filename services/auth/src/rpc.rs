@@ -45,6 +45,7 @@ impl Rpc for AuthService {
         )
         .await?;
         tracing::info!(user_id = %user.id, "registered");
+        atelier_runtime::metrics::count("atelier_registrations_total");
         Ok(Response::new(pb::RegisterResponse { user: Some(to_pb(&user)) }))
     }
 
@@ -68,9 +69,11 @@ impl Rpc for AuthService {
         let ok = password::verify(r.password, user.as_ref().map(|u| u.password_hash.clone())).await;
         let Some(user) = user.filter(|_| ok) else {
             self.throttle.failed(&r.username, address.as_deref());
+            atelier_runtime::metrics::count("atelier_logins_failed_total");
             return Err(Status::unauthenticated("wrong username or password"));
         };
         self.throttle.succeeded(&r.username);
+        atelier_runtime::metrics::count("atelier_logins_succeeded_total");
         let (session_token, expires_at_ms) = store::create_session(&self.pool, &user.id, SESSION_TTL_MS).await?;
         Ok(Response::new(pb::LoginResponse { session_token, user: Some(to_pb(&user)), expires_at_ms }))
     }

@@ -25,6 +25,7 @@ pub struct CartService {
 impl CartService {
     pub async fn connect(database_url: &str, keys: &IdentityKeys, product_addr: &str) -> anyhow::Result<Self> {
         let pool = db::connect(database_url, &MIGRATOR).await?;
+        atelier_runtime::metrics::register_pool("cart", &pool);
         let products = ProductServiceClient::new(atelier_runtime::grpc::traced_channel(product_addr)?);
         Ok(Self { pool, verifier: keys.verifier(), products })
     }

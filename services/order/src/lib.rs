@@ -42,6 +42,7 @@ pub const ABANDONED_CHECKOUT_AFTER: std::time::Duration = std::time::Duration::f
 impl OrderService {
     pub async fn connect(database_url: &str, keys: &IdentityKeys, deps: Dependencies<'_>) -> anyhow::Result<Self> {
         let pool = db::connect(database_url, &MIGRATOR).await?;
+        atelier_runtime::metrics::register_pool("order", &pool);
         let verifier = keys.verifier();
         anyhow::ensure!(
             verifier.verify(&deps.service_token).is_ok_and(|id| id.role == atelier_runtime::Role::Service),

@@ -77,6 +77,7 @@ impl OrderService {
         let reserved = match self.products.clone().reserve(reserve).await {
             Ok(r) => r.into_inner().lines,
             Err(s) if matches!(s.code(), Code::FailedPrecondition | Code::InvalidArgument | Code::NotFound) => {
+                atelier_runtime::metrics::count("atelier_stock_rejections_total");
                 return Err(s.into());
             }
             Err(s) => {
@@ -99,6 +100,7 @@ impl OrderService {
             tracing::warn!(order_id, error = %s, "could not clear the cart after checkout");
         }
         tracing::info!(order_id, "order placed");
+        atelier_runtime::metrics::count("atelier_orders_placed_total");
         Ok(store::get(&self.pool, order_id).await?.ok_or_else(|| ServiceError::not_found("order not found"))?.0)
     }
 
@@ -126,6 +128,7 @@ impl OrderService {
             }
         }
         tracing::info!(order_id, "order canceled");
+        atelier_runtime::metrics::count("atelier_orders_canceled_total");
         Ok(true)
     }
 }

@@ -23,6 +23,7 @@ pub struct ProductService {
 impl ProductService {
     pub async fn connect(database_url: &str, keys: &IdentityKeys) -> anyhow::Result<Self> {
         let pool = db::connect(database_url, &MIGRATOR).await?;
+        atelier_runtime::metrics::register_pool("product", &pool);
         Ok(Self { pool, verifier: keys.verifier() })
     }
 

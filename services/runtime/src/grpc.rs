@@ -36,6 +36,7 @@ where
     tracing::info!(service = S::NAME, addr = %listener.local_addr()?, "gRPC server listening");
     Server::builder()
         .layer(tower_http::trace::TraceLayer::new_for_grpc().make_span_with(crate::telemetry::grpc_server_span))
+        .layer(crate::metrics::RecordRpcs)
         .add_service(health_service)
         .add_service(reflection)
         .add_service(service)

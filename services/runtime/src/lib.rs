@@ -5,6 +5,7 @@ pub mod db;
 pub mod error;
 pub mod grpc;
 pub mod identity;
+pub mod metrics;
 pub mod page;
 pub mod telemetry;
 #[cfg(feature = "testing")]
