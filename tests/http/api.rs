@@ -298,3 +298,31 @@ async fn failed_logins_are_limited_per_account_with_retry_after() {
     // Someone else at the same address (an office behind NAT) logs in fine.
     assert_eq!(attempt("admin", "admin123").await.status(), StatusCode::CREATED);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backend_that_never_answers_is_cut_off_at_the_deadline() {
+    let shop = TestShop::start().await;
+    // A test double behind a real socket: accepts connections, never answers.
+    let black_hole = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = black_hole.local_addr().unwrap().to_string();
+    tokio::spawn(async move {
+        let mut held = vec![];
+        while let Ok((socket, _)) = black_hole.accept().await {
+            held.push(socket);
+        }
+    });
+    let app = atelier_gateway::app(&atelier_gateway::Backends { product: address, ..shop.backends.clone() }).unwrap();
+    let started = std::time::Instant::now();
+    let results = futures::future::join_all((0..20).map(|_| json(&app, "GET", "/api/v1/products", None, None))).await;
+    let took = started.elapsed();
+    assert!(
+        results.iter().all(|(s, b)| *s == StatusCode::SERVICE_UNAVAILABLE && b["error"]["code"] == "unavailable"),
+        "{results:?}"
+    );
+    // The rest of the shop is unaffected meanwhile.
+    let (s, _) =
+        json(&app, "POST", "/api/v1/session", None, Some(json!({"username": "demo-client", "password": "demo123"})))
+            .await;
+    assert_eq!(s, StatusCode::CREATED);
+    println!("FIGURE slow product service: 20 concurrent catalogue requests all answered 503 within {took:?}");
+}
