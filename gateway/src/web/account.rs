@@ -1,6 +1,6 @@
 //! Log in, register, log out, profile and password.
 
-use super::context::{Ctx, Flash, Layout, WebError, cookie, field_of, redirect, render_status};
+use super::context::{Ctx, Flash, Layout, WebError, capitalize, cookie, field_of, redirect, render_status};
 use crate::{
     AppState,
     session::{ClientAddress, SESSION_COOKIE, as_user, login_request},
@@ -42,11 +42,6 @@ fn form_error(status: &tonic::Status, fields: &[&'static str], errors: &mut Erro
         }
         _ => Err(status.clone().into()),
     }
-}
-
-fn capitalize(s: &str) -> String {
-    let mut c = s.chars();
-    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
 }
 
 #[derive(Template)]

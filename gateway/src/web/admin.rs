@@ -1,6 +1,6 @@
 //! Admin pages: users and roles, the catalogue, all orders.
 
-use super::context::{Ctx, Flash, Layout, WebError, field_of, redirect, render, render_status};
+use super::context::{Ctx, Flash, Layout, WebError, capitalize, field_of, page_links, redirect, render, render_status};
 use super::orders::{OrdersQuery, orders_page};
 use crate::{
     AppState,
@@ -65,13 +65,7 @@ pub async fn users(
         .list_users(as_user(me, auth::ListUsersRequest { query: q.clone(), page, per_page: 20 }))
         .await?
         .into_inner();
-    let pages = r.total.div_ceil(20).max(1) as u32;
-    let url = |p: u32| {
-        format!(
-            "/admin/users?{}",
-            serde_urlencoded::to_string([("q", q.as_str()), ("page", &p.to_string())]).unwrap_or_default()
-        )
-    };
+    let (prev_url, next_url) = page_links("/admin/users", &[("q", &q)], page, r.total, 20);
     let users = r
         .users
         .into_iter()
@@ -84,15 +78,7 @@ pub async fn users(
             phone: u.phone,
         })
         .collect();
-    Ok(render(&UsersPage {
-        prev_url: (page > 1).then(|| url(page - 1)),
-        next_url: (page < pages).then(|| url(page + 1)),
-        layout: ctx.layout,
-        users,
-        q,
-        page,
-        total: r.total,
-    }))
+    Ok(render(&UsersPage { prev_url, next_url, layout: ctx.layout, users, q, page, total: r.total }))
 }
 
 #[derive(Deserialize)]
@@ -167,13 +153,7 @@ pub async fn products(
         .list_products(pb::ListProductsRequest { query: q.clone(), page, per_page: 25, ..Default::default() })
         .await?
         .into_inner();
-    let pages = r.total.div_ceil(25).max(1) as u32;
-    let url = |p: u32| {
-        format!(
-            "/admin/products?{}",
-            serde_urlencoded::to_string([("q", q.as_str()), ("page", &p.to_string())]).unwrap_or_default()
-        )
-    };
+    let (prev_url, next_url) = page_links("/admin/products", &[("q", &q)], page, r.total, 25);
     let products = r
         .products
         .into_iter()
@@ -186,14 +166,7 @@ pub async fn products(
             category: p.category,
         })
         .collect();
-    Ok(render(&ProductsPage {
-        prev_url: (page > 1).then(|| url(page - 1)),
-        next_url: (page < pages).then(|| url(page + 1)),
-        layout: ctx.layout,
-        products,
-        q,
-        page,
-    }))
+    Ok(render(&ProductsPage { prev_url, next_url, layout: ctx.layout, products, q, page }))
 }
 
 /// The product form's fields, kept as typed so errors can re-show them.
@@ -287,11 +260,6 @@ fn parse_variant(
         errors.insert("stock", "Stock is a whole number from 0 to 1000000.".into());
     }
     Some(pb::Variant { code: code.into(), size: size? as i32, color: color.into(), price_cents: price?, stock: stock? })
-}
-
-fn capitalize(s: &str) -> String {
-    let mut c = s.chars();
-    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
 }
 
 fn service_error(s: &tonic::Status, errors: &mut Errors) -> Result<StatusCode, WebError> {

@@ -305,3 +305,27 @@ pub fn field_of(message: &str, fields: &[&'static str]) -> Option<&'static str> 
     let first = message.split_whitespace().next().unwrap_or_default().to_lowercase();
     fields.iter().copied().find(|f| first.starts_with(f) || (f == &"color" && first == "colour"))
 }
+
+/// "email address is not valid" -> "Email address is not valid".
+pub fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+}
+
+/// Links to the previous and next page of a list, keeping its filters.
+pub fn page_links(
+    base: &str,
+    filters: &[(&str, &str)],
+    page: u32,
+    total: u64,
+    per_page: u32,
+) -> (Option<String>, Option<String>) {
+    let pages = total.div_ceil(u64::from(per_page)).max(1) as u32;
+    let url = |p: u32| {
+        let mut query: Vec<(&str, String)> =
+            filters.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| (*k, v.to_string())).collect();
+        query.push(("page", p.to_string()));
+        format!("{base}?{}", serde_urlencoded::to_string(query).unwrap_or_default())
+    };
+    ((page > 1).then(|| url(page - 1)), (page < pages).then(|| url(page + 1)))
+}

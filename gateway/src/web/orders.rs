@@ -1,7 +1,7 @@
 //! Orders: checkout, my orders, order details, cancel, and the admin's
 //! status change.
 
-use super::context::{Ctx, Flash, Layout, WebError, redirect, render};
+use super::context::{Ctx, Flash, Layout, WebError, page_links, redirect, render};
 use crate::{
     AppState,
     session::as_user,
@@ -139,24 +139,15 @@ pub fn orders_page(
     admin_view: bool,
     q: &OrdersQuery,
 ) -> Response {
-    let pages = r.total.div_ceil(20).max(1) as u32;
-    let url = |p: u32| {
-        let base = if admin_view { "/admin/orders" } else { "/orders" };
-        let query = serde_urlencoded::to_string([
-            ("status", q.status.as_str()),
-            ("user", q.user.as_str()),
-            ("page", &p.to_string()),
-        ])
-        .unwrap_or_default();
-        format!("{base}?{query}")
-    };
+    let base = if admin_view { "/admin/orders" } else { "/orders" };
+    let (prev_url, next_url) = page_links(base, &[("status", &q.status), ("user", &q.user)], page, r.total, 20);
     render(&OrdersPage {
         layout,
         orders: r.orders.into_iter().map(OrderView::from).collect(),
         admin_view,
         page,
-        prev_url: (page > 1).then(|| url(page - 1)),
-        next_url: (page < pages).then(|| url(page + 1)),
+        prev_url,
+        next_url,
         status_filter: q.status.clone(),
         user_filter: q.user.clone(),
         statuses: STATUSES,
