@@ -326,3 +326,80 @@ async fn a_backend_that_never_answers_is_cut_off_at_the_deadline() {
     assert_eq!(s, StatusCode::CREATED);
     println!("FIGURE slow product service: 20 concurrent catalogue requests all answered 503 within {took:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_requests_get_clear_4xx_and_change_nothing() {
+    use tower::ServiceExt as _;
+    let shop = TestShop::start().await;
+    let send = |request: http::Request<axum::body::Body>| {
+        let app = shop.app.clone();
+        async move {
+            let r = app.oneshot(request).await.unwrap();
+            let status = r.status();
+            let body: Value = serde_json::from_slice(&axum::body::to_bytes(r.into_body(), 1 << 20).await.unwrap())
+                .unwrap_or(Value::Null);
+            (status, body)
+        }
+    };
+    let post = |content_type: &str, body: Vec<u8>| {
+        http::Request::post("/api/v1/users")
+            .header("content-type", content_type)
+            .body(axum::body::Body::from(body))
+            .unwrap()
+    };
+    // Too large, wrong content type, broken JSON, invalid UTF-8, wrong types, huge numbers.
+    let (s, b) = send(post("application/json", vec![b' '; 100 * 1024])).await;
+    assert_eq!((s, b["error"]["code"].as_str()), (StatusCode::PAYLOAD_TOO_LARGE, Some("payload_too_large")));
+    let (s, _) = send(post("text/plain", br#"{"username":"x"}"#.to_vec())).await;
+    assert_eq!(s, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let (s, _) = send(post("application/json", br#"{"username": "#.to_vec())).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let (s, _) = send(post("application/json", b"{\"username\": \"\xff\xfe\", \"password\": \"long enough\", \"email\": \"u@example.com\", \"phone\": \"0123456789\"}".to_vec())).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "invalid UTF-8 is not JSON");
+    let (s, _) =
+        send(post("application/json", br#"{"username": 42, "password": [], "email": null, "phone": {}}"#.to_vec()))
+            .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let t = token(&shop, "demo-client", "demo123").await;
+    for quantity in [json!(-1), json!(0), json!(1e30), json!(9_223_372_036_854_775_807i64), json!("3")] {
+        let (s, b) = json(
+            &shop.app,
+            "POST",
+            "/api/v1/cart/items",
+            Some(&t),
+            Some(json!({"sku": "TSHIRT-001", "quantity": quantity})),
+        )
+        .await;
+        assert!(s == StatusCode::UNPROCESSABLE_ENTITY, "{quantity}: {s} {b}");
+    }
+    let (_, cart) = json(&shop.app, "GET", "/api/v1/cart", Some(&t), None).await;
+    assert!(cart["lines"].as_array().unwrap().is_empty(), "nothing was written");
+    let (s, _) = json(
+        &shop.app,
+        "PATCH",
+        "/api/v1/admin/orders/x",
+        Some(&token(&shop, "admin", "admin123").await),
+        Some(json!({"status": "teleported"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "unknown enum value");
+
+    // The web forms: invalid UTF-8 and oversized bodies are refused as well.
+    let mut b = shop.browser();
+    b.get("/login").await;
+    let csrf = b.cookies["atelier_csrf"].clone();
+    let mut form = format!("csrf={csrf}&username=").into_bytes();
+    form.extend_from_slice(b"\xff\xfe&password=x");
+    let request = http::Request::post("/login")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(axum::body::Body::from(form))
+        .unwrap();
+    let page = b.send(request).await;
+    assert!(page.status.is_client_error(), "{}", page.status);
+    let big = format!("csrf={csrf}&username={}", "a".repeat(100 * 1024));
+    let request = http::Request::post("/login")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(axum::body::Body::from(big))
+        .unwrap();
+    assert_eq!(b.send(request).await.status, StatusCode::PAYLOAD_TOO_LARGE);
+}
