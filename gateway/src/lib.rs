@@ -65,7 +65,7 @@ pub fn app(backends: &Backends) -> anyhow::Result<Router> {
 /// A server span per request, named by its route, continuing the caller's trace.
 fn http_span(request: &http::Request<axum::body::Body>) -> tracing::Span {
     let route = request.extensions().get::<axum::extract::MatchedPath>().map_or("unmatched", |p| p.as_str());
-    let span = tracing::info_span!("http", otel.name = %format!("{} {route}", request.method()), otel.kind = "server", http.request.method = %request.method(), http.route = %route);
+    let span = tracing::info_span!("http", otel.name = %format!("{} {route}", request.method()), otel.kind = "server", http.request.method = %request.method(), http.route = %route, trace_id = tracing::field::Empty);
     atelier_runtime::telemetry::continue_trace(&span, request.headers());
     span
 }

@@ -103,9 +103,16 @@ pub fn extract(headers: &http::HeaderMap) -> opentelemetry::Context {
     global::get_text_map_propagator(|p| p.extract(&Headers(headers)))
 }
 
-/// Makes `span` a child of the trace the request's headers carry.
+/// Makes `span` a child of the trace the request's headers carry, and puts
+/// the trace id on it (declare a `trace_id` field) so that every log line
+/// inside carries it.
 pub fn continue_trace(span: &tracing::Span, headers: &http::HeaderMap) {
+    use opentelemetry::trace::TraceContextExt as _;
     let _ = span.set_parent(extract(headers));
+    let trace_id = span.context().span().span_context().trace_id();
+    if trace_id != opentelemetry::trace::TraceId::INVALID {
+        span.record("trace_id", tracing::field::display(trace_id));
+    }
 }
 
 /// Client interceptor: every outgoing call carries `traceparent`.
@@ -123,7 +130,7 @@ impl tonic::service::Interceptor for Traced {
 pub fn grpc_server_span(request: &http::Request<tonic::body::Body>) -> tracing::Span {
     let path = request.uri().path();
     let (service, method) = path.trim_start_matches('/').split_once('/').unwrap_or((path, ""));
-    let span = tracing::info_span!("grpc", otel.name = %path, otel.kind = "server", rpc.system = "grpc", rpc.service = %service, rpc.method = %method);
+    let span = tracing::info_span!("grpc", otel.name = %path, otel.kind = "server", rpc.system = "grpc", rpc.service = %service, rpc.method = %method, trace_id = tracing::field::Empty);
     continue_trace(&span, request.headers());
     span
 }
