@@ -3,8 +3,17 @@
 use axum::http::StatusCode;
 use tonic::{Code, Status};
 
-/// The HTTP status for a service's gRPC status code.
-pub fn http_status(code: Code) -> StatusCode {
+/// The HTTP status for a failed call. A status that the transport made up
+/// (it carries the underlying h2/IO error, e.g. the peer went away mid-call)
+/// is a 503 whatever its code; the services' own Internal errors are 500s.
+pub fn http_status(status: &Status) -> StatusCode {
+    if std::error::Error::source(status).is_some() && matches!(status.code(), Code::Internal | Code::Unknown) {
+        return StatusCode::SERVICE_UNAVAILABLE;
+    }
+    code_status(status.code())
+}
+
+fn code_status(code: Code) -> StatusCode {
     match code {
         Code::InvalidArgument | Code::OutOfRange => StatusCode::UNPROCESSABLE_ENTITY,
         Code::NotFound => StatusCode::NOT_FOUND,
@@ -21,7 +30,7 @@ pub fn http_status(code: Code) -> StatusCode {
 /// The message to show for a status: the service's own words for user
 /// errors, a generic sentence otherwise (internals stay in the log).
 pub fn user_message(status: &Status) -> String {
-    match http_status(status.code()) {
+    match http_status(status) {
         s if s == StatusCode::SERVICE_UNAVAILABLE => {
             "This part of the shop is temporarily unavailable. Please try again in a moment.".into()
         }

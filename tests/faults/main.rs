@@ -179,8 +179,19 @@ async fn checkout_traffic(shop: &Split, tokens: &[String], stop: &std::sync::ato
                 seen.push((s, String::new()));
                 continue;
             }
-            let (s, order) = shop.place_order(token, &format!("load-{i}-{n}")).await;
-            seen.push((s, order["id"].as_str().unwrap_or_default().to_string()));
+            // A client that got no answer retries with the same key, as the
+            // web site's form and any careful API client do.
+            let key = format!("load-{i}-{n}");
+            let mut outcome = shop.place_order(token, &key).await;
+            for _ in 0..100 {
+                if outcome.0 != 503 {
+                    break;
+                }
+                seen.push((503, String::new()));
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                outcome = shop.place_order(token, &key).await;
+            }
+            seen.push((outcome.0, outcome.1["id"].as_str().unwrap_or_default().to_string()));
         }
         seen
     }))

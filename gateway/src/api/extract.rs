@@ -39,11 +39,7 @@ impl ApiError {
 
 impl From<tonic::Status> for ApiError {
     fn from(s: tonic::Status) -> Self {
-        Self {
-            status: error::http_status(s.code()),
-            message: error::user_message(&s),
-            retry_after: error::retry_after(&s),
-        }
+        Self { status: error::http_status(&s), message: error::user_message(&s), retry_after: error::retry_after(&s) }
     }
 }
 

@@ -277,7 +277,7 @@ impl IntoResponse for WebError {
             WebError::Forbidden => error_page(StatusCode::FORBIDDEN, "This page is for administrators only."),
             WebError::NotFound => error_page(StatusCode::NOT_FOUND, "We could not find what you were looking for."),
             WebError::Unavailable(m) => error_page(StatusCode::SERVICE_UNAVAILABLE, &m),
-            WebError::Backend(s) => error_page(crate::error::http_status(s.code()), &crate::error::user_message(&s)),
+            WebError::Backend(s) => error_page(crate::error::http_status(&s), &crate::error::user_message(&s)),
         }
     }
 }
