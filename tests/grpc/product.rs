@@ -303,3 +303,39 @@ async fn reservations_are_all_or_nothing_and_idempotent() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listings_are_never_stale_after_a_change() {
+    for shop in shops().await {
+        let admin = shop.admin().await;
+        let service = shop.keys.signer().unwrap().service_token("order");
+        let mut product = shop.product.clone();
+        let listed = |product: &mut atelier_proto::product::product_service_client::ProductServiceClient<_>| {
+            let mut p = product.clone();
+            async move {
+                let r = p
+                    .list_products(ListProductsRequest { query: "HOODIE-001".into(), ..Default::default() })
+                    .await
+                    .unwrap()
+                    .into_inner();
+                r.products[0].variants.iter().find(|v| v.code == "HOODIE-001").unwrap().stock
+            }
+        };
+        assert_eq!(listed(&mut product).await, 75);
+        assert_eq!(listed(&mut product).await, 75, "served again (from the cache)");
+        let lines = vec![ReserveLine { code: "HOODIE-001".into(), quantity: 5 }];
+        product.reserve(as_user(&service, ReserveRequest { order_id: "cache-1".into(), lines })).await.unwrap();
+        assert_eq!(listed(&mut product).await, 70, "a reservation shows at once ({})", shop.backend);
+        let change = UpdateVariantRequest {
+            code: "HOODIE-001".into(),
+            size: Size::S as i32,
+            color: "Gray".into(),
+            price_cents: 2775,
+            stock_delta: 10,
+        };
+        product.update_variant(as_user(&admin, change)).await.unwrap();
+        assert_eq!(listed(&mut product).await, 80, "an admin edit shows at once");
+        product.release(as_user(&service, ReleaseRequest { order_id: "cache-1".into() })).await.unwrap();
+        assert_eq!(listed(&mut product).await, 85, "a release shows at once");
+    }
+}

@@ -271,6 +271,7 @@ pub async fn create(pool: &Pool, p: ProductFields<'_>, variants: &[VariantFields
         insert_variant(&mut tx, &id, v).await?;
     }
     tx.commit().await?;
+    touch_catalog(pool).await;
     get(pool, &id).await
 }
 
@@ -292,6 +293,7 @@ pub async fn update(pool: &Pool, id: &str, version: i64, p: ProductFields<'_>) -
         get(pool, id).await?; // NotFound if it is gone
         return Err(ServiceError::Aborted("the product was changed by someone else; reload and try again".into()));
     }
+    touch_catalog(pool).await;
     get(pool, id).await
 }
 
@@ -318,6 +320,7 @@ pub async fn delete(pool: &Pool, id: &str) -> ServiceResult<Vec<String>> {
         return Err(ServiceError::not_found("product not found"));
     }
     tx.commit().await?;
+    touch_catalog(pool).await;
     Ok(codes)
 }
 
@@ -331,6 +334,7 @@ pub async fn add_variant(pool: &Pool, product_id: &str, v: &VariantFields) -> Se
     }
     insert_variant(&mut tx, product_id, v).await?;
     tx.commit().await?;
+    touch_catalog(pool).await;
     get(pool, product_id).await
 }
 
@@ -369,6 +373,7 @@ pub async fn update_variant(
     }
     bump_version(&mut tx, &product_id).await?;
     tx.commit().await?;
+    touch_catalog(pool).await;
     get(pool, &product_id).await
 }
 
@@ -377,5 +382,20 @@ pub async fn delete_variant(pool: &Pool, code: &str) -> ServiceResult<()> {
     if done.rows_affected() == 0 {
         return Err(ServiceError::not_found("SKU not found"));
     }
+    touch_catalog(pool).await;
     Ok(())
+}
+
+/// Marks the catalogue as changed, after the change is committed. A failure
+/// here must not turn a committed change into an error (a retry would apply
+/// it twice): cached listings also expire on their own within seconds.
+pub async fn touch_catalog(pool: &Pool) {
+    if let Err(e) = sqlx::query("UPDATE catalog_version SET version = version + 1 WHERE id = 1").execute(pool).await {
+        tracing::warn!(error = %e, "could not mark the catalogue as changed");
+    }
+}
+
+/// The catalogue's change counter.
+pub async fn catalog_version(pool: &Pool) -> ServiceResult<i64> {
+    Ok(sqlx::query_scalar("SELECT version FROM catalog_version WHERE id = 1").fetch_one(pool).await?)
 }

@@ -1,6 +1,7 @@
 //! The product service: the catalogue (products with size/colour variants)
 //! and its stock, reserved and released atomically for orders.
 
+mod cache;
 mod catalog;
 mod rpc;
 mod seed;
@@ -18,13 +19,14 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 pub struct ProductService {
     pool: db::Pool,
     verifier: Verifier,
+    listings: std::sync::Arc<cache::Listings>,
 }
 
 impl ProductService {
     pub async fn connect(database_url: &str, keys: &IdentityKeys) -> anyhow::Result<Self> {
         let pool = db::connect(database_url, &MIGRATOR).await?;
         atelier_runtime::metrics::register_pool("product", &pool);
-        Ok(Self { pool, verifier: keys.verifier() })
+        Ok(Self { pool, verifier: keys.verifier(), listings: Default::default() })
     }
 
     pub fn pool(&self) -> &db::Pool {

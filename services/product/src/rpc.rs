@@ -43,8 +43,15 @@ impl Rpc for ProductService {
         if pb::Sort::try_from(r.sort).is_err() {
             return Err(Status::invalid_argument("unknown sort order"));
         }
+        let key = prost::Message::encode_to_vec(&r);
+        let version = catalog::catalog_version(&self.pool).await?;
+        if let Some(cached) = self.listings.get(&key, version) {
+            return Ok(Response::new(cached));
+        }
         let (products, total) = catalog::list(&self.pool, &r).await?;
-        Ok(Response::new(pb::ListProductsResponse { products, total }))
+        let response = pb::ListProductsResponse { products, total };
+        self.listings.put(key, version, response.clone());
+        Ok(Response::new(response))
     }
 
     async fn get_product(&self, request: Request<pb::GetProductRequest>) -> RpcResult<pb::GetProductResponse> {

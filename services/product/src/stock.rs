@@ -110,6 +110,7 @@ pub async fn reserve(
         .await?;
     }
     tx.commit().await?;
+    crate::catalog::touch_catalog(pool).await;
     reserved_lines(pool, order_id).await
 }
 
@@ -138,5 +139,6 @@ pub async fn release(pool: &Pool, order_id: &str) -> ServiceResult<bool> {
             .await?;
     }
     tx.commit().await?;
+    crate::catalog::touch_catalog(pool).await;
     Ok(true)
 }

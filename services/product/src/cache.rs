@@ -1,0 +1,32 @@
+//! Catalogue listings served from memory while the catalogue is unchanged:
+//! each entry remembers the catalogue version it was computed at, and is
+//! used only while the database still reports that version (and for a few
+//! seconds at most, should a change ever fail to bump it).
+
+use atelier_proto::product::ListProductsResponse;
+use std::{
+    collections::HashMap,
+    sync::Mutex,
+    time::{Duration, Instant},
+};
+
+const MAX_AGE: Duration = Duration::from_secs(2);
+const MAX_ENTRIES: usize = 512;
+
+#[derive(Default)]
+pub struct Listings(Mutex<HashMap<Vec<u8>, (i64, Instant, ListProductsResponse)>>);
+
+impl Listings {
+    pub fn get(&self, key: &[u8], version: i64) -> Option<ListProductsResponse> {
+        let entries = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        entries.get(key).filter(|(v, at, _)| *v == version && at.elapsed() < MAX_AGE).map(|(_, _, r)| r.clone())
+    }
+
+    pub fn put(&self, key: Vec<u8>, version: i64, response: ListProductsResponse) {
+        let mut entries = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= MAX_ENTRIES {
+            entries.clear();
+        }
+        entries.insert(key, (version, Instant::now(), response));
+    }
+}
