@@ -412,3 +412,99 @@ async fn a_mixed_load_ends_with_zero_5xx_and_a_balanced_audit() {
         all.len() as f64 / took.as_secs_f64()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn secrets_never_reach_logs_errors_or_metrics() {
+    let Some(shop) =
+        Split::start_with(&[("RUST_LOG", "debug,h2=info,hyper=info,tower=info"), ("ATELIER_LOG_FORMAT", "json")], &[])
+            .await
+    else {
+        return;
+    };
+    let password = "Correct-Horse-7731";
+    let body =
+        json!({"username": "secretive", "password": password, "email": "secretive@example.com", "phone": "0123456789"});
+    assert_eq!(shop.call("POST", "/api/v1/users", None, Some(body)).await.0, 201);
+    let token = shop.login("secretive", password).await;
+    let (_, wrong) = shop
+        .call("POST", "/api/v1/session", None, Some(json!({"username": "secretive", "password": "Wrong-Guess-9917"})))
+        .await;
+    let new_password = "Battery-Staple-4402";
+    let (s, changed) = shop
+        .call(
+            "POST",
+            "/api/v1/me/password",
+            Some(&token),
+            Some(json!({"current_password": password, "new_password": new_password})),
+        )
+        .await;
+    assert_eq!(s, 200);
+    shop.call(
+        "POST",
+        "/api/v1/cart/items",
+        Some(changed["token"].as_str().unwrap()),
+        Some(json!({"sku": "TSHIRT-001", "quantity": 1})),
+    )
+    .await;
+    assert_eq!(shop.place_order(changed["token"].as_str().unwrap(), "secret-order").await.0, 201);
+
+    let env = shop.env_of("auth");
+    let signing_key = env.iter().find(|(k, _)| k == "ATELIER_IDENTITY_SIGNING_KEY").unwrap().1.clone();
+    let database_url = env.iter().find(|(k, _)| k == "ATELIER_DATABASE_URL").unwrap().1.clone();
+    let service_token = shop.env_of("order").into_iter().find(|(k, _)| k == "ATELIER_SERVICE_TOKEN").unwrap().1;
+    let secrets = [
+        password,
+        new_password,
+        "Wrong-Guess-9917",
+        &token,
+        changed["token"].as_str().unwrap(),
+        &signing_key,
+        &service_token,
+        &database_url,
+    ];
+    let logs = shop.all_logs();
+    assert!(logs.contains("registered") && logs.len() > 10_000, "debug logs were written: {} bytes", logs.len());
+    let mut metrics = String::new();
+    for role in ["auth", "product", "cart", "order"] {
+        metrics.push_str(&shop.metrics(role).await);
+    }
+    let gateway_metrics = shop.text("/metrics").await;
+    for secret in secrets {
+        assert!(!logs.contains(secret), "a secret is in the logs");
+        assert!(!metrics.contains(secret) && !gateway_metrics.contains(secret), "a secret is in /metrics");
+        assert!(!wrong.to_string().contains(secret), "a secret is in an error");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_wrong_password_and_an_unknown_user_take_as_long() {
+    let Some(shop) = Split::start(&[]).await else { return };
+    for i in 0..5 {
+        let body = json!({"username": format!("known-{i}"), "password": "long enough", "email": format!("known-{i}@example.com"), "phone": "0123456789"});
+        assert_eq!(shop.call("POST", "/api/v1/users", None, Some(body)).await.0, 201);
+    }
+    let mut known = vec![];
+    let mut unknown = vec![];
+    for round in 0..4 {
+        for i in 0..5 {
+            for (name, into) in [(format!("known-{i}"), &mut known), (format!("ghost-{round}-{i}"), &mut unknown)] {
+                let started = Instant::now();
+                let (s, b) = shop
+                    .call("POST", "/api/v1/session", None, Some(json!({"username": name, "password": "not it at all"})))
+                    .await;
+                into.push(started.elapsed());
+                assert_eq!((s, b["error"]["message"].as_str()), (401, Some("wrong username or password")));
+            }
+        }
+    }
+    known.sort();
+    unknown.sort();
+    let (k, u) = (known[known.len() / 2], unknown[unknown.len() / 2]);
+    let ratio = k.as_secs_f64() / u.as_secs_f64();
+    println!(
+        "FIGURE login timing: median {k:?} for a known user with a wrong password, {u:?} for an unknown user (ratio {ratio:.2})"
+    );
+    // Both verify an argon2 hash; without the dummy hash the unknown user
+    // would answer many times faster.
+    assert!((0.5..2.0).contains(&ratio), "a measurable difference: {k:?} vs {u:?}");
+}

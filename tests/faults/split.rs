@@ -4,11 +4,13 @@ use atelier_runtime::{IdentityKeys, testing::TempPostgres};
 use serde_json::Value;
 use std::{
     collections::HashMap,
-    process::{Child, Command, Stdio},
+    process::{Child, Command},
     time::{Duration, Instant},
 };
 
 pub struct Split {
+    /// Where each role's log (stderr) goes: `<dir>/<role>.log`.
+    pub logs: tempfile::TempDir,
     /// A PostgreSQL of this shop's own, when the test stops and starts it.
     pub pg: Option<&'static TempPostgres>,
     base: String,
@@ -106,6 +108,7 @@ impl Split {
             env.insert(role, e);
         }
         let split = Split {
+            logs: tempfile::tempdir().unwrap(),
             pg: own.then_some(pg),
             base: format!("http://{}", addr("gateway")),
             http: reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap(),
@@ -125,11 +128,27 @@ impl Split {
             .args(["serve", role])
             .env_clear()
             .envs(env)
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
+            .stdout(self.log_file(role))
+            .stderr(self.log_file(role))
             .spawn()
             .expect("start a role");
         self.procs.lock().unwrap().insert(role, child);
+    }
+
+    fn log_file(&self, role: &str) -> std::fs::File {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.logs.path().join(format!("{role}.log")))
+            .unwrap()
+    }
+
+    /// Everything the processes have logged so far.
+    pub fn all_logs(&self) -> String {
+        ROLES
+            .iter()
+            .map(|r| std::fs::read_to_string(self.logs.path().join(format!("{r}.log"))).unwrap_or_default())
+            .collect()
     }
 
     /// SIGTERM, and wait for the process to finish what it was doing.
@@ -185,6 +204,16 @@ impl Split {
             assert!(started.elapsed() < Duration::from_secs(60), "{path} never became ready");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    /// The environment a role runs with.
+    pub fn env_of(&self, role: &str) -> Vec<(String, String)> {
+        self.env.lock().unwrap()[role].clone()
+    }
+
+    /// A page of the gateway as text.
+    pub async fn text(&self, path: &str) -> String {
+        self.http.get(format!("{}{path}", self.base)).send().await.unwrap().text().await.unwrap()
     }
 
     /// The `/metrics` text of a gRPC role.
