@@ -51,7 +51,7 @@ async fn main() -> anyhow::Result<()> {
         print!("{}", serde_yaml::to_string(&Shop::crd())?);
         return Ok(());
     }
-    atelier_runtime::telemetry::init_logging();
+    let _telemetry = atelier_runtime::telemetry::init("atelier-operator");
     let client = Client::try_default().await?;
     let ctx = Context::new(client.clone());
     let ready = Arc::new(std::sync::atomic::AtomicBool::new(false));

@@ -53,9 +53,6 @@ impl ServiceError {
     pub fn not_found(msg: impl Into<String>) -> Self {
         Self::NotFound(msg.into())
     }
-    pub fn denied(msg: impl Into<String>) -> Self {
-        Self::PermissionDenied(msg.into())
-    }
 }
 
 impl From<ServiceError> for Status {

@@ -28,14 +28,6 @@ impl Role {
             Role::Service => "service",
         }
     }
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "client" => Some(Role::Client),
-            "admin" => Some(Role::Admin),
-            "service" => Some(Role::Service),
-            _ => None,
-        }
-    }
 }
 
 /// The verified caller of an RPC.

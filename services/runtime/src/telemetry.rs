@@ -66,11 +66,6 @@ fn tracer_provider(service: &str) -> anyhow::Result<SdkTracerProvider> {
         .build())
 }
 
-/// Kept for callers that only want logs.
-pub fn init_logging() {
-    std::mem::forget(init("atelier"));
-}
-
 struct Metadata<'a>(&'a mut tonic::metadata::MetadataMap);
 
 impl Injector for Metadata<'_> {
