@@ -2,6 +2,7 @@
 //! front of the four gRPC services. It holds no data of its own.
 
 pub mod api;
+mod catalog;
 mod clients;
 mod error;
 mod images;

@@ -2,7 +2,7 @@
 
 use super::{ApiError, ApiJson, ApiUser, extract::ErrorBody, types::*};
 use crate::{AppState, session::as_user, views};
-use atelier_proto::{auth, cart, order, product};
+use atelier_proto::{auth, order, product};
 use axum::{
     Json,
     extract::{Path, Query, State},
@@ -127,23 +127,7 @@ pub async fn delete_product(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let admin = user.admin()?;
-    let codes = state
-        .clients
-        .product
-        .clone()
-        .delete_product(as_user(&admin, product::DeleteProductRequest { id }))
-        .await?
-        .into_inner()
-        .codes;
-    if let Err(s) = state
-        .clients
-        .cart
-        .clone()
-        .remove_codes_everywhere(as_user(&admin, cart::RemoveCodesEverywhereRequest { codes }))
-        .await
-    {
-        tracing::warn!(error = %s, "could not remove deleted SKUs from carts now; carts drop them when next read");
-    }
+    crate::catalog::delete_product(&state, &admin, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -208,18 +192,7 @@ pub async fn delete_variant(
     Path(sku): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let admin = user.admin()?;
-    state
-        .clients
-        .product
-        .clone()
-        .delete_variant(as_user(&admin, product::DeleteVariantRequest { code: sku.clone() }))
-        .await?;
-    let _ = state
-        .clients
-        .cart
-        .clone()
-        .remove_codes_everywhere(as_user(&admin, cart::RemoveCodesEverywhereRequest { codes: vec![sku] }))
-        .await;
+    crate::catalog::delete_variant(&state, &admin, sku).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -8,7 +8,7 @@ use crate::{
     views::{self, money},
 };
 use askama::Template;
-use atelier_proto::{auth, cart, order, product as pb};
+use atelier_proto::{auth, order, product as pb};
 use axum::{
     Form,
     extract::{Path, Query, State},
@@ -390,24 +390,7 @@ pub async fn delete_product(
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
     let me = ctx.admin()?;
-    let codes = state
-        .clients
-        .product
-        .clone()
-        .delete_product(as_user(me, pb::DeleteProductRequest { id }))
-        .await?
-        .into_inner()
-        .codes;
-    // Carts also drop unknown SKUs when next viewed, so this is a courtesy.
-    if let Err(s) = state
-        .clients
-        .cart
-        .clone()
-        .remove_codes_everywhere(as_user(me, cart::RemoveCodesEverywhereRequest { codes }))
-        .await
-    {
-        tracing::warn!(error = %s, "could not remove deleted SKUs from carts now");
-    }
+    crate::catalog::delete_product(&state, me, id).await?;
     Ok(redirect(
         "/admin/products",
         Flash::success("Product deleted; it was removed from every cart. Past orders keep their copy."),
@@ -507,13 +490,7 @@ pub async fn delete_variant(
     Form(form): Form<VariantForm>,
 ) -> Result<Response, WebError> {
     let me = ctx.admin()?;
-    state.clients.product.clone().delete_variant(as_user(me, pb::DeleteVariantRequest { code: code.clone() })).await?;
-    let _ = state
-        .clients
-        .cart
-        .clone()
-        .remove_codes_everywhere(as_user(me, cart::RemoveCodesEverywhereRequest { codes: vec![code] }))
-        .await;
+    crate::catalog::delete_variant(&state, me, code).await?;
     Ok(redirect(&back_to(&form.product_id), Flash::success("Variant deleted."), ctx.secure))
 }
 
