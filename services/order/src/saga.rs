@@ -44,33 +44,24 @@ impl OrderService {
                 return Ok(order);
             }
         }
-        match self.fill_order(&order_id, user_token).await {
-            Ok(order) => Ok(order),
-            Err(e) => {
-                store::drop_pending(&self.pool, &order_id).await?;
-                Err(e)
-            }
-        }
+        // fill_order removes the PENDING claim itself when it fails, and only
+        // once no stock can still be held for it.
+        self.fill_order(&order_id, user_token).await
     }
 
     async fn fill_order(&self, order_id: &str, user_token: &str) -> ServiceResult<pb::Order> {
-        let cart = self
-            .carts
-            .clone()
-            .get_cart(authorized(GetCartRequest {}, user_token))
-            .await?
-            .into_inner()
-            .cart
-            .unwrap_or_default();
+        let cart = match self.carts.clone().get_cart(authorized(GetCartRequest {}, user_token)).await {
+            Ok(r) => r.into_inner().cart.unwrap_or_default(),
+            Err(s) => return Err(self.give_up(order_id, s.into()).await),
+        };
         if !cart.notices.is_empty() {
             let changes: Vec<String> = cart.notices.into_iter().map(|n| n.message).collect();
-            return Err(ServiceError::FailedPrecondition(format!(
-                "your cart changed, please review it: {}",
-                changes.join(" ")
-            )));
+            let e =
+                ServiceError::FailedPrecondition(format!("your cart changed, please review it: {}", changes.join(" ")));
+            return Err(self.give_up(order_id, e).await);
         }
         if cart.lines.is_empty() {
-            return Err(ServiceError::FailedPrecondition("your cart is empty".into()));
+            return Err(self.give_up(order_id, ServiceError::FailedPrecondition("your cart is empty".into())).await);
         }
         let lines = cart.lines.iter().map(|l| ReserveLine { code: l.code.clone(), quantity: l.quantity }).collect();
         let reserve = authorized(ReserveRequest { order_id: order_id.into(), lines }, &self.service_token);
@@ -78,13 +69,10 @@ impl OrderService {
             Ok(r) => r.into_inner().lines,
             Err(s) if matches!(s.code(), Code::FailedPrecondition | Code::InvalidArgument | Code::NotFound) => {
                 atelier_runtime::metrics::count("atelier_stock_rejections_total");
-                return Err(s.into());
+                return Err(self.give_up(order_id, s.into()).await);
             }
-            Err(s) => {
-                // The reservation may have happened before the error: undo it.
-                self.release_or_leave_to_recovery(order_id).await?;
-                return Err(s.into());
-            }
+            // The reservation may have happened before the error: undo it.
+            Err(s) => return Err(self.release_and_give_up(order_id, s.into()).await),
         };
         if std::env::var_os("ATELIER_FAULT_CRASH_AFTER_RESERVE").is_some() {
             // Fault injection for the recovery tests: die mid-saga.
@@ -92,8 +80,16 @@ impl OrderService {
             std::process::abort();
         }
         if let Err(e) = store::complete(&self.pool, order_id, &reserved).await {
-            self.release_or_leave_to_recovery(order_id).await?;
-            return Err(e);
+            // The commit may have happened with its answer lost (a database
+            // crash): release only an order known to be still PENDING.
+            return match store::get(&self.pool, order_id).await {
+                Ok(Some((order, raw))) if raw != "PENDING" => Ok(order),
+                Ok(_) => Err(self.release_and_give_up(order_id, e).await),
+                Err(_) => {
+                    tracing::warn!(order_id, error = %e, "order state unknown; recovery will settle it");
+                    Err(ServiceError::Unavailable("the order could not be placed; please try again".into()))
+                }
+            };
         }
         if let Err(s) = self.carts.clone().clear_cart(authorized(ClearCartRequest {}, user_token)).await {
             // The order stands; a cart left full is an inconvenience, not a loss.
@@ -104,13 +100,23 @@ impl OrderService {
         Ok(store::get(&self.pool, order_id).await?.ok_or_else(|| ServiceError::not_found("order not found"))?.0)
     }
 
-    /// On failure the PENDING row must stay so that recovery releases later.
-    async fn release_or_leave_to_recovery(&self, order_id: &str) -> ServiceResult<()> {
+    /// Gives the idempotency key back when nothing was reserved. If even that
+    /// fails, recovery removes the PENDING claim later.
+    async fn give_up(&self, order_id: &str, error: ServiceError) -> ServiceError {
+        if let Err(e) = store::drop_pending(&self.pool, order_id).await {
+            tracing::warn!(order_id, error = %e, "could not drop the pending order; recovery will");
+        }
+        error
+    }
+
+    /// Releases what may be reserved, then gives the key back. If the release
+    /// fails, the PENDING claim must stay: it is how recovery finds the stock.
+    async fn release_and_give_up(&self, order_id: &str, error: ServiceError) -> ServiceError {
         match self.release_stock(order_id).await {
-            Ok(_) => Ok(()),
+            Ok(_) => self.give_up(order_id, error).await,
             Err(e) => {
                 tracing::warn!(order_id, error = %e, "release failed; recovery will retry");
-                Err(ServiceError::Unavailable("the order could not be placed; please try again".into()))
+                ServiceError::Unavailable("the order could not be placed; please try again".into())
             }
         }
     }
