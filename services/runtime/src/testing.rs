@@ -19,8 +19,9 @@ pub struct TempPostgres {
     port: u16,
     /// pg_ctl, whether to run it as `postgres`, the data dir and server options.
     ctl: (PathBuf, bool, PathBuf, String),
-    _dir: tempfile::TempDir,
-    // Dropping the process closes this pipe; the watchdog then stops the server.
+    // When this pipe closes (the value is dropped, or the test process ends in
+    // any way, statics included) the watchdog stops the server and deletes its
+    // directory, so no cluster outlives its tests or fills the disk.
     _watchdog: std::process::ChildStdin,
 }
 
@@ -68,10 +69,11 @@ fn start(crash_safe: bool) -> Option<TempPostgres> {
         return None;
     };
     let root = is_root();
-    let dir = tempfile::Builder::new().prefix("atelier-pg").tempdir().unwrap();
-    let data = dir.path().join("data");
+    // Kept on drop: the watchdog deletes it once the server has stopped.
+    let dir = tempfile::Builder::new().prefix("atelier-pg").tempdir().unwrap().keep();
+    let data = dir.join("data");
     if root {
-        Command::new("chown").args(["-R", "postgres"]).arg(dir.path()).status().unwrap();
+        Command::new("chown").args(["-R", "postgres"]).arg(&dir).status().unwrap();
     }
     let status = pg_command(&bin.join("initdb"), root)
         .args(["-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8", "-D"])
@@ -86,32 +88,35 @@ fn start(crash_safe: bool) -> Option<TempPostgres> {
     // does not crash, so fsync can stay off).
     let durability =
         if crash_safe { "-c synchronous_commit=on" } else { "-c synchronous_commit=off -c full_page_writes=off" };
+    // A small WAL keeps each cluster's footprint to its data (CI disks are small).
     let opts = format!(
-        "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off {durability} -c max_connections=300",
-        dir.path().display()
+        "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off {durability} -c max_connections=300 \
+         -c wal_level=minimal -c max_wal_senders=0 -c max_wal_size=64MB -c min_wal_size=32MB",
+        dir.display()
     );
     let status = pg_command(&bin.join("pg_ctl"), root)
         .args(["-w", "-s", "-D"])
         .arg(&data)
         .args(["-l"])
-        .arg(dir.path().join("log"))
+        .arg(dir.join("log"))
         .args(["-o", &opts, "start"])
         .status()
         .expect("pg_ctl start");
-    assert!(status.success(), "pg_ctl start failed; see {}", dir.path().join("log").display());
+    assert!(status.success(), "pg_ctl start failed; see {}", dir.join("log").display());
 
     let stop = format!(
-        "cat >/dev/null; {} {} -D {} -m immediate stop >/dev/null 2>&1",
+        "cat >/dev/null; {} {} -D {} -m immediate stop >/dev/null 2>&1; rm -rf {}",
         if root { "runuser -u postgres --" } else { "" },
         bin.join("pg_ctl").display(),
-        data.display()
+        data.display(),
+        dir.display()
     );
     // Deliberately never waited for: it must outlive this process to stop the server.
     #[allow(clippy::zombie_processes)]
     let mut watchdog = Command::new("sh").args(["-c", &stop]).stdin(Stdio::piped()).spawn().expect("watchdog");
     let mut stdin = watchdog.stdin.take().unwrap();
     let _ = stdin.flush();
-    Some(TempPostgres { port, ctl: (bin.join("pg_ctl"), root, data, opts), _dir: dir, _watchdog: stdin })
+    Some(TempPostgres { port, ctl: (bin.join("pg_ctl"), root, data, opts), _watchdog: stdin })
 }
 
 impl TempPostgres {
