@@ -79,6 +79,10 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let app = app(&backends)?;
     tracing::info!(addr = %listener.local_addr()?, "gateway listening");
+    // No Nagle delay: a response's last small segment must not wait for an ACK.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown)
         .await?;

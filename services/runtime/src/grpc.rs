@@ -3,7 +3,7 @@
 
 use std::{convert::Infallible, future::Future, net::SocketAddr};
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::server::TcpIncoming;
 use tonic::{
     body::Body,
     server::NamedService,
@@ -40,7 +40,8 @@ where
         .add_service(health_service)
         .add_service(reflection)
         .add_service(service)
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+        // No Nagle delay: a small response frame must not wait for an ACK.
+        .serve_with_incoming_shutdown(TcpIncoming::from(listener).with_nodelay(Some(true)), shutdown)
         .await?;
     Ok(())
 }
