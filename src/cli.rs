@@ -141,10 +141,18 @@ pub struct BackendArgs {
 
 #[derive(Debug, Args)]
 pub struct SeedArgs {
+    /// Auth database (secret); default: the SQLite file under --data-dir.
     #[arg(long, env = "ATELIER_AUTH_DATABASE_URL", hide_env_values = true)]
-    pub auth_database_url: String,
+    pub auth_database_url: Option<String>,
+    /// Product database (secret); default: the SQLite file under --data-dir.
     #[arg(long, env = "ATELIER_PRODUCT_DATABASE_URL", hide_env_values = true)]
-    pub product_database_url: String,
+    pub product_database_url: Option<String>,
+    /// Order database, for --orders (secret); default: the SQLite file under --data-dir.
+    #[arg(long, env = "ATELIER_ORDER_DATABASE_URL", hide_env_values = true)]
+    pub order_database_url: Option<String>,
+    /// Where the embedded shop keeps its SQLite files, for databases not given by URL.
+    #[arg(long, env = "ATELIER_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
     /// Password for the `admin` account instead of the demo one (secret).
     #[arg(long, env = "ATELIER_ADMIN_PASSWORD", hide_env_values = true)]
     pub admin_password: Option<String>,
@@ -154,6 +162,12 @@ pub struct SeedArgs {
     /// Do not create the sample catalogue.
     #[arg(long, env = "ATELIER_NO_SAMPLE_CATALOG")]
     pub no_sample_catalog: bool,
+    /// Scale runs: also generate N products of five SKUs each (idempotent).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub products: usize,
+    /// Scale runs: also generate M orders of past years for the shoppers (idempotent).
+    #[arg(long, default_value_t = 0, value_name = "M")]
+    pub orders: usize,
 }
 
 #[cfg(test)]

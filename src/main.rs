@@ -4,8 +4,8 @@ use anyhow::Context as _;
 use atelier::{
     Shutdown,
     cli::{Cli, Command, Role},
-    roles,
-    seed::{SeedOptions, seed},
+    roles::{self, DatabaseUrls},
+    seed::{Generated, SeedOptions, generate, seed},
 };
 use atelier_order::Dependencies;
 use atelier_runtime::{IdentityKeys, grpc, shutdown_signal};
@@ -40,7 +40,19 @@ async fn main() -> anyhow::Result<()> {
                 demo_accounts: !args.no_demo_accounts,
                 sample_catalog: !args.no_sample_catalog,
             };
-            seed(&args.auth_database_url, &args.product_database_url, options).await
+            let mut urls = DatabaseUrls::sqlite_in(&args.data_dir);
+            if args.auth_database_url.is_none()
+                || args.product_database_url.is_none()
+                || args.order_database_url.is_none()
+            {
+                std::fs::create_dir_all(&args.data_dir)
+                    .with_context(|| format!("creating {}", args.data_dir.display()))?;
+            }
+            urls.auth = args.auth_database_url.clone().unwrap_or(urls.auth);
+            urls.product = args.product_database_url.clone().unwrap_or(urls.product);
+            urls.order = args.order_database_url.clone().unwrap_or(urls.order);
+            seed(&urls.auth, &urls.product, options).await?;
+            generate(&urls, Generated { products: args.products, orders: args.orders }).await
         }
         Some(Command::Serve { role }) => serve(role, shutdown).await,
     }

@@ -8,3 +8,4 @@ mod concurrency;
 mod harness;
 mod orders;
 mod product;
+mod scale;

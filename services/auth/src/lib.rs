@@ -11,12 +11,17 @@ mod validate;
 use atelier_proto::auth::auth_service_server::AuthServiceServer;
 use atelier_runtime::{IdentityKeys, Signer, Verifier, db};
 
-pub use seed::{DEMO_ACCOUNTS, seed_accounts};
+pub use seed::{DEMO_ACCOUNTS, seed_accounts, shoppers};
 
 /// Metadata key the gateway uses to pass the shopper's address (for login limits).
 pub const CLIENT_ADDRESS_HEADER: &str = "x-atelier-client-address";
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Opens the auth database and brings its schema up to date.
+pub async fn open_database(database_url: &str) -> anyhow::Result<db::Pool> {
+    db::connect(database_url, &MIGRATOR).await
+}
 
 /// How long a login lasts.
 pub const SESSION_TTL_MS: i64 = 7 * 24 * 3600 * 1000;

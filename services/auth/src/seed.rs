@@ -34,3 +34,8 @@ pub async fn seed_accounts(pool: &Pool, admin_password: Option<&str>, demo: bool
     }
     Ok(())
 }
+
+/// The shoppers' accounts (id, username), for generated order history.
+pub async fn shoppers(pool: &Pool) -> anyhow::Result<Vec<(String, String)>> {
+    Ok(sqlx::query_as("SELECT id, username FROM users WHERE role = 'client' ORDER BY username").fetch_all(pool).await?)
+}

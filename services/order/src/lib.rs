@@ -1,6 +1,7 @@
 //! The order service: checkout as a saga (reserve stock, store the order,
 //! clear the cart; release the stock on failure) and the order life cycle.
 
+mod bulk;
 mod recovery;
 mod rpc;
 mod saga;
@@ -14,6 +15,7 @@ use atelier_proto::{
 use atelier_runtime::grpc::TracedChannel;
 use atelier_runtime::{IdentityKeys, Verifier, db};
 
+pub use bulk::{LineTemplate, generate_orders};
 pub use recovery::recover;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -38,6 +40,11 @@ pub struct Dependencies<'a> {
 
 /// Default for [`OrderService::abandoned_after`]: far longer than any live checkout.
 pub const ABANDONED_CHECKOUT_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Opens the order database and brings its schema up to date.
+pub async fn open_database(database_url: &str) -> anyhow::Result<db::Pool> {
+    db::connect(database_url, &MIGRATOR).await
+}
 
 impl OrderService {
     pub async fn connect(database_url: &str, keys: &IdentityKeys, deps: Dependencies<'_>) -> anyhow::Result<Self> {

@@ -2,8 +2,13 @@
 
 use crate::validate::{ProductFields, VariantFields};
 use atelier_proto::product as pb;
-use atelier_runtime::{ServiceError, db, db::Pool, error::ServiceResult, now_ms, page::Page};
-use sqlx::Any;
+use atelier_runtime::{
+    ServiceError, db,
+    db::{Arg, Pool, Sql},
+    error::ServiceResult,
+    now_ms,
+    page::Page,
+};
 
 #[derive(sqlx::FromRow)]
 struct ProductRow {
@@ -41,44 +46,6 @@ impl From<VariantRow> for pb::Variant {
 const PRODUCT_COLUMNS: &str = "p.id, p.name, p.description, p.category, p.image, p.created_at_ms, p.version";
 const VARIANT_COLUMNS: &str = "v.product_id, v.code, v.size, v.color, v.price_cents, v.stock";
 const VARIANT_ORDER: &str = "v.color, CASE v.size WHEN 'XS' THEN 1 WHEN 'S' THEN 2 WHEN 'M' THEN 3 WHEN 'L' THEN 4 WHEN 'XL' THEN 5 ELSE 6 END, v.code";
-
-/// A bound value of a query assembled at run time.
-enum Arg {
-    Text(String),
-    Int(i64),
-}
-
-/// SQL with `$n` placeholders numbered as values are added (portable to
-/// PostgreSQL and SQLite, unlike `?`).
-#[derive(Default)]
-struct Sql {
-    text: String,
-    args: Vec<Arg>,
-}
-
-impl Sql {
-    fn push(&mut self, s: &str) -> &mut Self {
-        self.text.push_str(s);
-        self
-    }
-    fn bind(&mut self, arg: Arg) -> &mut Self {
-        self.args.push(arg);
-        self.text.push_str(&format!("${}", self.args.len()));
-        self
-    }
-    fn query(&self) -> sqlx::query::Query<'_, Any, sqlx::any::AnyArguments<'_>> {
-        self.args.iter().fold(sqlx::query(&self.text), |q, a| match a {
-            Arg::Text(s) => q.bind(s.as_str()),
-            Arg::Int(i) => q.bind(*i),
-        })
-    }
-    fn query_scalar(&self) -> sqlx::query::QueryScalar<'_, Any, i64, sqlx::any::AnyArguments<'_>> {
-        self.args.iter().fold(sqlx::query_scalar(&self.text), |q, a| match a {
-            Arg::Text(s) => q.bind(s.as_str()),
-            Arg::Int(i) => q.bind(*i),
-        })
-    }
-}
 
 async fn with_variants(pool: &Pool, rows: Vec<ProductRow>) -> ServiceResult<Vec<pb::Product>> {
     if rows.is_empty() {
@@ -126,17 +93,12 @@ pub async fn list(pool: &Pool, r: &pb::ListProductsRequest) -> ServiceResult<(Ve
     let query = r.query.trim().to_lowercase();
     if !query.is_empty() {
         let pattern = format!("%{}%", query.replace(['%', '_'], ""));
-        filter.push(" AND (LOWER(p.name) LIKE ").bind(Arg::Text(pattern.clone()));
-        filter.push(" OR LOWER(p.description) LIKE ").bind(Arg::Text(pattern.clone()));
-        filter.push(" OR LOWER(p.category) LIKE ").bind(Arg::Text(pattern.clone()));
-        filter
-            .push(" OR EXISTS (SELECT 1 FROM variants s WHERE s.product_id = p.id AND LOWER(s.code) LIKE ")
-            .bind(Arg::Text(pattern));
-        filter.push("))");
+        filter.push(" AND p.search_text LIKE ").bind(Arg::Text(pattern));
     }
     if !r.category.trim().is_empty() {
         filter.push(" AND LOWER(p.category) = ").bind(Arg::Text(r.category.trim().to_lowercase()));
     }
+    // SKU filters select the matching products once (not a subquery per product).
     let mut variant_filter = Sql { text: String::new(), args: std::mem::take(&mut filter.args) };
     if r.size != 0 {
         variant_filter.push(" AND v.size = ").bind(Arg::Text(crate::validate::size(r.size)?.into()));
@@ -155,27 +117,18 @@ pub async fn list(pool: &Pool, r: &pb::ListProductsRequest) -> ServiceResult<(Ve
     }
     filter.args = variant_filter.args;
     if !variant_filter.text.is_empty() {
-        filter.push(" AND EXISTS (SELECT 1 FROM variants v WHERE v.product_id = p.id");
+        filter.push(" AND p.id IN (SELECT v.product_id FROM variants v WHERE 1 = 1");
         filter.push(&variant_filter.text).push(")");
     }
 
-    let mut count = Sql { text: format!("SELECT COUNT(*){}", filter.text), args: vec![] };
-    count.args = filter
-        .args
-        .iter()
-        .map(|a| match a {
-            Arg::Text(s) => Arg::Text(s.clone()),
-            Arg::Int(i) => Arg::Int(*i),
-        })
-        .collect();
+    let count = Sql { text: format!("SELECT COUNT(*){}", filter.text), args: filter.args.clone() };
     let total = count.query_scalar().fetch_one(pool).await?;
 
-    let min_price = "(SELECT MIN(m.price_cents) FROM variants m WHERE m.product_id = p.id)";
     let order = match pb::Sort::try_from(r.sort).unwrap_or_default() {
-        pb::Sort::PriceAsc => format!("{min_price} ASC, p.name"),
-        pb::Sort::PriceDesc => format!("{min_price} DESC, p.name"),
-        pb::Sort::Newest => "p.created_at_ms DESC, p.name".into(),
-        pb::Sort::Name | pb::Sort::Unspecified => "p.name, p.id".into(),
+        pb::Sort::PriceAsc => "p.min_price_cents ASC, p.name",
+        pb::Sort::PriceDesc => "p.min_price_cents DESC, p.name",
+        pb::Sort::Newest => "p.created_at_ms DESC, p.name",
+        pb::Sort::Name | pb::Sort::Unspecified => "p.name, p.id",
     };
     let mut select =
         Sql { text: format!("SELECT {PRODUCT_COLUMNS}{} ORDER BY {order} LIMIT ", filter.text), args: filter.args };
@@ -270,12 +223,14 @@ pub async fn create(pool: &Pool, p: ProductFields<'_>, variants: &[VariantFields
     for v in variants {
         insert_variant(&mut tx, &id, v).await?;
     }
+    refresh_listing_columns(&mut tx, &id).await?;
     tx.commit().await?;
     touch_catalog(pool).await;
     get(pool, &id).await
 }
 
 pub async fn update(pool: &Pool, id: &str, version: i64, p: ProductFields<'_>) -> ServiceResult<pb::Product> {
+    let mut tx = pool.begin().await?;
     let done = sqlx::query(
         "UPDATE products SET name = $3, description = $4, category = $5, image = $6, updated_at_ms = $7, version = version + 1
          WHERE id = $1 AND version = $2",
@@ -287,12 +242,15 @@ pub async fn update(pool: &Pool, id: &str, version: i64, p: ProductFields<'_>) -
     .bind(p.category)
     .bind(&p.image)
     .bind(now_ms())
-    .execute(pool)
+    .execute(&mut *tx)
     .await?;
     if done.rows_affected() == 0 {
+        drop(tx);
         get(pool, id).await?; // NotFound if it is gone
         return Err(ServiceError::Aborted("the product was changed by someone else; reload and try again".into()));
     }
+    refresh_listing_columns(&mut tx, id).await?;
+    tx.commit().await?;
     touch_catalog(pool).await;
     get(pool, id).await
 }
@@ -333,6 +291,7 @@ pub async fn add_variant(pool: &Pool, product_id: &str, v: &VariantFields) -> Se
         return Err(ServiceError::not_found("product not found"));
     }
     insert_variant(&mut tx, product_id, v).await?;
+    refresh_listing_columns(&mut tx, product_id).await?;
     tx.commit().await?;
     touch_catalog(pool).await;
     get(pool, product_id).await
@@ -372,17 +331,69 @@ pub async fn update_variant(
         ));
     }
     bump_version(&mut tx, &product_id).await?;
+    refresh_listing_columns(&mut tx, &product_id).await?;
     tx.commit().await?;
     touch_catalog(pool).await;
     get(pool, &product_id).await
 }
 
 pub async fn delete_variant(pool: &Pool, code: &str) -> ServiceResult<()> {
-    let done = sqlx::query("DELETE FROM variants WHERE code = $1").bind(code).execute(pool).await?;
-    if done.rows_affected() == 0 {
-        return Err(ServiceError::not_found("SKU not found"));
-    }
+    let mut tx = pool.begin().await?;
+    let product_id: Option<String> = sqlx::query_scalar("DELETE FROM variants WHERE code = $1 RETURNING product_id")
+        .bind(code)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let product_id = product_id.ok_or_else(|| ServiceError::not_found("SKU not found"))?;
+    refresh_listing_columns(&mut tx, &product_id).await?;
+    tx.commit().await?;
     touch_catalog(pool).await;
+    Ok(())
+}
+
+/// What a product is found by: its words and its SKU codes, lower-cased.
+pub(crate) fn search_text(name: &str, description: &str, category: &str, codes: &[&str]) -> String {
+    let mut text = format!("{name} {description} {category}");
+    for code in codes {
+        text.push(' ');
+        text.push_str(code);
+    }
+    text.to_lowercase()
+}
+
+/// Brings a product's listing columns (search text, lowest price) in step
+/// with its fields and SKUs, inside the transaction that changed them.
+async fn refresh_listing_columns(conn: &mut sqlx::AnyConnection, product_id: &str) -> ServiceResult<()> {
+    let fields: Option<(String, String, String)> =
+        sqlx::query_as("SELECT name, description, category FROM products WHERE id = $1")
+            .bind(product_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let Some((name, description, category)) = fields else { return Ok(()) };
+    let skus: Vec<(String, i64)> = sqlx::query_as("SELECT code, price_cents FROM variants WHERE product_id = $1")
+        .bind(product_id)
+        .fetch_all(&mut *conn)
+        .await?;
+    let codes: Vec<&str> = skus.iter().map(|(code, _)| code.as_str()).collect();
+    sqlx::query("UPDATE products SET search_text = $2, min_price_cents = $3 WHERE id = $1")
+        .bind(product_id)
+        .bind(search_text(&name, &description, &category, &codes))
+        .bind(skus.iter().map(|(_, price)| *price).min().unwrap_or(0))
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Fills the listing columns of products stored before they existed.
+pub async fn backfill_listing_columns(pool: &Pool) -> ServiceResult<()> {
+    let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM products WHERE search_text = ''").fetch_all(pool).await?;
+    for id in &ids {
+        let mut tx = pool.begin().await?;
+        refresh_listing_columns(&mut tx, id).await?;
+        tx.commit().await?;
+    }
+    if !ids.is_empty() {
+        touch_catalog(pool).await;
+    }
     Ok(())
 }
 

@@ -1,6 +1,7 @@
 //! The product service: the catalogue (products with size/colour variants)
 //! and its stock, reserved and released atomically for orders.
 
+mod bulk;
 mod cache;
 mod catalog;
 mod rpc;
@@ -11,6 +12,7 @@ mod validate;
 use atelier_proto::product::product_service_server::ProductServiceServer;
 use atelier_runtime::{IdentityKeys, Verifier, db};
 
+pub use bulk::{SkuSnapshot, generate_catalog, sku_snapshots};
 pub use seed::{SAMPLE_CATALOG_LEN, seed_catalog};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -26,6 +28,7 @@ impl ProductService {
     pub async fn connect(database_url: &str, keys: &IdentityKeys) -> anyhow::Result<Self> {
         let pool = db::connect(database_url, &MIGRATOR).await?;
         atelier_runtime::metrics::register_pool("product", &pool);
+        catalog::backfill_listing_columns(&pool).await?;
         Ok(Self { pool, verifier: keys.verifier(), listings: Default::default() })
     }
 

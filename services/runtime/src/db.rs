@@ -73,3 +73,82 @@ pub fn is_unique_violation(e: &sqlx::Error) -> bool {
         _ => false,
     }
 }
+
+/// A bound value of a query assembled at run time.
+#[derive(Debug, Clone)]
+pub enum Arg {
+    Text(String),
+    Int(i64),
+}
+
+impl From<&str> for Arg {
+    fn from(s: &str) -> Self {
+        Arg::Text(s.to_string())
+    }
+}
+
+impl From<String> for Arg {
+    fn from(s: String) -> Self {
+        Arg::Text(s)
+    }
+}
+
+impl From<i64> for Arg {
+    fn from(i: i64) -> Self {
+        Arg::Int(i)
+    }
+}
+
+/// SQL with `$n` placeholders numbered as values are added (portable to
+/// PostgreSQL and SQLite, unlike `?`).
+#[derive(Debug, Default)]
+pub struct Sql {
+    pub text: String,
+    pub args: Vec<Arg>,
+}
+
+impl Sql {
+    pub fn push(&mut self, s: &str) -> &mut Self {
+        self.text.push_str(s);
+        self
+    }
+
+    pub fn bind(&mut self, arg: Arg) -> &mut Self {
+        self.args.push(arg);
+        self.text.push_str(&format!("${}", self.args.len()));
+        self
+    }
+
+    /// `INSERT INTO table (columns) VALUES (..), (..)`: one statement for many
+    /// rows, which is what makes bulk loading fast on both databases.
+    pub fn insert_rows(table: &str, columns: &[&str], rows: impl IntoIterator<Item = Vec<Arg>>) -> Self {
+        let mut sql = Sql::default();
+        sql.push(&format!("INSERT INTO {table} ({}) VALUES ", columns.join(", ")));
+        for (i, row) in rows.into_iter().enumerate() {
+            debug_assert_eq!(row.len(), columns.len());
+            sql.push(if i == 0 { "(" } else { ", (" });
+            for (j, arg) in row.into_iter().enumerate() {
+                if j > 0 {
+                    sql.push(", ");
+                }
+                sql.bind(arg);
+            }
+            sql.push(")");
+        }
+        sql
+    }
+
+    pub fn query(&self) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments<'_>> {
+        self.args.iter().fold(sqlx::query(&self.text), |q, a| match a {
+            Arg::Text(s) => q.bind(s.as_str()),
+            Arg::Int(i) => q.bind(*i),
+        })
+    }
+
+    pub fn query_scalar(&self) -> sqlx::query::QueryScalar<'_, sqlx::Any, i64, sqlx::any::AnyArguments<'_>> {
+        self.args.iter().fold(sqlx::query_scalar(&self.text), |q, a| match a {
+            Arg::Text(s) => q.bind(s.as_str()),
+            Arg::Int(i) => q.bind(*i),
+        })
+    }
+}

@@ -1,0 +1,106 @@
+//! Generated order history for scale runs (`atelier seed --orders M`):
+//! deterministic ids, keys and dates, so running the same command again adds
+//! nothing. History only: it takes no stock (those orders were fulfilled long
+//! ago), which is why the stock audit counts live orders, not these.
+
+use atelier_runtime::db::{Arg, Pool, Sql};
+
+/// A SKU as an order line records it.
+pub struct LineTemplate {
+    pub code: String,
+    pub product_id: String,
+    pub product_name: String,
+    pub size: String,
+    pub color: String,
+    pub unit_price_cents: i64,
+}
+
+/// Rows per INSERT statement: well under SQLite's bound-parameter limit.
+const BATCH: usize = 500;
+/// The generated history runs over the year before this instant (2026-01-01 UTC).
+const HISTORY_END_MS: i64 = 1_767_225_600_000;
+const YEAR_MS: i64 = 31_536_000_000;
+
+/// Adds orders `0..count`, spread over `shoppers` (id, username) and a year,
+/// each of one to three lines taken from `skus`.
+pub async fn generate_orders(
+    pool: &Pool,
+    count: usize,
+    shoppers: &[(String, String)],
+    skus: &[LineTemplate],
+) -> anyhow::Result<()> {
+    anyhow::ensure!(!shoppers.is_empty(), "generating orders needs at least one shopper account");
+    anyhow::ensure!(!skus.is_empty(), "generating orders needs a catalogue");
+    for start in (0..count).step_by(BATCH) {
+        let range = start..(start + BATCH).min(count);
+        let mut orders = Vec::with_capacity(range.len());
+        let mut lines = Vec::with_capacity(range.len() * 2);
+        for i in range {
+            let at = HISTORY_END_MS - YEAR_MS + (i as i64 * YEAR_MS / count.max(1) as i64);
+            let id = uuid::Builder::from_unix_timestamp_millis(at as u64, &(i as u128).to_le_bytes()[..10].try_into()?)
+                .into_uuid()
+                .to_string();
+            let (user_id, username) = &shoppers[i % shoppers.len()];
+            let status = match i % 20 {
+                0..12 => "DELIVERED",
+                12..16 => "SHIPPED",
+                16..18 => "PROCESSING",
+                _ => "CANCELED",
+            };
+            let mut total = 0;
+            for l in 0..(1 + i % 3).min(skus.len()) {
+                // Consecutive SKUs: distinct within one order.
+                let sku = &skus[(i * 7 + l) % skus.len()];
+                let quantity = 1 + ((i + l) % 2) as i64;
+                total += sku.unit_price_cents * quantity;
+                lines.push(vec![
+                    Arg::from(id.as_str()),
+                    Arg::from(sku.code.as_str()),
+                    Arg::from(sku.product_id.as_str()),
+                    Arg::from(sku.product_name.as_str()),
+                    Arg::from(sku.size.as_str()),
+                    Arg::from(sku.color.as_str()),
+                    Arg::from(sku.unit_price_cents),
+                    Arg::from(quantity),
+                ]);
+            }
+            orders.push(vec![
+                Arg::from(id),
+                Arg::from(user_id.as_str()),
+                Arg::from(username.as_str()),
+                Arg::from(format!("generated-{i}")),
+                Arg::from(status),
+                Arg::from(total),
+                Arg::from(i64::from(status == "CANCELED")),
+                Arg::from(at),
+                Arg::from(at),
+            ]);
+        }
+        let mut tx = pool.begin().await?;
+        let columns = [
+            "id",
+            "user_id",
+            "username",
+            "idempotency_key",
+            "status",
+            "total_cents",
+            "stock_released",
+            "created_at_ms",
+            "updated_at_ms",
+        ];
+        let mut insert = Sql::insert_rows("orders", &columns, orders);
+        insert.push(" ON CONFLICT DO NOTHING");
+        insert.query().execute(&mut *tx).await?;
+        let columns =
+            ["order_id", "code", "product_id", "product_name", "size", "color", "unit_price_cents", "quantity"];
+        // Lines for several SKUs of one order are distinct by construction; a
+        // line already there means its order was generated before.
+        for chunk in lines.chunks(BATCH) {
+            let mut insert = Sql::insert_rows("order_lines", &columns, chunk.iter().cloned());
+            insert.push(" ON CONFLICT DO NOTHING");
+            insert.query().execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+    }
+    Ok(())
+}
