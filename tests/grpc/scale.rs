@@ -83,6 +83,32 @@ async fn listing_columns_follow_every_edit() {
         product.update_variant(as_user(&admin, cut)).await.unwrap();
         assert_eq!(cheapest_first().await.products[0].id, jeans.id, "{}", shop.backend);
 
+        // Size, colour and stock filters hold on one and the same SKU.
+        let sold_out = UpdateVariantRequest {
+            code: "JEANS-002".into(),
+            size: Size::S as i32,
+            color: "Blue".into(),
+            price_cents: 1,
+            stock_delta: -50,
+        };
+        product.update_variant(as_user(&admin, sold_out)).await.unwrap();
+        let shop_ref = &shop;
+        let has_jeans = |size: Size, in_stock: bool| {
+            let r = ListProductsRequest {
+                size: size as i32,
+                color: "BLUE".into(),
+                in_stock,
+                per_page: 100,
+                ..Default::default()
+            };
+            let id = jeans.id.clone();
+            async move { products(shop_ref, r).await.products.iter().any(|p| p.id == id) }
+        };
+        assert!(has_jeans(Size::S, false).await);
+        assert!(!has_jeans(Size::S, true).await, "{}: the S is sold out", shop.backend);
+        assert!(has_jeans(Size::L, true).await);
+        assert!(!has_jeans(Size::M, false).await);
+
         // A new SKU is found by its code; once deleted it is not.
         let search = |q: &str| products(&shop, ListProductsRequest { query: q.into(), ..Default::default() });
         let variant = Variant {
@@ -119,17 +145,31 @@ async fn listing_columns_follow_every_edit() {
 }
 
 #[tokio::test]
-async fn order_totals_stay_exact_where_pages_need_them() {
+async fn totals_stay_exact_where_pages_need_them() {
     let shop = Shop::start("sqlite").await;
     let admin = shop.admin().await;
-    generate(&shop.urls, Generated { products: 0, orders: 10_050 }).await.unwrap();
+    generate(&shop.urls, Generated { products: 1_100, orders: 2_050 }).await.unwrap();
+
+    // Products: exact up to 1 000 past the page, then flagged as "more".
+    let listing = |page| products(&shop, ListProductsRequest { page, per_page: 12, ..Default::default() });
+    let first = listing(1).await;
+    assert_eq!((first.total, first.total_capped), (1_001, true));
+    let deep = listing(10).await;
+    assert_eq!((deep.total, deep.total_capped), (108 + 1_001, true));
+    let all = (1_100 + atelier_product::SAMPLE_CATALOG_LEN) as u64;
+    let last = listing(all.div_ceil(12) as u32).await;
+    assert_eq!((last.total, last.total_capped), (all, false));
+    let few = products(&shop, ListProductsRequest { query: "no. 77".into(), ..Default::default() }).await;
+    assert!(!few.total_capped && few.total >= 1);
+
     let page = |page| all_orders(&shop, &admin, ListAllOrdersRequest { page, per_page: 20, ..Default::default() });
-    // Counted exactly up to 10 000 past the page's first order: "at least" beyond.
-    assert_eq!(page(1).await.total, 10_001);
-    assert_eq!(page(3).await.total, 40 + 10_001);
-    let last = page(503).await;
-    assert_eq!((last.total, last.orders.len()), (10_050, 10));
+    // Counted exactly up to 1 000 past the page's first order: "at least" beyond.
+    let first = page(1).await;
+    assert_eq!((first.total, first.total_capped), (1_001, true));
+    assert_eq!(page(3).await.total, 40 + 1_001);
+    let last = page(103).await;
+    assert_eq!((last.total, last.total_capped, last.orders.len()), (2_050, false, 10));
     // A filtered count below the cap is exact.
     let canceled = ListAllOrdersRequest { status: Status::Canceled as i32, ..Default::default() };
-    assert_eq!(all_orders(&shop, &admin, canceled).await.total, (0..10_050).filter(|i| i % 20 >= 18).count() as u64);
+    assert_eq!(all_orders(&shop, &admin, canceled).await.total, (0..2_050).filter(|i| i % 20 >= 18).count() as u64);
 }

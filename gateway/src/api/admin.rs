@@ -214,7 +214,7 @@ pub async fn list_orders(
     let request =
         order::ListAllOrdersRequest { status: status as i32, username: q.user.unwrap_or_default(), page, per_page };
     let r = state.clients.order.clone().list_all_orders(as_user(&admin, request)).await?.into_inner();
-    Ok(Json(OrderPage { items: r.orders.into_iter().map(Into::into).collect(), total: r.total, page, per_page }))
+    Ok(Json(OrderPage::new(r, page, per_page)))
 }
 
 /// Advance an order: processing → shipped → delivered.

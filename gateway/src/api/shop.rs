@@ -49,7 +49,13 @@ pub async fn list_products(
         per_page,
     };
     let r = read!(state.clients.product, list_products, request)?;
-    Ok(Json(ProductPage { items: r.products.into_iter().map(Into::into).collect(), total: r.total, page, per_page }))
+    Ok(Json(ProductPage {
+        items: r.products.into_iter().map(Into::into).collect(),
+        total: r.total,
+        total_capped: r.total_capped,
+        page,
+        per_page,
+    }))
 }
 
 /// One product with its variants.
@@ -164,7 +170,7 @@ pub async fn my_orders(
         .list_my_orders(as_user(&user, order::ListMyOrdersRequest { page, per_page }))
         .await?
         .into_inner();
-    Ok(Json(OrderPage { items: r.orders.into_iter().map(Into::into).collect(), total: r.total, page, per_page }))
+    Ok(Json(OrderPage::new(r, page, per_page)))
 }
 
 /// One of your orders (any order for an admin).

@@ -126,7 +126,10 @@ impl From<product::Product> for ProductOut {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ProductPage {
     pub items: Vec<ProductOut>,
+    /// Matching products, counted exactly up to 1 000 past this page.
     pub total: u64,
+    /// True when more than `total` products match.
+    pub total_capped: bool,
     pub page: u32,
     pub per_page: u32,
 }
@@ -262,9 +265,24 @@ impl From<order::Order> for OrderOut {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OrderPage {
     pub items: Vec<OrderOut>,
+    /// Matching orders, counted exactly up to 1 000 past this page.
     pub total: u64,
+    /// True when more than `total` orders match.
+    pub total_capped: bool,
     pub page: u32,
     pub per_page: u32,
+}
+
+impl OrderPage {
+    pub fn new(r: atelier_proto::order::ListOrdersResponse, page: u32, per_page: u32) -> Self {
+        OrderPage {
+            items: r.orders.into_iter().map(Into::into).collect(),
+            total: r.total,
+            total_capped: r.total_capped,
+            page,
+            per_page,
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]

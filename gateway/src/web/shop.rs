@@ -192,6 +192,8 @@ struct CataloguePage {
     query: CatalogueQuery,
     products: Vec<Card>,
     total: u64,
+    /// More than `total` products match (large catalogues are not counted to the end).
+    more: bool,
     page: u32,
     pages: u32,
     prev_url: Option<String>,
@@ -205,13 +207,13 @@ pub async fn catalogue(State(state): State<AppState>, mut ctx: Ctx, Query(query)
     let (request, problems) = query.to_request();
     ctx.layout.flashes.extend(problems.into_iter().map(Flash::warning));
     let result = read!(state.clients.product, list_products, request.clone());
-    let (products, total, unavailable) = match result {
-        Ok(r) => (r.products.iter().map(Card::from).collect(), r.total, false),
+    let (products, total, more, unavailable) = match result {
+        Ok(r) => (r.products.iter().map(Card::from).collect(), r.total, r.total_capped, false),
         Err(s) if s.code() == tonic::Code::InvalidArgument => {
             ctx.layout.flashes.push(Flash::warning(s.message()));
-            (vec![], 0, false)
+            (vec![], 0, false, false)
         }
-        Err(_) => (vec![], 0, true),
+        Err(_) => (vec![], 0, false, true),
     };
     let pages = total.div_ceil(12).max(1) as u32;
     let page = request.page;
@@ -222,6 +224,7 @@ pub async fn catalogue(State(state): State<AppState>, mut ctx: Ctx, Query(query)
         query,
         products,
         total,
+        more,
         page,
         pages,
         sizes: views::SIZES,

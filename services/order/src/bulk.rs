@@ -21,6 +21,16 @@ const BATCH: usize = 500;
 const HISTORY_END_MS: i64 = 1_767_225_600_000;
 const YEAR_MS: i64 = 31_536_000_000;
 
+fn created_at(i: usize, count: usize) -> i64 {
+    HISTORY_END_MS - YEAR_MS + (i as i64 * YEAR_MS / count.max(1) as i64)
+}
+
+/// A UUIDv7 (time-ordered like real order ids) made from the order's number.
+fn order_id(i: usize, count: usize) -> anyhow::Result<String> {
+    let random: [u8; 10] = (i as u128).to_le_bytes()[..10].try_into()?;
+    Ok(uuid::Builder::from_unix_timestamp_millis(created_at(i, count) as u64, &random).into_uuid().to_string())
+}
+
 /// Adds orders `0..count`, spread over `shoppers` (id, username) and a year,
 /// each of one to three lines taken from `skus`.
 pub async fn generate_orders(
@@ -31,15 +41,23 @@ pub async fn generate_orders(
 ) -> anyhow::Result<()> {
     anyhow::ensure!(!shoppers.is_empty(), "generating orders needs at least one shopper account");
     anyhow::ensure!(!skus.is_empty(), "generating orders needs a catalogue");
+    // Batches commit in order: when the last order exists, all do.
+    if count > 0 {
+        let last: Option<String> = sqlx::query_scalar("SELECT id FROM orders WHERE id = $1")
+            .bind(order_id(count - 1, count)?)
+            .fetch_optional(pool)
+            .await?;
+        if last.is_some() {
+            return Ok(());
+        }
+    }
     for start in (0..count).step_by(BATCH) {
         let range = start..(start + BATCH).min(count);
         let mut orders = Vec::with_capacity(range.len());
         let mut lines = Vec::with_capacity(range.len() * 2);
         for i in range {
-            let at = HISTORY_END_MS - YEAR_MS + (i as i64 * YEAR_MS / count.max(1) as i64);
-            let id = uuid::Builder::from_unix_timestamp_millis(at as u64, &(i as u128).to_le_bytes()[..10].try_into()?)
-                .into_uuid()
-                .to_string();
+            let at = created_at(i, count);
+            let id = order_id(i, count)?;
             let (user_id, username) = &shoppers[i % shoppers.len()];
             let status = match i % 20 {
                 0..12 => "DELIVERED",

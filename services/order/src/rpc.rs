@@ -58,8 +58,7 @@ impl Rpc for OrderService {
         let caller = self.user(&request)?;
         let r = request.into_inner();
         let filter = store::Filter { user_id: Some(&caller.sub), username: None, status: None };
-        let (orders, total) = store::list(&self.pool, filter, Page::new(r.page, r.per_page, 20)).await?;
-        Ok(Response::new(pb::ListOrdersResponse { orders, total }))
+        Ok(Response::new(store::list(&self.pool, filter, Page::new(r.page, r.per_page, 20)).await?))
     }
 
     async fn list_all_orders(&self, request: Request<pb::ListAllOrdersRequest>) -> RpcResult<pb::ListOrdersResponse> {
@@ -75,8 +74,7 @@ impl Rpc for OrderService {
             return Err(Status::invalid_argument("username is too long"));
         }
         let filter = store::Filter { user_id: None, username: (!username.is_empty()).then_some(username), status };
-        let (orders, total) = store::list(&self.pool, filter, Page::new(r.page, r.per_page, 20)).await?;
-        Ok(Response::new(pb::ListOrdersResponse { orders, total }))
+        Ok(Response::new(store::list(&self.pool, filter, Page::new(r.page, r.per_page, 20)).await?))
     }
 
     async fn cancel_order(&self, request: Request<pb::CancelOrderRequest>) -> RpcResult<pb::OrderResponse> {

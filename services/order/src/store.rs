@@ -174,9 +174,9 @@ pub struct Filter<'a> {
 /// Listings count matching orders exactly up to this many past the page's
 /// offset; beyond, the total says "at least", so a page costs the same at a
 /// million orders and "next page" links stay right.
-pub const COUNT_CAP: i64 = 10_000;
+const COUNT_CAP: i64 = 1_000;
 
-pub async fn list(pool: &Pool, filter: Filter<'_>, page: Page) -> ServiceResult<(Vec<pb::Order>, u64)> {
+pub async fn list(pool: &Pool, filter: Filter<'_>, page: Page) -> ServiceResult<pb::ListOrdersResponse> {
     let mut conditions = vec![];
     let mut args: Vec<String> = vec![];
     for (column, value) in [("user_id", filter.user_id), ("username", filter.username), ("status", filter.status)] {
@@ -209,7 +209,11 @@ pub async fn list(pool: &Pool, filter: Filter<'_>, page: Page) -> ServiceResult<
         .bind(page.offset())
         .fetch_all(pool)
         .await?;
-    Ok((with_lines(pool, rows).await?, total as u64))
+    Ok(pb::ListOrdersResponse {
+        orders: with_lines(pool, rows).await?,
+        total: total as u64,
+        total_capped: total > page.offset() + COUNT_CAP,
+    })
 }
 
 /// Orders whose stock must still go back: PENDING ones older than

@@ -27,31 +27,47 @@ const BATCH: usize = 400;
 /// Adds generated products `0..count` that are not there yet. Returns how
 /// many SKUs the generated range holds.
 pub async fn generate_catalog(pool: &Pool, count: usize) -> anyhow::Result<usize> {
+    // Batches commit in order: when the last product exists, all do.
+    if count > 0 {
+        let last: Option<String> = sqlx::query_scalar("SELECT id FROM products WHERE id = $1")
+            .bind(crate::validate::slug(&product_of(count - 1).0))
+            .fetch_optional(pool)
+            .await?;
+        if last.is_some() {
+            return Ok(count * SIZES.len());
+        }
+    }
     let now = now_ms();
     for start in (0..count).step_by(BATCH) {
         let range = start..(start + BATCH).min(count);
         let mut tx = pool.begin().await?;
-        let products = range.clone().map(|i| {
-            let (name, category, shape) = product_of(i);
-            let description = format!("{name}: generated for scale runs.");
-            let codes: Vec<String> = SIZES.iter().map(|size| sku_code(i, size)).collect();
-            let codes: Vec<&str> = codes.iter().map(String::as_str).collect();
-            vec![
-                Arg::from(crate::catalog::search_text(&name, &description, category, &codes)),
-                Arg::from(price_of(i, 0)),
-                Arg::from(crate::validate::slug(&name)),
-                Arg::from(name.clone()),
-                Arg::from(description),
-                Arg::from(category),
-                Arg::from(format!("builtin:{shape}")),
-                // Spread over a year so "newest" and keyset paging have work to do.
-                Arg::from(now - i as i64 * 31_536_000_000 / count.max(1) as i64),
-                Arg::from(now),
-                Arg::from(1),
-            ]
-        });
+        let mut terms = Vec::with_capacity(range.len() * 24);
+        let products: Vec<Vec<Arg>> = range
+            .clone()
+            .map(|i| {
+                let (name, category, shape) = product_of(i);
+                let id = crate::validate::slug(&name);
+                let description = format!("{name}: generated for scale runs.");
+                let codes: Vec<String> = SIZES.iter().map(|size| sku_code(i, size)).collect();
+                let skus: Vec<crate::terms::SkuTerms> =
+                    codes.iter().zip(SIZES).map(|(code, size)| (code.as_str(), *size, color_of(i))).collect();
+                let product_terms = crate::terms::of_product(&name, &description, category, &skus);
+                terms.extend(crate::terms::rows(&id, &product_terms));
+                vec![
+                    Arg::from(price_of(i, 0)),
+                    Arg::from(id),
+                    Arg::from(name.clone()),
+                    Arg::from(description),
+                    Arg::from(category),
+                    Arg::from(format!("builtin:{shape}")),
+                    // Spread over a year so "newest" has work to do.
+                    Arg::from(now - i as i64 * 31_536_000_000 / count.max(1) as i64),
+                    Arg::from(now),
+                    Arg::from(1),
+                ]
+            })
+            .collect();
         let columns = [
-            "search_text",
             "min_price_cents",
             "id",
             "name",
@@ -73,7 +89,7 @@ pub async fn generate_catalog(pool: &Pool, count: usize) -> anyhow::Result<usize
                     Arg::from(sku_code(i, size)),
                     Arg::from(product_id.clone()),
                     Arg::from(*size),
-                    Arg::from(COLORS[(i / 3) % COLORS.len()]),
+                    Arg::from(color_of(i)),
                     Arg::from(price_of(i, s)),
                     // Some sold out, most not.
                     Arg::from((i as i64 * 7 + s as i64 * 3) % 60),
@@ -84,10 +100,19 @@ pub async fn generate_catalog(pool: &Pool, count: usize) -> anyhow::Result<usize
         let mut insert = Sql::insert_rows("variants", &columns, variants);
         insert.push(" ON CONFLICT DO NOTHING");
         insert.query().execute(&mut *tx).await?;
+        for chunk in terms.chunks(crate::terms::BATCH) {
+            let mut insert = Sql::insert_rows("product_terms", &crate::terms::COLUMNS, chunk.iter().cloned());
+            insert.push(" ON CONFLICT DO NOTHING");
+            insert.query().execute(&mut *tx).await?;
+        }
         tx.commit().await?;
     }
     crate::catalog::touch_catalog(pool).await;
     Ok(count * SIZES.len())
+}
+
+fn color_of(i: usize) -> &'static str {
+    COLORS[(i / 3) % COLORS.len()]
 }
 
 fn sku_code(i: usize, size: &str) -> String {

@@ -1,5 +1,6 @@
 //! Reading and editing the catalogue.
 
+use crate::terms;
 use crate::validate::{ProductFields, VariantFields};
 use atelier_proto::product as pb;
 use atelier_runtime::{
@@ -86,55 +87,93 @@ async fn with_variants(pool: &Pool, rows: Vec<ProductRow>) -> ServiceResult<Vec<
         .collect())
 }
 
-pub async fn list(pool: &Pool, r: &pb::ListProductsRequest) -> ServiceResult<(Vec<pb::Product>, u64)> {
+/// Listings count matches exactly up to this many past the page's offset.
+const COUNT_CAP: i64 = 1_000;
+
+pub struct Listing {
+    pub products: Vec<pb::Product>,
+    pub total: u64,
+    /// More than `total` products match.
+    pub total_capped: bool,
+}
+
+pub async fn list(
+    pool: &Pool,
+    r: &pb::ListProductsRequest,
+    counts: &crate::cache::Counts,
+    version: i64,
+) -> ServiceResult<Listing> {
     let page = Page::new(r.page, r.per_page, 12);
     let mut filter = Sql::default();
     filter.push(" FROM products p WHERE 1 = 1");
-    let query = r.query.trim().to_lowercase();
-    if !query.is_empty() {
-        let pattern = format!("%{}%", query.replace(['%', '_'], ""));
-        filter.push(" AND p.search_text LIKE ").bind(Arg::Text(pattern));
-    }
     if !r.category.trim().is_empty() {
         filter.push(" AND LOWER(p.category) = ").bind(Arg::Text(r.category.trim().to_lowercase()));
     }
-    // SKU filters select the matching products once (not a subquery per product).
-    let mut variant_filter = Sql { text: String::new(), args: std::mem::take(&mut filter.args) };
-    if r.size != 0 {
-        variant_filter.push(" AND v.size = ").bind(Arg::Text(crate::validate::size(r.size)?.into()));
-    }
-    if !r.color.trim().is_empty() {
-        variant_filter.push(" AND LOWER(v.color) = ").bind(Arg::Text(r.color.trim().to_lowercase()));
-    }
-    if let Some(min) = r.min_price_cents {
-        variant_filter.push(" AND v.price_cents >= ").bind(Arg::Int(min));
-    }
-    if let Some(max) = r.max_price_cents {
-        variant_filter.push(" AND v.price_cents <= ").bind(Arg::Int(max));
-    }
-    if r.in_stock {
-        variant_filter.push(" AND v.stock > 0");
-    }
-    filter.args = variant_filter.args;
-    if !variant_filter.text.is_empty() {
-        filter.push(" AND p.id IN (SELECT v.product_id FROM variants v WHERE 1 = 1");
-        filter.push(&variant_filter.text).push(")");
+    let size = if r.size == 0 { None } else { Some(crate::validate::size(r.size)?) };
+    let color = Some(r.color.trim()).filter(|c| !c.is_empty());
+    let facet = match (size, color) {
+        (Some(s), Some(c)) => Some(terms::variant_facet(s, c)),
+        (Some(s), None) => Some(terms::size_facet(s)),
+        (None, Some(c)) => Some(terms::color_facet(c)),
+        (None, None) => None,
+    };
+    let selective = terms::filter(pool, &mut filter, &r.query, facet).await?;
+    // Price and stock: the same SKU must match every filter.
+    if r.min_price_cents.is_some() || r.max_price_cents.is_some() || r.in_stock {
+        filter.push(" AND EXISTS (SELECT 1 FROM variants v WHERE v.product_id = p.id");
+        if let Some(s) = size {
+            filter.push(" AND v.size = ").bind(Arg::Text(s.into()));
+        }
+        if let Some(c) = color {
+            filter.push(" AND LOWER(v.color) = ").bind(Arg::Text(c.to_lowercase()));
+        }
+        if let Some(min) = r.min_price_cents {
+            filter.push(" AND v.price_cents >= ").bind(Arg::Int(min));
+        }
+        if let Some(max) = r.max_price_cents {
+            filter.push(" AND v.price_cents <= ").bind(Arg::Int(max));
+        }
+        if r.in_stock {
+            filter.push(" AND v.stock > 0");
+        }
+        filter.push(")");
     }
 
-    let count = Sql { text: format!("SELECT COUNT(*){}", filter.text), args: filter.args.clone() };
-    let total = count.query_scalar().fetch_one(pool).await?;
+    // Counted exactly up to COUNT_CAP past this page; beyond, "at least".
+    let limit = page.offset() + COUNT_CAP + 1;
+    let key = format!("{}\u{0}{:?}", filter.text, filter.args);
+    let counted = match counts.get(&key, version, limit) {
+        Some(counted) => counted,
+        None => {
+            let mut count =
+                Sql { text: format!("SELECT COUNT(*) FROM (SELECT 1{}", filter.text), args: filter.args.clone() };
+            count.push(" LIMIT ").bind(Arg::Int(limit)).push(") capped");
+            let counted = count.query_scalar().fetch_one(pool).await?;
+            counts.put(key, version, crate::cache::Counted { count: counted, limit });
+            counted
+        }
+    };
+    let capped = counted > page.offset() + COUNT_CAP;
 
-    let order = match pb::Sort::try_from(r.sort).unwrap_or_default() {
-        pb::Sort::PriceAsc => "p.min_price_cents ASC, p.name",
-        pb::Sort::PriceDesc => "p.min_price_cents DESC, p.name",
-        pb::Sort::Newest => "p.created_at_ms DESC, p.name",
-        pb::Sort::Name | pb::Sort::Unspecified => "p.name, p.id",
+    // Few matches: sort just them (an expression in ORDER BY keeps the sort's
+    // index out, on PostgreSQL and SQLite alike). Many: walk the sort's index
+    // and stop once the page is full.
+    let few = selective || (!capped && counted < 5 * (page.offset() + page.limit()));
+    let order = match (pb::Sort::try_from(r.sort).unwrap_or_default(), few) {
+        (pb::Sort::PriceAsc, false) => "p.min_price_cents ASC, p.name",
+        (pb::Sort::PriceAsc, true) => "p.min_price_cents + 0 ASC, p.name",
+        (pb::Sort::PriceDesc, false) => "p.min_price_cents DESC, p.name",
+        (pb::Sort::PriceDesc, true) => "p.min_price_cents + 0 DESC, p.name",
+        (pb::Sort::Newest, false) => "p.created_at_ms DESC, p.name",
+        (pb::Sort::Newest, true) => "p.created_at_ms + 0 DESC, p.name",
+        (pb::Sort::Name | pb::Sort::Unspecified, false) => "p.name, p.id",
+        (pb::Sort::Name | pb::Sort::Unspecified, true) => "p.name || '', p.id",
     };
     let mut select =
         Sql { text: format!("SELECT {PRODUCT_COLUMNS}{} ORDER BY {order} LIMIT ", filter.text), args: filter.args };
     select.bind(Arg::Int(page.limit())).push(" OFFSET ").bind(Arg::Int(page.offset()));
     let rows: Vec<ProductRow> = select.query().try_map(|r| sqlx::FromRow::from_row(&r)).fetch_all(pool).await?;
-    Ok((with_variants(pool, rows).await?, total as u64))
+    Ok(Listing { products: with_variants(pool, rows).await?, total: counted as u64, total_capped: capped })
 }
 
 pub async fn get(pool: &Pool, id: &str) -> ServiceResult<pb::Product> {
@@ -350,17 +389,7 @@ pub async fn delete_variant(pool: &Pool, code: &str) -> ServiceResult<()> {
     Ok(())
 }
 
-/// What a product is found by: its words and its SKU codes, lower-cased.
-pub(crate) fn search_text(name: &str, description: &str, category: &str, codes: &[&str]) -> String {
-    let mut text = format!("{name} {description} {category}");
-    for code in codes {
-        text.push(' ');
-        text.push_str(code);
-    }
-    text.to_lowercase()
-}
-
-/// Brings a product's listing columns (search text, lowest price) in step
+/// Brings a product's listing columns (lowest price, search terms) in step
 /// with its fields and SKUs, inside the transaction that changed them.
 async fn refresh_listing_columns(conn: &mut sqlx::AnyConnection, product_id: &str) -> ServiceResult<()> {
     let fields: Option<(String, String, String)> =
@@ -369,23 +398,29 @@ async fn refresh_listing_columns(conn: &mut sqlx::AnyConnection, product_id: &st
             .fetch_optional(&mut *conn)
             .await?;
     let Some((name, description, category)) = fields else { return Ok(()) };
-    let skus: Vec<(String, i64)> = sqlx::query_as("SELECT code, price_cents FROM variants WHERE product_id = $1")
+    let skus: Vec<(String, i64, String, String)> =
+        sqlx::query_as("SELECT code, price_cents, size, color FROM variants WHERE product_id = $1")
+            .bind(product_id)
+            .fetch_all(&mut *conn)
+            .await?;
+    sqlx::query("UPDATE products SET min_price_cents = $2 WHERE id = $1")
         .bind(product_id)
-        .fetch_all(&mut *conn)
-        .await?;
-    let codes: Vec<&str> = skus.iter().map(|(code, _)| code.as_str()).collect();
-    sqlx::query("UPDATE products SET search_text = $2, min_price_cents = $3 WHERE id = $1")
-        .bind(product_id)
-        .bind(search_text(&name, &description, &category, &codes))
-        .bind(skus.iter().map(|(_, price)| *price).min().unwrap_or(0))
+        .bind(skus.iter().map(|(_, price, ..)| *price).min().unwrap_or(0))
         .execute(&mut *conn)
         .await?;
+    let sku_terms: Vec<terms::SkuTerms> =
+        skus.iter().map(|(code, _, size, color)| (code.as_str(), size.as_str(), color.as_str())).collect();
+    terms::store(conn, product_id, &terms::of_product(&name, &description, &category, &sku_terms)).await?;
     Ok(())
 }
 
 /// Fills the listing columns of products stored before they existed.
 pub async fn backfill_listing_columns(pool: &Pool) -> ServiceResult<()> {
-    let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM products WHERE search_text = ''").fetch_all(pool).await?;
+    let ids: Vec<String> = sqlx::query_scalar(
+        "SELECT p.id FROM products p WHERE NOT EXISTS (SELECT 1 FROM product_terms t WHERE t.product_id = p.id)",
+    )
+    .fetch_all(pool)
+    .await?;
     for id in &ids {
         let mut tx = pool.begin().await?;
         refresh_listing_columns(&mut tx, id).await?;

@@ -7,6 +7,7 @@ mod catalog;
 mod rpc;
 mod seed;
 mod stock;
+mod terms;
 mod validate;
 
 use atelier_proto::product::product_service_server::ProductServiceServer;
@@ -22,6 +23,7 @@ pub struct ProductService {
     pool: db::Pool,
     verifier: Verifier,
     listings: std::sync::Arc<cache::Listings>,
+    counts: std::sync::Arc<cache::Counts>,
 }
 
 impl ProductService {
@@ -29,7 +31,7 @@ impl ProductService {
         let pool = db::connect(database_url, &MIGRATOR).await?;
         atelier_runtime::metrics::register_pool("product", &pool);
         catalog::backfill_listing_columns(&pool).await?;
-        Ok(Self { pool, verifier: keys.verifier(), listings: Default::default() })
+        Ok(Self { pool, verifier: keys.verifier(), listings: Default::default(), counts: Default::default() })
     }
 
     pub fn pool(&self) -> &db::Pool {

@@ -48,8 +48,12 @@ impl Rpc for ProductService {
         if let Some(cached) = self.listings.get(&key, version) {
             return Ok(Response::new(cached));
         }
-        let (products, total) = catalog::list(&self.pool, &r).await?;
-        let response = pb::ListProductsResponse { products, total };
+        let listing = catalog::list(&self.pool, &r, &self.counts, version).await?;
+        let response = pb::ListProductsResponse {
+            products: listing.products,
+            total: listing.total,
+            total_capped: listing.total_capped,
+        };
         self.listings.put(key, version, response.clone());
         Ok(Response::new(response))
     }
