@@ -8,6 +8,7 @@ mod error;
 mod images;
 mod metrics;
 mod ops;
+mod page_cache;
 mod session;
 mod views;
 pub mod web;
@@ -23,6 +24,7 @@ use tower_http::{set_header::SetResponseHeaderLayer, timeout::TimeoutLayer, trac
 #[derive(Clone)]
 pub struct AppState {
     pub clients: Clients,
+    pages: Arc<page_cache::PageCache>,
 }
 
 /// Largest request body accepted (forms and JSON are small).
@@ -33,7 +35,7 @@ const CSP: &str = "default-src 'self'; img-src 'self' https: data:; style-src 's
 
 /// The whole application: web site, JSON API, operations endpoints.
 pub fn app(backends: &Backends) -> anyhow::Result<Router> {
-    let state = AppState { clients: Clients::connect(backends)? };
+    let state = AppState { clients: Clients::connect(backends)?, pages: Arc::new(page_cache::PageCache::from_env()) };
     let (api, doc) = api::router().split_for_parts();
     let doc = Arc::new(doc);
     let api =
@@ -42,6 +44,8 @@ pub fn app(backends: &Backends) -> anyhow::Result<Router> {
         .merge(web::router(state.clone()))
         .merge(api)
         .merge(ops::router())
+        .layer(axum::middleware::from_fn_with_state(state.clone(), page_cache::serve))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), page_cache::invalidate))
         .layer(axum::middleware::from_fn(metrics::track))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(http::StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(15)))

@@ -244,3 +244,45 @@ async fn admin_pages_are_for_admins() {
     let me = admin.post("/admin/users/admin/role", &[("role", "client")]).await;
     assert!(admin.follow(me).await.body.contains("cannot change your own role"));
 }
+
+#[tokio::test]
+async fn anonymous_pages_are_shared_but_never_stale_after_a_change_here_nor_personal() {
+    let shop = TestShop::start().await;
+    let mut visitor = shop.browser();
+    let mut other = shop.browser();
+    let first = visitor.get("/products?q=jeans").await;
+    assert!(first.body.contains("€45.99"), "the S jeans' price");
+    // A second visitor gets the same page, and still their own CSRF cookie.
+    let second = other.get("/products?q=jeans").await;
+    assert_eq!(second.body, first.body);
+    assert_ne!(visitor.cookies.get("atelier_csrf"), other.cookies.get("atelier_csrf"));
+
+    // An admin's change through this gateway shows at once to anonymous visitors.
+    let mut admin = shop.browser();
+    admin.login("admin", "admin123").await;
+    let saved = admin
+        .post(
+            "/admin/variants/JEANS-002",
+            &[
+                ("product_id", "classic-denim-jeans"),
+                ("size", "S"),
+                ("color", "Blue"),
+                ("price", "12.34"),
+                ("stock", "50"),
+                ("original_stock", "50"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let after = visitor.get("/products?q=jeans").await;
+    assert!(after.body.contains("€12.34") && !after.body.contains("€45.99"), "no stale price after a change");
+    let api: serde_json::Value = serde_json::from_str(&visitor.get("/api/v1/products?q=jeans").await.body).unwrap();
+    assert!(api.to_string().contains("1234"));
+
+    // A signed-in shopper never gets the anonymous copy (their header shows them).
+    let mut shopper = shop.browser();
+    shopper.login("demo-client", "demo123").await;
+    let mine = shopper.get("/products?q=jeans").await;
+    assert!(mine.body.contains("demo-client") && mine.body != after.body);
+    assert!(!visitor.get("/products?q=jeans").await.body.contains("demo-client"));
+}

@@ -18,7 +18,7 @@ use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use tonic::Code;
 
 const CSRF_COOKIE: &str = "atelier_csrf";
-const FLASH_COOKIE: &str = "atelier_flash";
+pub const FLASH_COOKIE: &str = "atelier_flash";
 
 #[derive(Clone)]
 struct CsrfToken(String);

@@ -7,7 +7,7 @@ mod context;
 mod orders;
 mod shop;
 
-pub use context::{Ctx, Flash, Layout, WebError};
+pub use context::{Ctx, FLASH_COOKIE, Flash, Layout, WebError};
 
 use crate::AppState;
 use axum::{
