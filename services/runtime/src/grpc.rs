@@ -10,6 +10,7 @@ use tonic::{
     transport::{Channel, Endpoint, Server},
 };
 use tower::Service;
+use tower_http::classify::{GrpcCode, GrpcErrorsAsFailures, SharedClassifier};
 
 /// Runs `service` on `listener` until `shutdown` resolves, then finishes the
 /// calls in flight.
@@ -35,7 +36,10 @@ where
         .build_v1()?;
     tracing::info!(service = S::NAME, addr = %listener.local_addr()?, "gRPC server listening");
     Server::builder()
-        .layer(tower_http::trace::TraceLayer::new_for_grpc().make_span_with(crate::telemetry::grpc_server_span))
+        .layer(
+            tower_http::trace::TraceLayer::new(business_outcomes_succeed())
+                .make_span_with(crate::telemetry::grpc_server_span),
+        )
         .layer(crate::metrics::RecordRpcs)
         .add_service(health_service)
         .add_service(reflection)
@@ -44,6 +48,26 @@ where
         .serve_with_incoming_shutdown(TcpIncoming::from(listener).with_nodelay(Some(true)), shutdown)
         .await?;
     Ok(())
+}
+
+/// Refusals that are answers (not found, out of stock, bad input…) are not
+/// logged as failures; only what points at a fault (internal, unavailable,
+/// unknown, deadline…) is.
+fn business_outcomes_succeed() -> SharedClassifier<GrpcErrorsAsFailures> {
+    use GrpcCode::*;
+    let answers = [
+        Cancelled,
+        InvalidArgument,
+        NotFound,
+        AlreadyExists,
+        PermissionDenied,
+        ResourceExhausted,
+        FailedPrecondition,
+        Aborted,
+        OutOfRange,
+        Unauthenticated,
+    ];
+    SharedClassifier::new(answers.into_iter().fold(GrpcErrorsAsFailures::new(), |c, code| c.with_success(code)))
 }
 
 /// Binds a listener, with the address in the error when it fails.
