@@ -4,7 +4,7 @@ use anyhow::Context as _;
 use atelier::{
     Shutdown,
     cli::{Cli, Command, Role},
-    roles::{self, DatabaseUrls},
+    roles,
     seed::{Generated, SeedOptions, generate, seed},
 };
 use atelier_order::Dependencies;
@@ -40,17 +40,7 @@ async fn main() -> anyhow::Result<()> {
                 demo_accounts: !args.no_demo_accounts,
                 sample_catalog: !args.no_sample_catalog,
             };
-            let mut urls = DatabaseUrls::sqlite_in(&args.data_dir);
-            if args.auth_database_url.is_none()
-                || args.product_database_url.is_none()
-                || args.order_database_url.is_none()
-            {
-                std::fs::create_dir_all(&args.data_dir)
-                    .with_context(|| format!("creating {}", args.data_dir.display()))?;
-            }
-            urls.auth = args.auth_database_url.clone().unwrap_or(urls.auth);
-            urls.product = args.product_database_url.clone().unwrap_or(urls.product);
-            urls.order = args.order_database_url.clone().unwrap_or(urls.order);
+            let urls = atelier::seed::database_urls(&args)?;
             seed(&urls.auth, &urls.product, options).await?;
             generate(&urls, Generated { products: args.products, orders: args.orders }).await
         }

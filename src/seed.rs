@@ -60,3 +60,54 @@ pub async fn generate(urls: &DatabaseUrls, amount: Generated) -> anyhow::Result<
     }
     Ok(())
 }
+
+/// The databases `atelier seed` works on: those given by URL, the others as
+/// SQLite files under `--data-dir`, which is created only when one of those
+/// files will be opened (the Kubernetes seed Job runs on a read-only root
+/// filesystem with every URL it needs given).
+pub fn database_urls(args: &crate::cli::SeedArgs) -> anyhow::Result<DatabaseUrls> {
+    let defaults = DatabaseUrls::sqlite_in(&args.data_dir);
+    let needs_order = args.orders > 0;
+    let uses_data_dir = args.auth_database_url.is_none()
+        || args.product_database_url.is_none()
+        || (needs_order && args.order_database_url.is_none());
+    if uses_data_dir {
+        std::fs::create_dir_all(&args.data_dir)
+            .map_err(|e| anyhow::anyhow!("creating {}: {e}", args.data_dir.display()))?;
+    }
+    Ok(DatabaseUrls {
+        auth: args.auth_database_url.clone().unwrap_or(defaults.auth),
+        product: args.product_database_url.clone().unwrap_or(defaults.product),
+        order: args.order_database_url.clone().unwrap_or(defaults.order),
+        cart: defaults.cart,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Cli, Command};
+    use clap::Parser as _;
+
+    fn seed_args(args: &[&str]) -> crate::cli::SeedArgs {
+        let cli = Cli::parse_from([&["atelier", "seed"], args].concat());
+        let Some(Command::Seed(args)) = cli.command else { panic!("not a seed command") };
+        args
+    }
+
+    #[test]
+    fn with_every_url_given_the_data_dir_is_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let data_dir = dir.path().join("never-created");
+        let data_dir = data_dir.to_str().unwrap();
+        let given = ["--auth-database-url", "postgres://a/auth", "--product-database-url", "postgres://a/product"];
+        let urls = database_urls(&seed_args(&[&given[..], &["--data-dir", data_dir]].concat())).unwrap();
+        assert_eq!((urls.auth.as_str(), urls.product.as_str()), ("postgres://a/auth", "postgres://a/product"));
+        assert!(!std::path::Path::new(data_dir).exists(), "a read-only filesystem would have failed the seed");
+
+        // Generating orders without an order URL uses (and creates) the data directory.
+        let urls =
+            database_urls(&seed_args(&[&given[..], &["--data-dir", data_dir, "--orders", "5"]].concat())).unwrap();
+        assert!(urls.order.starts_with("sqlite://") && std::path::Path::new(data_dir).is_dir());
+    }
+}
