@@ -71,11 +71,9 @@ const CACHEABLE: &[&str] = &["/", "/products", "/api/v1/products"];
 
 /// True when the response cannot depend on who asks.
 fn anonymous(request: &Request) -> bool {
-    let cookies = request.headers().get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok());
-    let personal = cookies.flat_map(|c| c.split(';')).any(|c| {
-        let name = c.trim().split('=').next().unwrap_or_default();
-        name == crate::session::SESSION_COOKIE || name == crate::web::FLASH_COOKIE
-    });
+    let jar = axum_extra::extract::cookie::CookieJar::from_headers(request.headers());
+    let personal =
+        [crate::session::SESSION_COOKIE, crate::web::FLASH_COOKIE].iter().any(|name| jar.get(name).is_some());
     !personal && !request.headers().contains_key(header::AUTHORIZATION)
 }
 

@@ -72,26 +72,20 @@ async fn listing_columns_follow_every_edit() {
             .unwrap();
         assert_ne!(first.id, jeans.id);
 
-        // A price cut makes the jeans the cheapest; the listing follows.
-        let cut = UpdateVariantRequest {
+        // The small blue jeans, at a price and with a stock change.
+        let small_jeans = |price_cents, stock_delta| UpdateVariantRequest {
             code: "JEANS-002".into(),
             size: Size::S as i32,
             color: "Blue".into(),
-            price_cents: 1,
-            stock_delta: 0,
+            price_cents,
+            stock_delta,
         };
-        product.update_variant(as_user(&admin, cut)).await.unwrap();
+        // A price cut makes the jeans the cheapest; the listing follows.
+        product.update_variant(as_user(&admin, small_jeans(1, 0))).await.unwrap();
         assert_eq!(cheapest_first().await.products[0].id, jeans.id, "{}", shop.backend);
 
         // Size, colour and stock filters hold on one and the same SKU.
-        let sold_out = UpdateVariantRequest {
-            code: "JEANS-002".into(),
-            size: Size::S as i32,
-            color: "Blue".into(),
-            price_cents: 1,
-            stock_delta: -50,
-        };
-        product.update_variant(as_user(&admin, sold_out)).await.unwrap();
+        product.update_variant(as_user(&admin, small_jeans(1, -50))).await.unwrap();
         let shop_ref = &shop;
         let has_jeans = |size: Size, in_stock: bool| {
             let r = ListProductsRequest {

@@ -15,7 +15,7 @@ pub struct LineTemplate {
     pub unit_price_cents: i64,
 }
 
-/// Rows per INSERT statement: well under SQLite's bound-parameter limit.
+/// Orders per transaction.
 const BATCH: usize = 500;
 /// The generated history runs over the year before this instant (2026-01-01 UTC).
 const HISTORY_END_MS: i64 = 1_767_225_600_000;
@@ -106,18 +106,12 @@ pub async fn generate_orders(
             "created_at_ms",
             "updated_at_ms",
         ];
-        let mut insert = Sql::insert_rows("orders", &columns, orders);
-        insert.push(" ON CONFLICT DO NOTHING");
-        insert.query().execute(&mut *tx).await?;
+        Sql::insert_all(&mut tx, "orders", &columns, &orders, true).await?;
         let columns =
             ["order_id", "code", "product_id", "product_name", "size", "color", "unit_price_cents", "quantity"];
         // Lines for several SKUs of one order are distinct by construction; a
         // line already there means its order was generated before.
-        for chunk in lines.chunks(BATCH) {
-            let mut insert = Sql::insert_rows("order_lines", &columns, chunk.iter().cloned());
-            insert.push(" ON CONFLICT DO NOTHING");
-            insert.query().execute(&mut *tx).await?;
-        }
+        Sql::insert_all(&mut tx, "order_lines", &columns, &lines, true).await?;
         tx.commit().await?;
     }
     Ok(())

@@ -21,7 +21,7 @@ const GARMENTS: &[(&str, &str, &str)] = &[
 ];
 const COLORS: &[&str] = &["Black", "White", "Navy", "Olive", "Sand", "Gray", "Red", "Blue"];
 const SIZES: &[&str] = &["XS", "S", "M", "L", "XL"];
-/// Rows per INSERT statement: well under SQLite's bound-parameter limit.
+/// Products per transaction.
 const BATCH: usize = 400;
 
 /// Adds generated products `0..count` that are not there yet. Returns how
@@ -78,33 +78,27 @@ pub async fn generate_catalog(pool: &Pool, count: usize) -> anyhow::Result<usize
             "updated_at_ms",
             "version",
         ];
-        let mut insert = Sql::insert_rows("products", &columns, products);
-        insert.push(" ON CONFLICT DO NOTHING");
-        insert.query().execute(&mut *tx).await?;
+        Sql::insert_all(&mut tx, "products", &columns, &products, true).await?;
 
-        let variants = range.flat_map(|i| {
-            let product_id = crate::validate::slug(&product_of(i).0);
-            SIZES.iter().enumerate().map(move |(s, size)| {
-                vec![
-                    Arg::from(sku_code(i, size)),
-                    Arg::from(product_id.clone()),
-                    Arg::from(*size),
-                    Arg::from(color_of(i)),
-                    Arg::from(price_of(i, s)),
-                    // Some sold out, most not.
-                    Arg::from((i as i64 * 7 + s as i64 * 3) % 60),
-                ]
+        let variants: Vec<Vec<Arg>> = range
+            .flat_map(|i| {
+                let product_id = crate::validate::slug(&product_of(i).0);
+                SIZES.iter().enumerate().map(move |(s, size)| {
+                    vec![
+                        Arg::from(sku_code(i, size)),
+                        Arg::from(product_id.clone()),
+                        Arg::from(*size),
+                        Arg::from(color_of(i)),
+                        Arg::from(price_of(i, s)),
+                        // Some sold out, most not.
+                        Arg::from((i as i64 * 7 + s as i64 * 3) % 60),
+                    ]
+                })
             })
-        });
+            .collect();
         let columns = ["code", "product_id", "size", "color", "price_cents", "stock"];
-        let mut insert = Sql::insert_rows("variants", &columns, variants);
-        insert.push(" ON CONFLICT DO NOTHING");
-        insert.query().execute(&mut *tx).await?;
-        for chunk in terms.chunks(crate::terms::BATCH) {
-            let mut insert = Sql::insert_rows("product_terms", &crate::terms::COLUMNS, chunk.iter().cloned());
-            insert.push(" ON CONFLICT DO NOTHING");
-            insert.query().execute(&mut *tx).await?;
-        }
+        Sql::insert_all(&mut tx, "variants", &columns, &variants, true).await?;
+        Sql::insert_all(&mut tx, "product_terms", &crate::terms::COLUMNS, &terms, true).await?;
         tx.commit().await?;
     }
     crate::catalog::touch_catalog(pool).await;

@@ -79,8 +79,6 @@ pub fn rows<'a>(
 }
 
 pub const COLUMNS: [&str; 3] = ["kind", "term", "product_id"];
-/// Rows per INSERT statement: well under SQLite's bound-parameter limit.
-pub const BATCH: usize = 1_000;
 
 /// Replaces one product's terms, inside the caller's transaction.
 pub async fn store(
@@ -90,10 +88,7 @@ pub async fn store(
 ) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM product_terms WHERE product_id = $1").bind(product_id).execute(&mut *conn).await?;
     let rows: Vec<Vec<Arg>> = rows(product_id, terms).collect();
-    for chunk in rows.chunks(BATCH) {
-        Sql::insert_rows("product_terms", &COLUMNS, chunk.iter().cloned()).query().execute(&mut *conn).await?;
-    }
-    Ok(())
+    Sql::insert_all(conn, "product_terms", &COLUMNS, &rows, false).await
 }
 
 /// One condition on a product's terms: a word prefix or a facet.

@@ -138,6 +138,28 @@ impl Sql {
         sql
     }
 
+    /// Inserts `rows` in as few statements as the bound-parameter limit
+    /// allows; with `skip_existing`, rows that collide with existing ones
+    /// are left out (`ON CONFLICT DO NOTHING`), which makes bulk loads rerunnable.
+    pub async fn insert_all(
+        conn: &mut sqlx::AnyConnection,
+        table: &str,
+        columns: &[&str],
+        rows: &[Vec<Arg>],
+        skip_existing: bool,
+    ) -> Result<(), sqlx::Error> {
+        // Well under SQLite's limit of 32 766 bound parameters per statement.
+        const MAX_PARAMETERS: usize = 8_000;
+        for chunk in rows.chunks((MAX_PARAMETERS / columns.len().max(1)).max(1)) {
+            let mut insert = Sql::insert_rows(table, columns, chunk.iter().cloned());
+            if skip_existing {
+                insert.push(" ON CONFLICT DO NOTHING");
+            }
+            insert.query().execute(&mut *conn).await?;
+        }
+        Ok(())
+    }
+
     pub fn query(&self) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments<'_>> {
         self.args.iter().fold(sqlx::query(&self.text), |q, a| match a {
             Arg::Text(s) => q.bind(s.as_str()),
