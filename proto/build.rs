@@ -1,5 +1,8 @@
-//! Compiles the Atelier protocol with protoc and keeps a file descriptor set
-//! for gRPC server reflection.
+//! Compiles the Atelier protocol in pure Rust (protox parses the contracts, so
+//! no system `protoc` is needed) and keeps the file descriptor set for gRPC
+//! server reflection.
+use prost::Message;
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let out = std::path::PathBuf::from(std::env::var("OUT_DIR")?);
     let protos = [
@@ -8,9 +11,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "atelier/cart/v1/cart.proto",
         "atelier/order/v1/order.proto",
     ];
-    tonic_prost_build::configure()
-        .file_descriptor_set_path(out.join("atelier_descriptor.bin"))
-        .compile_protos(&protos, &["."])?;
+    let descriptors = protox::Compiler::new(["."])?
+        .include_imports(true)
+        .include_source_info(true)
+        .open_files(protos)?
+        .file_descriptor_set();
+    std::fs::write(out.join("atelier_descriptor.bin"), descriptors.encode_to_vec())?;
+    tonic_prost_build::configure().compile_fds(descriptors)?;
     for p in protos {
         println!("cargo:rerun-if-changed={p}");
     }

@@ -5,7 +5,7 @@ use atelier_auth::AuthService;
 use atelier_cart::CartService;
 use atelier_order::{Dependencies, OrderService};
 use atelier_product::ProductService;
-use atelier_runtime::{IdentityKeys, grpc};
+use atelier_runtime::{IdentityKeys, db, grpc};
 use std::{net::SocketAddr, time::Duration};
 use tokio::{net::TcpListener, sync::watch, task::JoinSet};
 
@@ -52,9 +52,15 @@ impl DatabaseUrls {
     }
 }
 
+// Each role serves health at once and its RPCs once its database answers:
+// a database that is slower to come up than the services (a fresh node, an
+// image pull, initdb) makes them wait as NOT_SERVING, never crash-loop.
+
 pub async fn run_auth(listener: TcpListener, url: &str, keys: &IdentityKeys, shutdown: Shutdown) -> anyhow::Result<()> {
-    let service = AuthService::connect(url, keys).await?;
-    grpc::serve(listener, service.into_server(), shutdown.wait()).await
+    let (url, keys) = (url.to_string(), keys.clone());
+    let service =
+        async move { db::patiently("auth database", || AuthService::connect(&url, &keys)).await.into_server() };
+    grpc::serve_when_ready(listener, service, shutdown.wait()).await
 }
 
 pub async fn run_product(
@@ -63,8 +69,10 @@ pub async fn run_product(
     keys: &IdentityKeys,
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
-    let service = ProductService::connect(url, keys).await?;
-    grpc::serve(listener, service.into_server(), shutdown.wait()).await
+    let (url, keys) = (url.to_string(), keys.clone());
+    let service =
+        async move { db::patiently("product database", || ProductService::connect(&url, &keys)).await.into_server() };
+    grpc::serve_when_ready(listener, service, shutdown.wait()).await
 }
 
 pub async fn run_cart(
@@ -74,8 +82,11 @@ pub async fn run_cart(
     product_addr: &str,
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
-    let service = CartService::connect(url, keys, product_addr).await?;
-    grpc::serve(listener, service.into_server(), shutdown.wait()).await
+    let (url, keys, product_addr) = (url.to_string(), keys.clone(), product_addr.to_string());
+    let service = async move {
+        db::patiently("cart database", || CartService::connect(&url, &keys, &product_addr)).await.into_server()
+    };
+    grpc::serve_when_ready(listener, service, shutdown.wait()).await
 }
 
 pub async fn run_order(
@@ -86,10 +97,27 @@ pub async fn run_order(
     abandoned_after: Duration,
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
-    let service = OrderService::connect(url, keys, deps).await?.with_abandoned_after(abandoned_after);
-    let recovery = tokio::spawn(atelier_order::recover(service.clone()));
-    let served = grpc::serve(listener, service.into_server(), shutdown.wait()).await;
-    recovery.abort();
+    let (url, keys) = (url.to_string(), keys.clone());
+    let (product_addr, cart_addr, token) =
+        (deps.product_addr.to_string(), deps.cart_addr.to_string(), deps.service_token);
+    let recovery = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let recovery_slot = recovery.clone();
+    let service = async move {
+        let service = db::patiently("order database", || {
+            let deps =
+                Dependencies { product_addr: &product_addr, cart_addr: &cart_addr, service_token: token.clone() };
+            OrderService::connect(&url, &keys, deps)
+        })
+        .await
+        .with_abandoned_after(abandoned_after);
+        let task = tokio::spawn(atelier_order::recover(service.clone()));
+        *recovery_slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(task);
+        service.into_server()
+    };
+    let served = grpc::serve_when_ready(listener, service, shutdown.wait()).await;
+    if let Some(task) = recovery.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        task.abort();
+    }
     served
 }
 

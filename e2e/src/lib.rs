@@ -42,13 +42,13 @@ impl RunningShop {
     }
 }
 
-/// Polls /readyz (a readiness probe, as Kubernetes does) for up to 30 s.
+/// Polls /readyz/dependencies (all four services answer) for up to 30 s.
 async fn wait_until_ready(url: &str) -> anyhow::Result<()> {
     let addr: SocketAddr = url.trim_start_matches("http://").parse()?;
     for _ in 0..300 {
         if let Ok(mut stream) = tokio::net::TcpStream::connect(addr).await {
             use tokio::io::{AsyncReadExt, AsyncWriteExt};
-            stream.write_all(b"GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await?;
+            stream.write_all(b"GET /readyz/dependencies HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await?;
             let mut response = String::new();
             stream.read_to_string(&mut response).await?;
             if response.starts_with("HTTP/1.1 200") {

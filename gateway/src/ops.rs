@@ -7,13 +7,20 @@ use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus,
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(readyz))
+        .route("/readyz", get(|| async { "ready" }))
+        .route("/readyz/dependencies", get(dependencies))
         .route("/metrics", get(metrics))
 }
 
+// `/readyz` is the gateway's own readiness: it answers as soon as the gateway
+// can serve pages. It does not follow the services: with one of them down the
+// gateway still serves everything that does not need it (the catalogue
+// without the cart), so taking every gateway out of its Service would turn a
+// partial outage into a full one. The services' states are reported apart.
+
 /// 200 when all four services answer their health check, 503 otherwise,
 /// with each service's state.
-async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+async fn dependencies(State(state): State<AppState>) -> impl IntoResponse {
     let checks = state.clients.channels.iter().map(|(name, channel)| {
         let mut client = HealthClient::new(channel.clone());
         async move {

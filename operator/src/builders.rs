@@ -99,7 +99,12 @@ fn resources(shop: &Shop, component: &str) -> Value {
     }
 }
 
-/// Native gRPC probes on the services, HTTP probes on the gateway.
+/// Native gRPC probes on the services, HTTP probes on the gateway. A
+/// service's liveness asks for `atelier.liveness` (the process answers) and
+/// its readiness for the overall health (its database answers), so a database
+/// outage takes pods out of their Service without restarting them. The
+/// gateway's readiness is its own: it keeps serving what it can when a
+/// service is down.
 pub fn probes(component: &str, port: u16) -> (Value, Value) {
     if component == "gateway" {
         (
@@ -108,7 +113,7 @@ pub fn probes(component: &str, port: u16) -> (Value, Value) {
         )
     } else {
         (
-            json!({"grpc": {"port": port}, "periodSeconds": 10, "failureThreshold": 3}),
+            json!({"grpc": {"port": port, "service": "atelier.liveness"}, "periodSeconds": 10, "failureThreshold": 3}),
             json!({"grpc": {"port": port}, "periodSeconds": 5, "failureThreshold": 2}),
         )
     }
@@ -268,24 +273,59 @@ pub fn url(shop: &Shop) -> Option<String> {
         .map(|i| format!("{}://{}", if i.tls_secret_name.is_some() { "https" } else { "http" }, i.host))
 }
 
-pub fn config_map(shop: &Shop) -> ConfigMap {
-    // Runs once, on the managed database's first start: one login and
-    // database per service, passwords from the credentials Secret.
-    let mut script = String::from("#!/bin/sh\nset -eu\n");
+/// The managed database's set-up: one login and one database per service,
+/// passwords from the environment (the credentials Secret). Idempotent, with
+/// quoted identifiers (`order` is a reserved word): the image runs it on the
+/// first start, and the `db-setup` container runs it again at every start of
+/// the database pod, so passwords follow the Secret even when the volume
+/// outlives it.
+pub fn database_setup_script() -> String {
+    let mut script = String::from(
+        "#!/bin/sh\n# Atelier: one login and database per service; safe to run again.\nset -eu\npsql -v ON_ERROR_STOP=1 --no-psqlrc --quiet --username \"$POSTGRES_USER\" --dbname postgres",
+    );
     for s in SERVICES {
-        let var = format!("{}_PASSWORD", s.to_uppercase());
-        script.push_str(&format!(
-            "psql -v ON_ERROR_STOP=1 --username \"$POSTGRES_USER\" <<SQL\nCREATE ROLE {s} LOGIN PASSWORD '${var}';\nCREATE DATABASE {s} OWNER {s};\nREVOKE ALL ON DATABASE {s} FROM PUBLIC;\nSQL\n"
-        ));
+        script.push_str(&format!(" \\\n  -v {s}_password=\"${}_PASSWORD\"", s.to_uppercase()));
     }
+    let list = SERVICES.iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(", ");
+    script.push_str(" <<'SQL'\n");
+    script.push_str(&format!(
+        "SELECT format('CREATE ROLE %I LOGIN', name) FROM unnest(ARRAY[{list}]) AS name\n  WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = name) \\gexec\n"
+    ));
+    for s in SERVICES {
+        script.push_str(&format!("ALTER ROLE \"{s}\" WITH LOGIN PASSWORD :'{s}_password';\n"));
+    }
+    script.push_str(&format!(
+        "SELECT format('CREATE DATABASE %I OWNER %I', name, name) FROM unnest(ARRAY[{list}]) AS name\n  WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = name) \\gexec\n"
+    ));
+    for s in SERVICES {
+        script.push_str(&format!("REVOKE ALL ON DATABASE \"{s}\" FROM PUBLIC;\n"));
+    }
+    script.push_str("SQL\n");
+    script
+}
+
+/// Runs the set-up script against the local server at every start of the
+/// database pod (the socket trusts local connections, so a regenerated
+/// superuser password does not lock it out), then stays up; ready once done.
+const DATABASE_SETUP_LOOP: &str = r#"trap 'exit 0' TERM INT
+until pg_isready -q -h /var/run/postgresql -U "$POSTGRES_USER"; do sleep 1; done
+until /docker-entrypoint-initdb.d/init.sh; do echo "database set-up failed; retrying" >&2; sleep 2; done
+echo "database set-up done"
+touch /tmp/setup-done
+while :; do sleep 3600 & wait $!; done
+"#;
+
+pub fn config_map(shop: &Shop) -> ConfigMap {
     typed(json!({
         "apiVersion": "v1", "kind": "ConfigMap",
         "metadata": metadata(shop, &name(shop, "db-init"), "database"),
-        "data": {"init.sh": script}
+        "data": {"init.sh": database_setup_script()}
     }))
 }
 
-pub fn database(shop: &Shop) -> Option<(StatefulSet, Service)> {
+/// The managed PostgreSQL; `checksum` (of the credentials Secret) rolls its
+/// pod when the Secret changes, so the set-up runs with the new passwords.
+pub fn database(shop: &Shop, checksum: &str) -> Option<(StatefulSet, Service)> {
     if shop.spec.database.kind != "managed" {
         return None;
     }
@@ -308,7 +348,13 @@ pub fn database(shop: &Shop) -> Option<(StatefulSet, Service)> {
     let mut security = container_security();
     security["runAsUser"] = json!(70); // the postgres user of the alpine image
     security["runAsGroup"] = json!(70);
-    let probe = json!({"exec": {"command": ["pg_isready", "-U", "postgres", "-h", "127.0.0.1"]}, "periodSeconds": 5});
+    let pg_isready = json!({"command": ["pg_isready", "-q", "-U", "postgres", "-h", "127.0.0.1"]});
+    // First boot (image pull, initdb, set-up) may take minutes: liveness
+    // starts only once the server has answered once.
+    let startup = json!({"exec": pg_isready, "periodSeconds": 2, "timeoutSeconds": 5, "failureThreshold": 150});
+    let liveness = json!({"exec": pg_isready, "periodSeconds": 10, "timeoutSeconds": 5, "failureThreshold": 6});
+    let readiness = json!({"exec": pg_isready, "periodSeconds": 5, "timeoutSeconds": 5});
+    let setup_ready = json!({"exec": {"command": ["test", "-e", "/tmp/setup-done"]}, "periodSeconds": 2});
     let set = typed(json!({
         "apiVersion": "apps/v1", "kind": "StatefulSet",
         "metadata": metadata(shop, &name(shop, "db"), "database"),
@@ -317,7 +363,7 @@ pub fn database(shop: &Shop) -> Option<(StatefulSet, Service)> {
             "replicas": 1,
             "selector": {"matchLabels": selector(shop, "database")},
             "template": {
-                "metadata": {"labels": labels(shop, "database")},
+                "metadata": {"labels": labels(shop, "database"), "annotations": {"atelier.dev/checksum": checksum}},
                 "spec": {
                     "automountServiceAccountToken": false,
                     "securityContext": {"runAsNonRoot": true, "runAsUser": 70, "fsGroup": 70, "seccompProfile": {"type": "RuntimeDefault"}},
@@ -325,7 +371,7 @@ pub fn database(shop: &Shop) -> Option<(StatefulSet, Service)> {
                         "name": "postgres", "image": "postgres:17-alpine",
                         "ports": [{"name": "postgres", "containerPort": 5432}],
                         "env": env,
-                        "readinessProbe": probe, "livenessProbe": probe,
+                        "startupProbe": startup, "livenessProbe": liveness, "readinessProbe": readiness,
                         "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}},
                         "securityContext": security,
                         "volumeMounts": [
@@ -334,11 +380,24 @@ pub fn database(shop: &Shop) -> Option<(StatefulSet, Service)> {
                             {"name": "run", "mountPath": "/var/run/postgresql"},
                             {"name": "tmp", "mountPath": "/tmp"}
                         ]
+                    }, {
+                        "name": "db-setup", "image": "postgres:17-alpine",
+                        "command": ["/bin/sh", "-c", DATABASE_SETUP_LOOP],
+                        "env": env,
+                        "readinessProbe": setup_ready,
+                        "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}, "limits": {"memory": "64Mi"}},
+                        "securityContext": security,
+                        "volumeMounts": [
+                            {"name": "init", "mountPath": "/docker-entrypoint-initdb.d", "readOnly": true},
+                            {"name": "run", "mountPath": "/var/run/postgresql"},
+                            {"name": "setup-tmp", "mountPath": "/tmp"}
+                        ]
                     }],
                     "volumes": [
                         {"name": "init", "configMap": {"name": name(shop, "db-init"), "defaultMode": 0o555}},
                         {"name": "run", "emptyDir": {}},
-                        {"name": "tmp", "emptyDir": {}}
+                        {"name": "tmp", "emptyDir": {}},
+                        {"name": "setup-tmp", "emptyDir": {}}
                     ]
                 }
             },
@@ -353,12 +412,15 @@ pub fn database(shop: &Shop) -> Option<(StatefulSet, Service)> {
     Some((set, svc))
 }
 
-/// The seed Job; its name changes with what it would do, so a new image or
-/// seed setting runs it again (seeding is idempotent).
+/// Attempts of one seed Job before it is marked failed (each a new pod, so
+/// every failure counts in `status.failed`).
+pub const SEED_BACKOFF_LIMIT: i32 = 3;
+
+/// The seed Job. Its name is a hash of its whole spec, so anything that would
+/// change what it does (image, settings, database) runs it again; seeding is
+/// idempotent.
 pub fn seed_job(shop: &Shop) -> Job {
     let seed = &shop.spec.seed;
-    let fingerprint =
-        crate::checksum(&[&shop.image(), &serde_json::to_string(seed).unwrap_or_default(), &shop.spec.database.kind]);
     let mut env = vec![
         database_env(shop, "auth", "ATELIER_AUTH_DATABASE_URL"),
         database_env(shop, "product", "ATELIER_PRODUCT_DATABASE_URL"),
@@ -372,28 +434,30 @@ pub fn seed_job(shop: &Shop) -> Job {
     if let Some(r) = &seed.admin_password_secret_ref {
         env.push(secret_env("ATELIER_ADMIN_PASSWORD", &r.name, &r.key));
     }
+    let spec = json!({
+        "backoffLimit": SEED_BACKOFF_LIMIT,
+        "template": {
+            "metadata": {"labels": labels(shop, "seed")},
+            "spec": {
+                // Never: a failed attempt is a failed pod, counted by the Job.
+                "restartPolicy": "Never",
+                "automountServiceAccountToken": false,
+                "securityContext": pod_security(),
+                "containers": [{
+                    "name": "seed", "image": shop.image(),
+                    "imagePullPolicy": shop.spec.image_pull_policy.clone().unwrap_or_else(|| "IfNotPresent".into()),
+                    "args": ["seed"], "env": env,
+                    "resources": {"requests": {"cpu": "50m", "memory": "32Mi"}, "limits": {"memory": "128Mi"}},
+                    "securityContext": container_security()
+                }]
+            }
+        }
+    });
+    let fingerprint = crate::checksum(&[&spec.to_string()]);
     typed(json!({
         "apiVersion": "batch/v1", "kind": "Job",
         "metadata": metadata(shop, &name(shop, &format!("seed-{}", &fingerprint[..10])), "seed"),
-        "spec": {
-            "backoffLimit": 10,
-            "ttlSecondsAfterFinished": null,
-            "template": {
-                "metadata": {"labels": labels(shop, "seed")},
-                "spec": {
-                    "restartPolicy": "OnFailure",
-                    "automountServiceAccountToken": false,
-                    "securityContext": pod_security(),
-                    "containers": [{
-                        "name": "seed", "image": shop.image(),
-                        "imagePullPolicy": shop.spec.image_pull_policy.clone().unwrap_or_else(|| "IfNotPresent".into()),
-                        "args": ["seed"], "env": env,
-                        "resources": {"requests": {"cpu": "50m", "memory": "32Mi"}, "limits": {"memory": "128Mi"}},
-                        "securityContext": container_security()
-                    }]
-                }
-            }
-        }
+        "spec": spec
     }))
 }
 

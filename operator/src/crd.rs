@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 )]
 #[serde(rename_all = "camelCase")]
 pub struct ShopSpec {
-    /// Container image with the `atelier` binary. Default: the operator's own version.
+    /// Container image with the `atelier` binary. Default: the operator's own image.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
     /// Image pull policy: Always, IfNotPresent or Never.
@@ -218,8 +218,23 @@ pub struct Condition {
     pub last_transition_time: String,
 }
 
+/// The image a Shop without `spec.image` runs: the operator's own image,
+/// which holds both binaries (the Helm chart passes it in
+/// `ATELIER_DEFAULT_IMAGE`). Set once at start-up.
+static DEFAULT_IMAGE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Sets the default image; later calls are ignored.
+pub fn set_default_image(image: &str) {
+    let _ = DEFAULT_IMAGE.set(image.to_string());
+}
+
+/// The default image: as set, else the locally built `atelier:<version>`.
+pub fn default_image() -> String {
+    DEFAULT_IMAGE.get().cloned().unwrap_or_else(|| format!("atelier:{}", env!("CARGO_PKG_VERSION")))
+}
+
 impl Shop {
     pub fn image(&self) -> String {
-        self.spec.image.clone().unwrap_or_else(|| format!("ghcr.io/atelier-shop/atelier:{}", env!("CARGO_PKG_VERSION")))
+        self.spec.image.clone().unwrap_or_else(default_image)
     }
 }

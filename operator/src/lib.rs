@@ -2,10 +2,12 @@
 
 pub mod builders;
 pub mod crd;
+pub mod desired;
 pub mod leader;
 pub mod metrics;
 pub mod rbac;
 pub mod reconcile;
+pub mod render;
 pub mod secrets;
 pub mod status;
 

@@ -34,12 +34,23 @@ struct Cli {
     /// Namespace of the leader Lease (default: the pod's namespace).
     #[arg(long, env = "POD_NAMESPACE", default_value = "default")]
     namespace: String,
+    /// Image of a Shop without `spec.image`: the operator's own image, which
+    /// holds both binaries (the Helm chart sets it).
+    #[arg(long, env = "ATELIER_DEFAULT_IMAGE", global = true)]
+    default_image: Option<String>,
 }
 
 #[derive(Subcommand)]
 enum Command {
     /// Print the Shop CustomResourceDefinition as YAML.
     Crd,
+    /// Print, as a YAML stream, every object reconcile would apply for a Shop
+    /// (generated Secrets with placeholder values).
+    Render {
+        /// The Shop manifest; `-` reads standard input.
+        #[arg(short = 'f', long = "filename")]
+        file: String,
+    },
     /// Run the controller (the default).
     Run,
 }
@@ -47,9 +58,25 @@ enum Command {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    if let Some(Command::Crd) = cli.command {
-        print!("{}", serde_yaml::to_string(&Shop::crd())?);
-        return Ok(());
+    if let Some(image) = &cli.default_image {
+        atelier_operator::crd::set_default_image(image);
+    }
+    match &cli.command {
+        Some(Command::Crd) => {
+            print!("{}", serde_yaml::to_string(&Shop::crd())?);
+            return Ok(());
+        }
+        Some(Command::Render { file }) => {
+            let text = if file == "-" {
+                std::io::read_to_string(std::io::stdin())?
+            } else {
+                std::fs::read_to_string(file).map_err(|e| anyhow::anyhow!("reading {file}: {e}"))?
+            };
+            let shop: Shop = serde_yaml::from_str(&text).map_err(|e| anyhow::anyhow!("{file} is not a Shop: {e}"))?;
+            print!("{}", atelier_operator::render::render(shop)?);
+            return Ok(());
+        }
+        _ => {}
     }
     let _telemetry = atelier_runtime::telemetry::init("atelier-operator");
     let client = Client::try_default().await?;

@@ -4,6 +4,7 @@
 use crate::{
     builders::{self, COMPONENTS, MANAGER},
     crd::{Shop, ShopStatus},
+    desired::Desired,
     secrets,
     status::{self, Observed},
 };
@@ -11,11 +12,8 @@ use k8s_openapi::{
     NamespaceResourceScope,
     api::{
         apps::v1::{Deployment, StatefulSet},
-        autoscaling::v2::HorizontalPodAutoscaler,
         batch::v1::Job,
-        core::v1::{Pod, Secret, Service},
-        networking::v1::{Ingress, NetworkPolicy},
-        policy::v1::PodDisruptionBudget,
+        core::v1::{Pod, Secret},
     },
 };
 use kube::{
@@ -168,37 +166,18 @@ async fn reconcile_inner(shop: &Shop, ctx: &Context) -> Result<Action, Error> {
     }
     let refs: Vec<&Secret> = fingerprinted.iter().collect();
     let checksum = crate::checksum(&[&secrets::fingerprint(&refs), &shop.image()]);
+    let database_checksum = crate::checksum(&[&secrets::fingerprint(&refs[refs.len() - 1..])]);
+    let desired = Desired::of(shop, &checksum, &database_checksum);
 
-    converge(client, shop, if managed { vec![builders::config_map(shop)] } else { vec![] }).await?;
-    let (sets, db_services) = match builders::database(shop) {
-        Some((set, svc)) => (vec![set], vec![svc]),
-        None => (vec![], vec![]),
-    };
-    let sets: Vec<StatefulSet> = converge(client, shop, sets).await?;
-    let mut svcs: Vec<Service> = db_services;
-    svcs.extend(COMPONENTS.iter().map(|(c, port)| builders::service(shop, c, *port)));
-    converge(client, shop, svcs).await?;
-    let deployments: Vec<Deployment> = converge(
-        client,
-        shop,
-        COMPONENTS.iter().map(|(c, port)| builders::deployment(shop, c, *port, &checksum)).collect(),
-    )
-    .await?;
-    let jobs: Vec<Job> = converge(client, shop, vec![builders::seed_job(shop)]).await?;
-    converge::<PodDisruptionBudget>(
-        client,
-        shop,
-        COMPONENTS.iter().filter_map(|(c, _)| builders::pdb(shop, c)).collect(),
-    )
-    .await?;
-    converge::<HorizontalPodAutoscaler>(
-        client,
-        shop,
-        COMPONENTS.iter().filter_map(|(c, _)| builders::hpa(shop, c)).collect(),
-    )
-    .await?;
-    converge::<Ingress>(client, shop, builders::ingress(shop).into_iter().collect()).await?;
-    converge::<NetworkPolicy>(client, shop, builders::network_policies(shop)).await?;
+    converge(client, shop, desired.config_maps).await?;
+    let sets: Vec<StatefulSet> = converge(client, shop, desired.stateful_sets).await?;
+    converge(client, shop, desired.services).await?;
+    let deployments: Vec<Deployment> = converge(client, shop, desired.deployments).await?;
+    let jobs: Vec<Job> = converge(client, shop, desired.jobs).await?;
+    converge(client, shop, desired.disruption_budgets).await?;
+    converge(client, shop, desired.autoscalers).await?;
+    converge(client, shop, desired.ingresses).await?;
+    converge(client, shop, desired.network_policies).await?;
     if !managed {
         // Switched to an external database: the generated credentials go too.
         let api: Api<Secret> = Api::namespaced(client.clone(), &ns);
@@ -246,11 +225,23 @@ async fn reconcile_inner(shop: &Shop, ctx: &Context) -> Result<Action, Error> {
             )
         };
     }
+    let mut retry_seed_in = None;
     if let Some(job) = jobs.first() {
         let live = Api::<Job>::namespaced(client.clone(), &ns).get_opt(&job.name_any()).await?;
-        let s = live.and_then(|j| j.status).unwrap_or_default();
-        observed.seeded = s.succeeded.unwrap_or(0) >= 1;
-        observed.seed_failed = !observed.seeded && s.failed.unwrap_or(0) >= 3;
+        let seed = seed_outcome(live.as_ref(), &pods, k8s_openapi::jiff::Timestamp::now());
+        observed.seeded = seed.succeeded;
+        observed.seed_failure = seed.failure;
+        if let Some(wait) = seed.retry_in {
+            if wait.is_zero() {
+                // Failed for good: run it again from scratch (the cause may
+                // be fixed by now; seeding is idempotent).
+                tracing::info!(job = %job.name_any(), "retrying the failed seed Job");
+                Api::<Job>::namespaced(client.clone(), &ns)
+                    .delete(&job.name_any(), &DeleteParams::background())
+                    .await?;
+            }
+            retry_seed_in = Some(wait.max(Duration::from_secs(1)));
+        }
     }
 
     let status = ShopStatus {
@@ -264,7 +255,8 @@ async fn reconcile_inner(shop: &Shop, ctx: &Context) -> Result<Action, Error> {
         patch_status(&shops, shop, &status).await?;
     }
     let ready = status.conditions.iter().any(|c| c.type_ == "Ready" && c.status == "True");
-    Ok(Action::requeue(if ready { Duration::from_secs(300) } else { Duration::from_secs(15) }))
+    let next = if ready { Duration::from_secs(300) } else { Duration::from_secs(15) };
+    Ok(Action::requeue(retry_seed_in.map_or(next, |r| r.min(next))))
 }
 
 async fn patch_status(shops: &Api<Shop>, shop: &Shop, status: &ShopStatus) -> kube::Result<()> {
@@ -284,6 +276,9 @@ async fn announce_transitions(ctx: &Context, shop: &Shop, before: &ShopStatus, a
             ("Ready", "True") => publish(ctx, shop, EventType::Normal, "ShopReady", &c.message).await,
             ("Degraded", "True") => publish(ctx, shop, EventType::Warning, &c.reason, &c.message).await,
             ("Seeded", "True") => publish(ctx, shop, EventType::Normal, "Seeded", &c.message).await,
+            ("Seeded", "False") if c.reason == "SeedFailed" => {
+                publish(ctx, shop, EventType::Warning, "SeedFailed", &c.message).await
+            }
             _ => {}
         }
     }
@@ -296,6 +291,60 @@ async fn publish(ctx: &Context, shop: &Shop, type_: EventType, reason: &str, not
     if let Err(e) = recorder.publish(&event, &shop.object_ref(&())).await {
         tracing::warn!(error = %e, "could not publish an event");
     }
+}
+
+/// How long a seed Job that failed for good waits before it runs again.
+pub const SEED_RETRY_AFTER: Duration = Duration::from_secs(30);
+
+/// What the seed Job has done so far.
+#[derive(Debug, Default, PartialEq)]
+pub struct SeedOutcome {
+    pub succeeded: bool,
+    /// The last failed attempt's message, while it has not succeeded.
+    pub failure: Option<String>,
+    /// Set when the Job failed for good: how long until it is run again.
+    pub retry_in: Option<Duration>,
+}
+
+/// Reads a seed Job's status and its failed pods' termination messages.
+pub fn seed_outcome(job: Option<&Job>, pods: &[Pod], now: k8s_openapi::jiff::Timestamp) -> SeedOutcome {
+    let Some(job) = job else { return SeedOutcome::default() };
+    let status = job.status.clone().unwrap_or_default();
+    if status.succeeded.unwrap_or(0) >= 1 {
+        return SeedOutcome { succeeded: true, ..Default::default() };
+    }
+    let failed = status.failed.unwrap_or(0);
+    if failed == 0 {
+        return SeedOutcome::default();
+    }
+    let last_message = pods
+        .iter()
+        .filter(|p| p.labels().get("job-name") == Some(&job.name_any()))
+        .flat_map(|p| p.status.iter().flat_map(|s| s.container_statuses.iter().flatten()))
+        .filter_map(|c| c.state.as_ref()?.terminated.as_ref())
+        .filter(|t| t.exit_code != 0)
+        .max_by_key(|t| t.finished_at.clone().map(|f| f.0))
+        .map(|t| {
+            let text = t.message.clone().or_else(|| t.reason.clone()).unwrap_or_default();
+            text.trim().lines().last().unwrap_or_default().to_string()
+        })
+        .filter(|m| !m.is_empty());
+    let gave_up = status
+        .conditions
+        .iter()
+        .flatten()
+        .find(|c| c.type_ == "Failed" && c.status == "True")
+        .map(|c| c.last_transition_time.as_ref().map(|t| t.0).unwrap_or(now));
+    let attempts = format!("{failed} of {} attempts failed", builders::SEED_BACKOFF_LIMIT + 1);
+    let failure = match &last_message {
+        Some(m) => format!("{attempts}; last: {m}"),
+        None => format!("{attempts}; see the seed pods' logs"),
+    };
+    let retry_in = gave_up.map(|at| {
+        let elapsed = now.duration_since(at).unsigned_abs();
+        SEED_RETRY_AFTER.saturating_sub(elapsed)
+    });
+    SeedOutcome { succeeded: false, failure: Some(failure), retry_in }
 }
 
 /// API errors: retry with exponential backoff (5 s doubling, at most 5 min).

@@ -43,7 +43,24 @@ pub fn database_data(shop: &Shop) -> BTreeMap<String, String> {
     data
 }
 
-/// Returns the Secret `name`, creating it from `generate()` if it is missing.
+/// The generated Secret `<shop>-<suffix>` holding `data`.
+pub fn secret(shop: &Shop, suffix: &str, data: BTreeMap<String, String>) -> Secret {
+    Secret {
+        metadata: ObjectMeta {
+            name: Some(builders::name(shop, suffix)),
+            namespace: shop.namespace(),
+            labels: Some(builders::labels(shop, "secrets")),
+            owner_references: shop.controller_owner_ref(&()).map(|o| vec![o]),
+            ..Default::default()
+        },
+        type_: Some("Opaque".into()),
+        data: Some(data.into_iter().map(|(k, v)| (k, ByteString(v.into_bytes()))).collect()),
+        ..Default::default()
+    }
+}
+
+/// Returns the Secret `<shop>-<suffix>`, creating it from `generate()` if it
+/// is missing.
 pub async fn ensure(
     client: &Client,
     shop: &Shop,
@@ -52,22 +69,10 @@ pub async fn ensure(
 ) -> kube::Result<Secret> {
     let ns = shop.namespace().unwrap_or_default();
     let api: Api<Secret> = Api::namespaced(client.clone(), &ns);
-    let name = builders::name(shop, suffix);
-    if let Some(existing) = api.get_opt(&name).await? {
+    if let Some(existing) = api.get_opt(&builders::name(shop, suffix)).await? {
         return Ok(existing);
     }
-    let secret = Secret {
-        metadata: ObjectMeta {
-            name: Some(name),
-            namespace: Some(ns),
-            labels: Some(builders::labels(shop, "secrets")),
-            owner_references: shop.controller_owner_ref(&()).map(|o| vec![o]),
-            ..Default::default()
-        },
-        type_: Some("Opaque".into()),
-        data: Some(generate().into_iter().map(|(k, v)| (k, ByteString(v.into_bytes()))).collect()),
-        ..Default::default()
-    };
+    let secret = secret(shop, suffix, generate());
     match api.create(&PostParams::default(), &secret).await {
         Ok(created) => Ok(created),
         // Created meanwhile by another reconcile: keep that one.

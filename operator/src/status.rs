@@ -14,7 +14,8 @@ pub struct Observed {
     pub database_ready: bool,
     pub database_message: String,
     pub seeded: bool,
-    pub seed_failed: bool,
+    /// Why the seed Job's last attempt failed, while it has not succeeded.
+    pub seed_failure: Option<String>,
     /// Pods stuck restarting: (pod, component, reason).
     pub crashing: Vec<(String, String, String)>,
 }
@@ -52,10 +53,10 @@ pub fn conditions(previous: &[Condition], observed: &Observed, now: &str) -> Vec
     let all_ready = !observed.components.is_empty() && observed.components.values().all(|c| c.ready >= c.desired);
     let (degraded, degraded_reason, degraded_message) = match observed.crashing.first() {
         Some((pod, component, reason)) => (true, "PodFailing", format!("pod {pod} ({component}) is in {reason}")),
-        None if observed.seed_failed => {
-            (true, "SeedFailing", "the seed Job keeps failing; see its pod logs".to_string())
-        }
-        None => (false, "AsExpected", "no failing pods".to_string()),
+        None => match &observed.seed_failure {
+            Some(why) => (true, "SeedFailing", format!("the seed Job failed: {why}")),
+            None => (false, "AsExpected", "no failing pods".to_string()),
+        },
     };
     let waiting: Vec<String> = observed
         .components
@@ -71,16 +72,11 @@ pub fn conditions(previous: &[Condition], observed: &Observed, now: &str) -> Vec
             if observed.database_ready { "DatabaseUp" } else { "DatabaseStarting" },
             observed.database_message.clone(),
         ),
-        (
-            "Seeded",
-            observed.seeded,
-            if observed.seeded { "SeedSucceeded" } else { "SeedPending" },
-            if observed.seeded {
-                "default data is in place".into()
-            } else {
-                "the seed Job has not succeeded yet".into()
-            },
-        ),
+        match (&observed.seed_failure, observed.seeded) {
+            (_, true) => ("Seeded", true, "SeedSucceeded", "default data is in place".to_string()),
+            (Some(why), false) => ("Seeded", false, "SeedFailed", why.clone()),
+            (None, false) => ("Seeded", false, "SeedPending", "the seed Job has not succeeded yet".to_string()),
+        },
         (
             "Progressing",
             !ready && !degraded,

@@ -1,11 +1,7 @@
 //! Drift between the operator and its Helm chart, and the chart checked by
 //! the real Helm engine and the Kubernetes schemas (e2e/chart/validate.py).
 
-use atelier_operator::{
-    builders::{self, COMPONENTS},
-    crd::Shop,
-    rbac,
-};
+use atelier_operator::{crd::Shop, rbac};
 use kube::CustomResourceExt;
 use std::{collections::BTreeSet, path::PathBuf, process::Command};
 
@@ -129,30 +125,11 @@ fn helm_renders_the_chart_and_every_manifest_validates() {
     let write = |name: &str, value: serde_json::Value| {
         std::fs::write(dir.join(format!("{name}.yaml")), serde_yaml::to_string(&value).unwrap()).unwrap();
     };
-    for (component, port) in COMPONENTS {
-        write(
-            &format!("deployment-{component}"),
-            serde_json::to_value(builders::deployment(&shop, component, port, "abc")).unwrap(),
-        );
-        write(
-            &format!("service-{component}"),
-            serde_json::to_value(builders::service(&shop, component, port)).unwrap(),
-        );
-        if let Some(p) = builders::pdb(&shop, component) {
-            write(&format!("pdb-{component}"), serde_json::to_value(p).unwrap());
-        }
-        if let Some(h) = builders::hpa(&shop, component) {
-            write(&format!("hpa-{component}"), serde_json::to_value(h).unwrap());
-        }
-    }
-    let (set, svc) = builders::database(&shop).unwrap();
-    write("statefulset-db", serde_json::to_value(set).unwrap());
-    write("service-db", serde_json::to_value(svc).unwrap());
-    write("configmap-db-init", serde_json::to_value(builders::config_map(&shop)).unwrap());
-    write("job-seed", serde_json::to_value(builders::seed_job(&shop)).unwrap());
-    write("ingress", serde_json::to_value(builders::ingress(&shop).unwrap()).unwrap());
-    for np in builders::network_policies(&shop) {
-        write(&format!("networkpolicy-{}", kube::ResourceExt::name_any(&np)), serde_json::to_value(np).unwrap());
+    // Exactly what reconcile applies, through `render` (one source).
+    let rendered = atelier_operator::render::render(shop).unwrap();
+    for (i, doc) in rendered.split("---\n").filter(|d| !d.trim().is_empty()).enumerate() {
+        let value: serde_json::Value = serde_yaml::from_str(doc).unwrap();
+        write(&format!("{i:02}-{}", value["kind"].as_str().unwrap().to_lowercase()), value);
     }
     let out = Command::new("python3").arg(root().join("e2e/chart/validate.py")).arg(&dir).output().unwrap();
     let _ = std::fs::remove_dir_all(&dir);

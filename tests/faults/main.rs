@@ -50,7 +50,7 @@ async fn with_auth_down_the_catalogue_browses_and_logging_in_waits() {
     // is down, signed-in calls answer 503 (never a wrong identity).
     assert_eq!(shop.call("GET", "/api/v1/cart", Some(&token), None).await.0, 503);
     shop.restart("auth");
-    shop.until_ok("GET", "/readyz").await;
+    shop.until_ok("GET", "/readyz/dependencies").await;
     assert_eq!(shop.call("GET", "/api/v1/cart", Some(&token), None).await.0, 200, "the session survived");
 }
 
@@ -66,7 +66,7 @@ async fn with_cart_down_checkout_refuses_and_loses_nothing() {
     assert_eq!(status, 503);
     assert_eq!(shop.stock("HOODIE-001").await, before, "nothing reserved");
     shop.restart("cart");
-    shop.until_ok("GET", "/readyz").await;
+    shop.until_ok("GET", "/readyz/dependencies").await;
     let (status, order) = shop.place_order(&token, "k-cart-down").await;
     assert_eq!((status, order["lines"][0]["quantity"].as_i64()), (201, Some(2)), "the same key now places it");
     assert_eq!(shop.stock("HOODIE-001").await, before - 2);
@@ -248,7 +248,7 @@ async fn sigterm_on_the_order_service_mid_traffic_finishes_what_it_accepted() {
         shop.terminate("order"); // graceful: stop accepting, finish in-flight checkouts
         tokio::time::sleep(Duration::from_millis(300)).await;
         shop.restart("order");
-        shop.until_ok("GET", "/readyz").await;
+        shop.until_ok("GET", "/readyz/dependencies").await;
         tokio::time::sleep(Duration::from_millis(500)).await;
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
     };

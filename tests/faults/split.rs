@@ -118,7 +118,7 @@ impl Split {
         for role in ROLES {
             split.restart(role);
         }
-        split.until_ok("GET", "/readyz").await;
+        split.until_ok("GET", "/readyz/dependencies").await;
         Some(split)
     }
 

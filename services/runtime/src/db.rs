@@ -59,6 +59,30 @@ pub async fn connect(url: &str, migrator: &Migrator) -> anyhow::Result<Pool> {
     Ok(pool)
 }
 
+/// Calls `connect` until it succeeds, however long that takes (a database
+/// on a fresh node may need minutes for its image pull and initdb), with
+/// exponential back-off capped at 10 s. For processes that serve health
+/// meanwhile; an embedded shop should fail fast instead.
+pub async fn patiently<T, F, Fut>(what: &str, mut connect: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = anyhow::Result<T>>,
+{
+    let mut delay = Duration::from_millis(200);
+    let mut attempts = 0u32;
+    loop {
+        match connect().await {
+            Ok(value) => return value,
+            Err(e) => {
+                attempts += 1;
+                tracing::warn!(error = %format!("{e:#}"), attempts, retry_in = ?delay, "{what}: not ready yet");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(10));
+            }
+        }
+    }
+}
+
 /// SQLite URL for a service's file under a data directory (created on demand).
 pub fn sqlite_url(data_dir: &std::path::Path, service: &str) -> String {
     format!("sqlite://{}?mode=rwc", data_dir.join(format!("{service}.db")).display())
