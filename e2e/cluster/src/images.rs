@@ -1,0 +1,135 @@
+//! The images this cluster can run, and what each image's documented
+//! contract says its entrypoint does. No registry: an image is a program on
+//! this machine.
+
+use std::path::{Path, PathBuf};
+
+/// A runnable image: its entrypoint and default command, the `PATH` its
+/// programs are found on, and the users its `/etc/passwd` holds.
+#[derive(Debug, Clone)]
+pub struct Image {
+    pub entrypoint: Vec<String>,
+    pub cmd: Vec<String>,
+    pub path: String,
+    /// Extra `/etc/passwd` lines.
+    pub passwd: Vec<String>,
+}
+
+/// Image references this cluster knows.
+#[derive(Debug, Clone)]
+pub struct Images {
+    /// The reference of the Atelier image (what Shops and the operator name).
+    pub atelier: String,
+    /// The `atelier` binary that image holds.
+    pub atelier_binary: PathBuf,
+    /// Where the PostgreSQL server binaries are (`initdb`, `postgres`, `pg_ctl`).
+    pub postgres_bin: PathBuf,
+    /// Where this cluster writes the scripts images carry.
+    pub scripts: PathBuf,
+}
+
+const SYSTEM_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
+
+impl Images {
+    pub fn new(atelier: &str, atelier_binary: &Path, scripts: &Path) -> anyhow::Result<Self> {
+        let postgres_bin = find_postgres_bin()
+            .ok_or_else(|| anyhow::anyhow!("the PostgreSQL server binaries (initdb, postgres) are not installed"))?;
+        std::fs::create_dir_all(scripts)?;
+        let entrypoint = scripts.join("docker-entrypoint.sh");
+        std::fs::write(&entrypoint, POSTGRES_ENTRYPOINT)?;
+        set_mode(&entrypoint, 0o755)?;
+        set_mode(scripts, 0o755)?;
+        Ok(Self {
+            atelier: atelier.into(),
+            atelier_binary: atelier_binary.into(),
+            postgres_bin,
+            scripts: scripts.into(),
+        })
+    }
+
+    /// The image `reference` names, or an error the kubelet reports as
+    /// `ErrImagePull`.
+    pub fn resolve(&self, reference: &str) -> Result<Image, String> {
+        if reference == self.atelier {
+            return Ok(Image {
+                entrypoint: vec![self.atelier_binary.display().to_string()],
+                cmd: vec![],
+                path: SYSTEM_PATH.into(),
+                passwd: vec![],
+            });
+        }
+        let repository = reference.split([':', '@']).next().unwrap_or_default();
+        if matches!(repository, "postgres" | "docker.io/library/postgres" | "library/postgres") {
+            let alpine = reference.contains("alpine");
+            // The official image's postgres user: uid 70 on Alpine, 999 on Debian.
+            let uid = if alpine { 70 } else { 999 };
+            return Ok(Image {
+                entrypoint: vec!["docker-entrypoint.sh".into()],
+                cmd: vec!["postgres".into()],
+                path: format!("{}:{}:{SYSTEM_PATH}", self.scripts.display(), self.postgres_bin.display()),
+                passwd: vec![format!("postgres:x:{uid}:{uid}:PostgreSQL:/var/lib/postgresql:/bin/sh")],
+            });
+        }
+        Err(format!("image {reference:?} is not available in this cluster"))
+    }
+}
+
+fn find_postgres_bin() -> Option<PathBuf> {
+    let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
+        .filter(|p| p.join("initdb").exists())
+        .collect();
+    versions.sort();
+    versions.pop()
+}
+
+fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+}
+
+/// The official postgres image's entrypoint, as its documentation describes
+/// it: on an empty `PGDATA`, initdb as `POSTGRES_USER` with
+/// `POSTGRES_PASSWORD`, password authentication for remote hosts, then every
+/// `/docker-entrypoint-initdb.d/*.sh` (run if executable, else sourced) and
+/// `*.sql` (psql with `ON_ERROR_STOP`) against a server listening on the
+/// socket only; then the server itself, listening everywhere.
+const POSTGRES_ENTRYPOINT: &str = r#"#!/bin/sh
+set -eu
+if [ "${1:-}" = "postgres" ]; then
+  shift
+  : "${POSTGRES_USER:=postgres}"
+  : "${PGDATA:=/var/lib/postgresql/data}"
+  mkdir -p "$PGDATA"
+  chmod 700 "$PGDATA"
+  if [ ! -s "$PGDATA/PG_VERSION" ]; then
+    if [ -z "${POSTGRES_PASSWORD:-}" ]; then
+      echo "error: database is uninitialized and POSTGRES_PASSWORD is not set" >&2
+      exit 1
+    fi
+    pwfile="$(mktemp)"
+    printf '%s\n' "$POSTGRES_PASSWORD" > "$pwfile"
+    initdb --username="$POSTGRES_USER" --pwfile="$pwfile" -D "$PGDATA" ${POSTGRES_INITDB_ARGS:-}
+    rm -f "$pwfile"
+    printf '\nhost all all all scram-sha-256\n' >> "$PGDATA/pg_hba.conf"
+    pg_ctl -D "$PGDATA" -o "-c listen_addresses='' -p 5432" -w start
+    export PGPASSWORD="$POSTGRES_PASSWORD"
+    for f in /docker-entrypoint-initdb.d/*; do
+      case "$f" in
+        *.sh)
+          if [ -x "$f" ]; then echo "running $f"; "$f"; else echo "sourcing $f"; . "$f"; fi ;;
+        *.sql)
+          echo "running $f"
+          psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --no-password --no-psqlrc --dbname "${POSTGRES_DB:-$POSTGRES_USER}" -f "$f" ;;
+        *) ;;
+      esac
+    done
+    unset PGPASSWORD
+    pg_ctl -D "$PGDATA" -m fast -w stop
+    echo "PostgreSQL init process complete; ready for start up."
+  fi
+  exec postgres -D "$PGDATA" -c listen_addresses='*' "$@"
+fi
+exec "$@"
+"#;

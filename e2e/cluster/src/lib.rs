@@ -1,0 +1,346 @@
+//! A cluster in a box. The Atelier operator reconciles Shops against the
+//! in-memory API of kube-fake-client; this crate then plays what a real
+//! cluster would do with the objects it wrote, from their Kubernetes
+//! semantics alone:
+//!
+//! - kube-controller-manager ([`workloads`]): Deployments, StatefulSets
+//!   (with claims that outlive pods) and Jobs make pods; statuses are written
+//!   back; the garbage collector follows owner references.
+//! - the kubelet ([`kubelet`], [`container`]): every container is a real
+//!   process with its command, environment, volumes, user and read-only root,
+//!   in the pod's own network namespace; startup, liveness and readiness
+//!   probes (gRPC, HTTP, TCP, exec) with the spec's timings; restarts with
+//!   back-off.
+//! - kube-proxy and cluster DNS ([`network`]): Service names resolve, in each
+//!   pod's hosts file, to the ready endpoints.
+//!
+//! Needs root (network namespaces, mounts), `ip`, `setpriv` and the
+//! PostgreSQL server binaries.
+
+pub mod container;
+pub mod images;
+pub mod kubelet;
+pub mod network;
+pub mod pod_spec;
+pub mod workloads;
+
+use atelier_operator::{
+    crd::Shop,
+    reconcile::{Context, reconcile},
+};
+use k8s_openapi::api::{
+    apps::v1::{Deployment, StatefulSet},
+    batch::v1::Job,
+    core::v1::Pod,
+};
+use kube::{Api, Client, ResourceExt, api::ListParams};
+use std::{
+    collections::BTreeMap,
+    path::{Path, PathBuf},
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+pub use images::Images;
+
+/// Why this machine cannot run a cluster in a box, if it cannot.
+pub fn missing_prerequisites() -> Option<String> {
+    if !nix_is_root() {
+        return Some("the cluster in a box needs root (network namespaces and mounts)".into());
+    }
+    for tool in ["ip", "setpriv", "mount"] {
+        if !Path::new("/usr/bin").join(tool).exists()
+            && !Path::new("/usr/sbin").join(tool).exists()
+            && !Path::new("/bin").join(tool).exists()
+            && !Path::new("/sbin").join(tool).exists()
+        {
+            return Some(format!("{tool} is not installed"));
+        }
+    }
+    if std::fs::read_dir("/usr/lib/postgresql").is_err() {
+        return Some("the PostgreSQL server binaries are not installed (apt install postgresql)".into());
+    }
+    None
+}
+
+fn nix_is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("Uid:")).map(|l| l.split_whitespace().nth(1) == Some("0")))
+        .unwrap_or(false)
+}
+
+/// The running cluster. Dropping it stops every process and removes every
+/// namespace, link and file it made.
+pub struct Cluster {
+    pub client: Client,
+    pub namespace: String,
+    kubelet: Arc<kubelet::Kubelet>,
+    controllers: Arc<workloads::Controllers>,
+    endpoints: Arc<Mutex<BTreeMap<String, Vec<String>>>>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    operator_paused: Arc<std::sync::atomic::AtomicBool>,
+    state: PathBuf,
+    _net: Arc<network::Network>,
+}
+
+/// One cluster at a time per test process: they share the host's mount
+/// points, and two cores run one shop at a time well.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+impl Cluster {
+    /// Starts an empty cluster whose node runs `atelier_image` from
+    /// `atelier_binary`; state lives under `state_root`.
+    pub async fn start(atelier_image: &str, atelier_binary: &Path, state_root: &Path) -> anyhow::Result<ClusterGuard> {
+        let lock = ONE_AT_A_TIME.lock().await;
+        if let Some(missing) = missing_prerequisites() {
+            anyhow::bail!("{missing}");
+        }
+        let id = (std::process::id() % 9000) as u16;
+        let state = state_root.join(format!("cluster-{id}"));
+        let _ = std::fs::remove_dir_all(&state);
+        std::fs::create_dir_all(&state)?;
+        set_mode(state_root, 0o755)?;
+        set_mode(&state, 0o755)?;
+        let images = Images::new(atelier_image, atelier_binary, &state.join("image-scripts"))?;
+        let namespace = "shops".to_string();
+        let client = kube_fake_client::ClientBuilder::new()
+            .with_resource::<Shop>()
+            .with_status_subresource::<Shop>()
+            .with_status_subresource::<Deployment>()
+            .with_status_subresource::<StatefulSet>()
+            .with_status_subresource::<Job>()
+            .with_status_subresource::<Pod>()
+            .build()
+            .await?;
+        let net = Arc::new(network::Network::create(id)?);
+        let kubelet = Arc::new(kubelet::Kubelet::new(client.clone(), &namespace, images, net.clone(), &state));
+        let controllers = Arc::new(workloads::Controllers { client: client.clone(), namespace: namespace.clone() });
+        let mut cluster = Cluster {
+            client,
+            namespace,
+            kubelet,
+            controllers,
+            endpoints: Arc::default(),
+            tasks: vec![],
+            operator_paused: Arc::default(),
+            state,
+            _net: net,
+        };
+        cluster.spawn_loops();
+        Ok(ClusterGuard { cluster: Some(cluster), _lock: lock })
+    }
+
+    fn spawn_loops(&mut self) {
+        // The operator: reconciles every Shop, as its controller would on
+        // each change and requeue.
+        let (client, ns, paused) = (self.client.clone(), self.namespace.clone(), self.operator_paused.clone());
+        self.tasks.push(tokio::spawn(async move {
+            let ctx = Context::new(client.clone());
+            loop {
+                if !paused.load(std::sync::atomic::Ordering::Relaxed) {
+                    let shops = Api::<Shop>::namespaced(client.clone(), &ns).list(&ListParams::default()).await;
+                    for shop in shops.map(|l| l.items).unwrap_or_default() {
+                        if let Err(e) = reconcile(Arc::new(shop), ctx.clone()).await {
+                            eprintln!("cluster: reconcile: {e}");
+                        }
+                    }
+                }
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        }));
+        // The control plane and the node.
+        let (controllers, kubelet, endpoints) =
+            (self.controllers.clone(), self.kubelet.clone(), self.endpoints.clone());
+        self.tasks.push(tokio::spawn(async move {
+            loop {
+                if let Err(e) = controllers.sync().await {
+                    eprintln!("cluster: controllers: {e:#}");
+                }
+                match controllers.hosts().await {
+                    Ok((hosts, ready)) => {
+                        *endpoints.lock().unwrap() = ready;
+                        if let Err(e) = kubelet.sync(&hosts).await {
+                            eprintln!("cluster: kubelet: {e:#}");
+                        }
+                    }
+                    Err(e) => eprintln!("cluster: services: {e:#}"),
+                }
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+        }));
+    }
+
+    /// Creates a Shop in the cluster's namespace.
+    pub async fn apply(&self, mut shop: Shop) -> anyhow::Result<()> {
+        shop.metadata.namespace = Some(self.namespace.clone());
+        Api::<Shop>::namespaced(self.client.clone(), &self.namespace).create(&Default::default(), &shop).await?;
+        Ok(())
+    }
+
+    pub async fn shop(&self, name: &str) -> anyhow::Result<Shop> {
+        Ok(Api::<Shop>::namespaced(self.client.clone(), &self.namespace).get(name).await?)
+    }
+
+    /// The status of condition `type_` of Shop `name`: (status, reason, message).
+    pub async fn condition(&self, name: &str, type_: &str) -> Option<(String, String, String)> {
+        let shop = self.shop(name).await.ok()?;
+        let c = shop.status?.conditions.into_iter().find(|c| c.type_ == type_)?;
+        Some((c.status, c.reason, c.message))
+    }
+
+    /// Waits until `check` returns Some, polling; fails after `timeout` with
+    /// `what` and the last state seen.
+    pub async fn wait_for<T, F, Fut>(&self, what: &str, timeout: Duration, mut check: F) -> anyhow::Result<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Option<T>>,
+    {
+        let started = Instant::now();
+        loop {
+            if let Some(v) = check().await {
+                return Ok(v);
+            }
+            if started.elapsed() > timeout {
+                anyhow::bail!("timed out after {timeout:?} waiting for {what}\n{}", self.describe().await);
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// Ready endpoints of Service `name`, as cluster DNS answers.
+    pub fn endpoints(&self, service: &str) -> Vec<String> {
+        self.endpoints.lock().unwrap().get(service).cloned().unwrap_or_default()
+    }
+
+    /// The pods whose labels include `labels`.
+    pub async fn pods(&self, labels: &str) -> Vec<Pod> {
+        Api::<Pod>::namespaced(self.client.clone(), &self.namespace)
+            .list(&ListParams::default().labels(labels))
+            .await
+            .map(|l| l.items)
+            .unwrap_or_default()
+    }
+
+    /// Kills a container's processes with SIGKILL, as the OOM killer would.
+    pub fn kill(&self, pod: &str, container: &str) -> bool {
+        match self.kubelet.container_pid(pod, container) {
+            Some(pid) => {
+                nix::sys::signal::killpg(nix::unistd::Pid::from_raw(pid as i32), nix::sys::signal::Signal::SIGKILL)
+                    .is_ok()
+            }
+            None => false,
+        }
+    }
+
+    /// Makes every pull of `image` take `delay` from now (a slow registry).
+    pub fn slow_pull(&self, image: &str, delay: Duration) {
+        self.kubelet.slow_pull(image, delay);
+    }
+
+    /// Stops or resumes the operator (to change the cluster behind its back).
+    pub fn pause_operator(&self, paused: bool) {
+        self.operator_paused.store(paused, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// A container's log so far.
+    pub fn log(&self, pod: &str, container: &str) -> String {
+        std::fs::read_to_string(self.state.join("pods").join(pod).join(format!("{container}.log"))).unwrap_or_default()
+    }
+
+    /// What the cluster looks like: pods, their states and restarts, the
+    /// Shop's conditions — for failure messages.
+    pub async fn describe(&self) -> String {
+        let mut out = String::new();
+        for pod in self.pods("").await {
+            let status = pod.status.clone().unwrap_or_default();
+            out.push_str(&format!(
+                "pod {} {} {}\n",
+                pod.name_any(),
+                status.phase.unwrap_or_default(),
+                status.pod_ip.unwrap_or_default()
+            ));
+            for c in status.container_statuses.iter().flatten() {
+                let state = c.state.as_ref().map(|s| {
+                    if let Some(w) = &s.waiting {
+                        format!(
+                            "waiting {} {}",
+                            w.reason.clone().unwrap_or_default(),
+                            w.message.clone().unwrap_or_default()
+                        )
+                    } else if let Some(t) = &s.terminated {
+                        format!("terminated {} {}", t.exit_code, t.reason.clone().unwrap_or_default())
+                    } else {
+                        "running".into()
+                    }
+                });
+                out.push_str(&format!(
+                    "  {} ready={} restarts={} {}\n",
+                    c.name,
+                    c.ready,
+                    c.restart_count,
+                    state.unwrap_or_default()
+                ));
+                let log = self.log(&pod.name_any(), &c.name);
+                let tail: Vec<&str> = log.lines().rev().take(6).collect();
+                for line in tail.into_iter().rev() {
+                    out.push_str(&format!("    | {}\n", line.chars().take(300).collect::<String>()));
+                }
+            }
+        }
+        for shop in Api::<Shop>::namespaced(self.client.clone(), &self.namespace)
+            .list(&ListParams::default())
+            .await
+            .map(|l| l.items)
+            .unwrap_or_default()
+        {
+            for c in shop.status.clone().map(|s| s.conditions).unwrap_or_default() {
+                out.push_str(&format!(
+                    "shop {} {}={} {}: {}\n",
+                    shop.name_any(),
+                    c.type_,
+                    c.status,
+                    c.reason,
+                    c.message
+                ));
+            }
+        }
+        out
+    }
+}
+
+/// Holds the cluster (and the right to run one); stops everything on drop,
+/// also when a test panics.
+pub struct ClusterGuard {
+    cluster: Option<Cluster>,
+    _lock: tokio::sync::MutexGuard<'static, ()>,
+}
+
+impl std::ops::Deref for ClusterGuard {
+    type Target = Cluster;
+    fn deref(&self) -> &Cluster {
+        self.cluster.as_ref().expect("the cluster runs until dropped")
+    }
+}
+
+impl Drop for ClusterGuard {
+    fn drop(&mut self) {
+        let Some(cluster) = self.cluster.take() else { return };
+        for t in &cluster.tasks {
+            t.abort();
+        }
+        let kubelet = cluster.kubelet.clone();
+        // Stopping pods is async: run it to completion on a runtime of its own.
+        let stopper = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            rt.block_on(kubelet.stop_all());
+        });
+        let _ = stopper.join();
+        let _ = std::fs::remove_dir_all(&cluster.state);
+    }
+}
+
+fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+}
