@@ -156,6 +156,9 @@ pub struct SeedArgs {
     /// Password for the `admin` account instead of the demo one (secret).
     #[arg(long, env = "ATELIER_ADMIN_PASSWORD", hide_env_values = true)]
     pub admin_password: Option<String>,
+    /// Seconds to wait for the databases to answer before giving up.
+    #[arg(long, env = "ATELIER_WAIT_FOR_DATABASE", default_value_t = 300, value_name = "SECONDS")]
+    pub wait_for_database: u64,
     /// Do not create the demo-client account.
     #[arg(long, env = "ATELIER_NO_DEMO_ACCOUNTS")]
     pub no_demo_accounts: bool,

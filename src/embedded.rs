@@ -15,8 +15,17 @@ use tokio::net::TcpListener;
 pub async fn run(listener: TcpListener, data_dir: &Path, shutdown: Shutdown) -> anyhow::Result<()> {
     std::fs::create_dir_all(data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
     let urls = DatabaseUrls::sqlite_in(data_dir);
-    seed(&urls.auth, &urls.product, SeedOptions { admin_password: None, demo_accounts: true, sample_catalog: true })
-        .await?;
+    seed(
+        &urls.auth,
+        &urls.product,
+        SeedOptions {
+            admin_password: None,
+            demo_accounts: true,
+            sample_catalog: true,
+            wait_for_database: std::time::Duration::from_secs(30),
+        },
+    )
+    .await?;
     // Identities live a minute and sessions are stored: fresh keys per start are fine.
     let keys = IdentityKeys::generate();
     let mut services = crate::start_services(&urls, &keys, &shutdown).await?;

@@ -39,6 +39,7 @@ async fn main() -> anyhow::Result<()> {
                 admin_password: args.admin_password.as_deref(),
                 demo_accounts: !args.no_demo_accounts,
                 sample_catalog: !args.no_sample_catalog,
+                wait_for_database: std::time::Duration::from_secs(args.wait_for_database),
             };
             let urls = atelier::seed::database_urls(&args)?;
             seed(&urls.auth, &urls.product, options).await?;

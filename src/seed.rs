@@ -2,22 +2,43 @@
 //! generated data for scale runs.
 
 use crate::roles::DatabaseUrls;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 pub struct SeedOptions<'a> {
     pub admin_password: Option<&'a str>,
     pub demo_accounts: bool,
     pub sample_catalog: bool,
+    /// How long to wait for the databases to answer (a fresh cluster's
+    /// database may still be starting).
+    pub wait_for_database: Duration,
 }
+
+/// The shortest admin password `--admin-password` accepts.
+pub const ADMIN_PASSWORD_MIN_LEN: usize = 12;
 
 /// Migrates both databases and seeds what is missing.
 pub async fn seed(auth_url: &str, product_url: &str, options: SeedOptions<'_>) -> anyhow::Result<()> {
+    // Bad input fails at once, before any waiting.
+    if let Some(p) = options.admin_password
+        && p.chars().count() < ADMIN_PASSWORD_MIN_LEN
+    {
+        anyhow::bail!("the admin password is too short: it needs at least {ADMIN_PASSWORD_MIN_LEN} characters");
+    }
     // Seeding signs nothing: throwaway keys satisfy the services' constructors.
     let keys = &atelier_runtime::IdentityKeys::generate();
-    let auth = atelier_auth::AuthService::connect(auth_url, keys).await?;
+    let connect_auth =
+        atelier_runtime::db::patiently("auth database", || atelier_auth::AuthService::connect(auth_url, keys));
+    let auth = tokio::time::timeout(options.wait_for_database, connect_auth)
+        .await
+        .map_err(|_| anyhow::anyhow!("the auth database did not answer within {:?}", options.wait_for_database))?;
     atelier_auth::seed_accounts(auth.pool(), options.admin_password, options.demo_accounts).await?;
     if options.sample_catalog {
-        let product = atelier_product::ProductService::connect(product_url, keys).await?;
+        let connect_product = atelier_runtime::db::patiently("product database", || {
+            atelier_product::ProductService::connect(product_url, keys)
+        });
+        let product = tokio::time::timeout(options.wait_for_database, connect_product).await.map_err(|_| {
+            anyhow::anyhow!("the product database did not answer within {:?}", options.wait_for_database)
+        })?;
         atelier_product::seed_catalog(product.pool()).await?;
     }
     Ok(())

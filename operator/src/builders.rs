@@ -447,6 +447,8 @@ pub fn seed_job(shop: &Shop) -> Job {
                     "name": "seed", "image": shop.image(),
                     "imagePullPolicy": shop.spec.image_pull_policy.clone().unwrap_or_else(|| "IfNotPresent".into()),
                     "args": ["seed"], "env": env,
+                    // A failed attempt's last log lines become its termination message (the Shop's status shows it).
+                    "terminationMessagePolicy": "FallbackToLogsOnError",
                     "resources": {"requests": {"cpu": "50m", "memory": "32Mi"}, "limits": {"memory": "128Mi"}},
                     "securityContext": container_security()
                 }]

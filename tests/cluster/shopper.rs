@@ -80,3 +80,18 @@ impl Shopper {
         Ok(b["status"].as_str().unwrap_or_default().to_string())
     }
 }
+
+impl Shopper {
+    /// How many orders demo-client has, through the gateway at `base`.
+    pub async fn orders_at(base: &str) -> Option<usize> {
+        let mut s = Shopper { http: reqwest::Client::new(), base: base.to_string(), token: None };
+        if !s.log_in("demo-client", "demo123").await {
+            return None;
+        }
+        let (status, body) = s.get("/api/v1/orders").await;
+        if status != 200 {
+            return None;
+        }
+        body["items"].as_array().map(Vec::len).or_else(|| body.as_array().map(Vec::len))
+    }
+}

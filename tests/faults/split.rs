@@ -72,7 +72,12 @@ impl Split {
         atelier::seed::seed(
             &urls["auth"],
             &urls["product"],
-            atelier::seed::SeedOptions { admin_password: None, demo_accounts: true, sample_catalog: true },
+            atelier::seed::SeedOptions {
+                admin_password: None,
+                demo_accounts: true,
+                sample_catalog: true,
+                wait_for_database: std::time::Duration::from_secs(30),
+            },
         )
         .await
         .unwrap();

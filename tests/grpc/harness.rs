@@ -67,7 +67,12 @@ impl Shop {
         seed(
             &urls.auth,
             &urls.product,
-            SeedOptions { admin_password: None, demo_accounts: true, sample_catalog: true },
+            SeedOptions {
+                admin_password: None,
+                demo_accounts: true,
+                sample_catalog: true,
+                wait_for_database: std::time::Duration::from_secs(30),
+            },
         )
         .await
         .unwrap();

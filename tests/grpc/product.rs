@@ -36,7 +36,12 @@ async fn the_seeded_catalogue_holds_the_original_skus() {
         atelier::seed::seed(
             &shop.urls.auth,
             &shop.urls.product,
-            atelier::seed::SeedOptions { admin_password: None, demo_accounts: true, sample_catalog: true },
+            atelier::seed::SeedOptions {
+                admin_password: None,
+                demo_accounts: true,
+                sample_catalog: true,
+                wait_for_database: std::time::Duration::from_secs(30),
+            },
         )
         .await
         .unwrap();

@@ -25,7 +25,12 @@ impl TestShop {
     pub async fn start() -> TestShop {
         let dir = tempfile::tempdir().unwrap();
         let urls = DatabaseUrls::sqlite_in(dir.path());
-        let options = atelier::seed::SeedOptions { admin_password: None, demo_accounts: true, sample_catalog: true };
+        let options = atelier::seed::SeedOptions {
+            admin_password: None,
+            demo_accounts: true,
+            sample_catalog: true,
+            wait_for_database: std::time::Duration::from_secs(30),
+        };
         atelier::seed::seed(&urls.auth, &urls.product, options).await.unwrap();
         let keys = atelier_runtime::IdentityKeys::generate();
         let shutdown = Shutdown::default();

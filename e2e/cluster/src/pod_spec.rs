@@ -30,7 +30,7 @@ pub async fn environment(
                         .get_opt(&r.name)
                         .await
                         .map_err(|e| e.to_string())?;
-                    let value = secret.as_ref().and_then(|s| s.data.as_ref()?.get(&r.key).map(|b| b.0.clone()));
+                    let value = secret.map(secret_data).and_then(|mut d| d.remove(&r.key));
                     match value {
                         Some(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
                         None if r.optional == Some(true) => continue,
@@ -69,6 +69,17 @@ pub async fn environment(
     Ok(env)
 }
 
+/// A Secret's content. The API server folds `stringData` into `data` on
+/// write; the in-memory API keeps them apart, so read both.
+fn secret_data(secret: Secret) -> BTreeMap<String, Vec<u8>> {
+    let mut data: BTreeMap<String, Vec<u8>> =
+        secret.data.unwrap_or_default().into_iter().map(|(k, v)| (k, v.0)).collect();
+    for (k, v) in secret.string_data.unwrap_or_default() {
+        data.insert(k, v.into_bytes());
+    }
+    data
+}
+
 /// A volume made ready on this node: where its content lives.
 #[derive(Debug, Clone)]
 pub struct Volume {
@@ -105,7 +116,7 @@ pub async fn volumes(
                 .await
                 .map_err(|e| e.to_string())?
                 .ok_or_else(|| format!("secret {name:?} not found"))?;
-            let files = secret.data.unwrap_or_default().into_iter().map(|(k, v)| (k, v.0)).collect();
+            let files = secret_data(secret).into_iter().collect();
             write_files(&dir, files, s.default_mode.unwrap_or(0o644), fs_group).map_err(io)?;
         } else if let Some(c) = &v.config_map {
             let map = Api::<ConfigMap>::namespaced(client.clone(), &ns)
