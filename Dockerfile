@@ -1,15 +1,18 @@
 # One image, both binaries: `atelier` (every role of the shop) and
 # `atelier-operator`. Static musl builds on a distroless base, non-root.
 FROM rust:1-bookworm AS build
+# The build machine's own architecture (x86_64 or aarch64), so the image runs
+# where it was built; the contracts compile in pure Rust (no protoc).
 RUN apt-get update \
- && apt-get install -y --no-install-recommends protobuf-compiler musl-tools \
+ && apt-get install -y --no-install-recommends musl-tools \
  && rm -rf /var/lib/apt/lists/* \
- && rustup target add x86_64-unknown-linux-musl
+ && rustup target add "$(uname -m)-unknown-linux-musl"
 WORKDIR /src
 COPY . .
-RUN cargo build --release --locked --target x86_64-unknown-linux-musl -p atelier -p atelier-operator \
+RUN target="$(uname -m)-unknown-linux-musl" \
+ && cargo build --release --locked --target "$target" -p atelier -p atelier-operator \
  && mkdir /out \
- && cp target/x86_64-unknown-linux-musl/release/atelier target/x86_64-unknown-linux-musl/release/atelier-operator /out/
+ && cp "target/$target/release/atelier" "target/$target/release/atelier-operator" /out/
 
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/atelier /out/atelier-operator /

@@ -65,7 +65,22 @@ async fn wait_until_ready(url: &str) -> anyhow::Result<()> {
 pub struct Browser {
     pub client: Client,
     _driver: Child,
+    /// chromedriver and every Chromium process it starts share this process
+    /// group; dropping the browser ends the whole group.
+    group: Option<u32>,
     _profile: tempfile::TempDir,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        if let Some(group) = self.group {
+            // `kill -KILL -<pgid>`: the group, not just chromedriver.
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", "--", &format!("-{group}")])
+                .stderr(Stdio::null())
+                .status();
+        }
+    }
 }
 
 fn find(candidates: &[&str]) -> Option<PathBuf> {
@@ -88,9 +103,11 @@ impl Browser {
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
+            .process_group(0)
             .kill_on_drop(true)
             .spawn()
             .expect("chromedriver starts");
+        let group = child.id();
         let profile = tempfile::tempdir().expect("profile dir");
         let caps = serde_json::json!({
             "goog:chromeOptions": {
@@ -110,12 +127,18 @@ impl Browser {
                 .connect(&format!("http://127.0.0.1:{port}"))
                 .await
             {
-                Ok(client) => return Some(Browser { client, _driver: child, _profile: profile }),
+                Ok(client) => return Some(Browser { client, _driver: child, group, _profile: profile }),
                 Err(e) => last = Some(e),
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         panic!("could not start a Chromium session: {last:?}");
+    }
+
+    /// The browser's profile directory: every Chromium process it starts
+    /// names it on its command line.
+    pub fn profile_dir(&self) -> PathBuf {
+        self._profile.path().to_path_buf()
     }
 
     /// Saves a PNG of the page under target/e2e-screenshots/.

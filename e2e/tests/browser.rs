@@ -170,3 +170,32 @@ async fn a_client_cannot_use_admin_pages() {
     b.screenshot("20-client-refused").await;
     assert!(!b.text().await.contains("Users\nProducts"), "no admin bar for clients");
 }
+
+/// Processes whose command line mentions `needle`.
+fn processes_mentioning(needle: &str) -> Vec<String> {
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+        .filter(|c| c.contains(needle))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_browser_process_outlives_its_test() {
+    let Some(b) = Browser::start().await else { return };
+    b.goto("about:blank").await;
+    let profile = b.profile_dir().display().to_string();
+    assert!(!processes_mentioning(&profile).is_empty(), "Chromium runs with its own profile");
+    drop(b);
+    // SIGKILL is delivered at once; the kernel may take a moment to tear the processes down.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let mut left = processes_mentioning(&profile);
+    while !left.is_empty() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        left = processes_mentioning(&profile);
+    }
+    assert!(left.is_empty(), "Chromium processes left behind: {left:?}");
+}
