@@ -40,8 +40,12 @@ where
         + 'static,
     S::Future: Send + 'static,
 {
-    let ready = std::future::ready(service);
-    serve_when_ready(listener, ready, shutdown).await
+    let (health, health_service) = tonic_health::server::health_reporter();
+    health.set_service_status(LIVENESS, ServingStatus::Serving).await;
+    health.set_serving::<S>().await;
+    let deferred = Deferred::<S>::default();
+    let _ = deferred.inner.set(service);
+    run(listener, health_service, deferred, shutdown).await
 }
 
 /// Serves at once, but answers `UNAVAILABLE` (and health `NOT_SERVING`)
@@ -74,12 +78,34 @@ where
         health.set_service_status("", ServingStatus::Serving).await;
         tracing::info!(service = S::NAME, "serving");
     });
+    let served = run(listener, health_service, deferred, shutdown).await;
+    becoming_ready.abort();
+    served
+}
+
+/// Serves health, reflection and `service` with Atelier's layers until
+/// `shutdown` resolves.
+async fn run<S>(
+    listener: TcpListener,
+    health_service: tonic_health::pb::health_server::HealthServer<impl tonic_health::pb::health_server::Health>,
+    service: Deferred<S>,
+    shutdown: impl Future<Output = ()> + Send,
+) -> anyhow::Result<()>
+where
+    S: Service<http::Request<Body>, Response = http::Response<Body>, Error = Infallible>
+        + NamedService
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    S::Future: Send + 'static,
+{
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(atelier_proto::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1()?;
     tracing::info!(service = S::NAME, addr = %listener.local_addr()?, "gRPC server listening");
-    let served = Server::builder()
+    Server::builder()
         .layer(
             tower_http::trace::TraceLayer::new(business_outcomes_succeed())
                 .make_span_with(crate::telemetry::grpc_server_span),
@@ -87,12 +113,10 @@ where
         .layer(crate::metrics::RecordRpcs)
         .add_service(health_service)
         .add_service(reflection)
-        .add_service(deferred)
+        .add_service(service)
         // No Nagle delay: a small response frame must not wait for an ACK.
         .serve_with_incoming_shutdown(TcpIncoming::from(listener).with_nodelay(Some(true)), shutdown)
-        .await;
-    becoming_ready.abort();
-    served?;
+        .await?;
     Ok(())
 }
 
