@@ -366,3 +366,73 @@ pub fn shop_of_pod(pod: Pod) -> Option<kube::runtime::reflector::ObjectRef<Shop>
     let instance = labels.get("app.kubernetes.io/instance")?;
     Some(kube::runtime::reflector::ObjectRef::new(instance).within(&pod.namespace()?))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::{
+        api::{
+            batch::v1::{JobCondition, JobStatus},
+            core::v1::{ContainerState, ContainerStateTerminated, ContainerStatus, PodStatus},
+        },
+        apimachinery::pkg::apis::meta::v1::Time,
+        jiff::{SignedDuration, Timestamp},
+    };
+
+    fn job(failed: i32, gave_up_at: Option<Timestamp>) -> Job {
+        let mut job = Job::default();
+        job.metadata.name = Some("shop-seed-abc".into());
+        job.status = Some(JobStatus {
+            failed: Some(failed),
+            conditions: gave_up_at.map(|at| {
+                vec![JobCondition {
+                    type_: "Failed".into(),
+                    status: "True".into(),
+                    last_transition_time: Some(Time(at)),
+                    ..Default::default()
+                }]
+            }),
+            ..Default::default()
+        });
+        job
+    }
+
+    fn failed_pod(message: &str) -> Pod {
+        let mut pod = Pod::default();
+        pod.metadata.labels = Some([("job-name".to_string(), "shop-seed-abc".to_string())].into());
+        pod.status = Some(PodStatus {
+            container_statuses: Some(vec![ContainerStatus {
+                state: Some(ContainerState {
+                    terminated: Some(ContainerStateTerminated {
+                        exit_code: 1,
+                        message: Some(message.into()),
+                        finished_at: Some(Time(Timestamp::now())),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        });
+        pod
+    }
+
+    #[test]
+    fn a_failing_seed_reports_its_last_error_and_retries_after_giving_up() {
+        let now = Timestamp::now();
+        let pods = [failed_pod("migrating\nError: the admin password is too short")];
+        let trying = seed_outcome(Some(&job(1, None)), &pods, now);
+        assert!(!trying.succeeded);
+        assert_eq!(
+            trying.failure.as_deref(),
+            Some("1 of 4 attempts failed; last: Error: the admin password is too short")
+        );
+        assert_eq!(trying.retry_in, None, "the Job still retries by itself");
+        let gave_up = seed_outcome(Some(&job(4, Some(now))), &pods, now);
+        assert_eq!(gave_up.retry_in, Some(SEED_RETRY_AFTER), "run again after the pause");
+        let later = now.checked_add(SignedDuration::from_secs(31)).unwrap();
+        assert_eq!(seed_outcome(Some(&job(4, Some(now))), &pods, later).retry_in, Some(Duration::ZERO));
+        assert_eq!(seed_outcome(None, &[], now), SeedOutcome::default());
+    }
+}

@@ -4,21 +4,58 @@
 use crate::{cluster, shop, shopper::Shopper, until_condition};
 use std::time::Duration;
 
+/// The chart's example Shop, as a platform engineer applies it: no
+/// `spec.image` (the operator's own image), two gateways, an autoscaled
+/// product service, the managed database.
+fn example_shop() -> atelier_operator::crd::Shop {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/charts/atelier-operator/examples/shop.yaml");
+    serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_fresh_shop_becomes_ready_and_sells() {
+async fn the_example_shop_becomes_ready_and_sells_in_a_browser() {
     let Some(c) = cluster().await else { return };
-    c.apply(shop("boutique")).await.unwrap();
+    // What the Helm chart passes the operator.
+    atelier_operator::crd::set_default_image(crate::IMAGE);
     let started = std::time::Instant::now();
-    until_condition(&c, "boutique", "Ready", "True", Duration::from_secs(120)).await;
+    c.apply(example_shop()).await.unwrap();
+    until_condition(&c, "atelier", "Ready", "True", Duration::from_secs(60)).await;
     println!("Ready after {:.1} s", started.elapsed().as_secs_f64());
-    let gateway = c.endpoints("boutique-gateway");
-    assert!(!gateway.is_empty(), "the gateway Service has a ready endpoint");
-    let mut shopper = Shopper::at(&gateway[0]);
+    let gateways = c.endpoints("atelier-gateway");
+    assert_eq!(gateways.len(), 2, "both gateway replicas are endpoints of the Service: {gateways:?}");
+
+    // Every service connected to its own database with its own password:
+    // the API walks through all four.
+    let mut shopper = Shopper::at(&gateways[1]);
     let (count, sku) = shopper.browse().await.expect("the catalogue answers through the gateway's Service");
     assert!(count > 0 && !sku.is_empty(), "the seeded catalogue is there");
     assert!(shopper.log_in("demo-client", "demo123").await, "the seeded demo account logs in");
-    let status = shopper.buy(&sku).await.expect("a checkout through every service");
-    assert!(!status.is_empty(), "the order has a status");
+    shopper.buy(&sku).await.expect("a checkout through every service");
+
+    // A shopper's journey in Chromium, at the gateway pod's address.
+    let Some(b) = atelier_e2e::Browser::start().await else { return };
+    let url = format!("http://{}:3000", gateways[0]);
+    b.goto(&format!("{url}/register")).await;
+    b.fill("#username", "cluster-shopper").await;
+    b.fill("#email", "cluster@example.com").await;
+    b.fill("#phone", "+39 055 654321").await;
+    b.fill("#password", "a good password").await;
+    b.fill("#confirm", "a good password").await;
+    b.click_text("Create account").await;
+    assert!(b.text().await.contains("Welcome to Atelier, cluster-shopper!"));
+    b.goto(&format!("{url}/products?q=denim")).await;
+    b.click("article.card h3 a[href='/products/classic-denim-jeans']").await;
+    let radio =
+        b.client.find(fantoccini::Locator::Css("input[name='code'][value='JEANS-001']")).await.expect("variant");
+    radio.click().await.expect("choose variant");
+    b.fill("#quantity", "1").await;
+    b.click_text("Add to cart").await;
+    assert!(b.text().await.contains("Added 1 × JEANS-001"));
+    b.goto(&format!("{url}/cart")).await;
+    b.click_text("Place order").await;
+    let order = b.text().await;
+    assert!(order.contains("Thank you! Your order has been placed."), "{order}");
+    b.screenshot("cluster-order-placed").await;
 }
 
 /// Warning Events about Shop `shop`, as `kubectl describe shop` lists them.
