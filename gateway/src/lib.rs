@@ -2,32 +2,25 @@
 //! front of the four gRPC services. It holds no data of its own.
 
 pub mod api;
-mod catalog;
+mod app;
 mod clients;
 mod error;
+mod format;
 mod images;
 mod metrics;
 mod ops;
 mod page_cache;
 mod session;
-mod views;
+mod state;
 pub mod web;
 
 pub use clients::{Backends, Clients};
+pub use state::AppState;
 
 use axum::{Router, extract::DefaultBodyLimit, http::HeaderValue};
 use std::{future::Future, sync::Arc, time::Duration};
 use tokio::net::TcpListener;
 use tower_http::{set_header::SetResponseHeaderLayer, timeout::TimeoutLayer, trace::TraceLayer};
-
-/// Everything a handler needs, cheap to clone: axum clones the state for
-/// every extractor and middleware, and cloning four gRPC channels each time
-/// cost half the CPU of a cached page (measured with perf).
-#[derive(Clone)]
-pub struct AppState {
-    pub clients: Arc<Clients>,
-    pages: Arc<page_cache::PageCache>,
-}
 
 /// Largest request body accepted (forms and JSON are small).
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -37,8 +30,7 @@ const CSP: &str = "default-src 'self'; img-src 'self' https: data:; style-src 's
 
 /// The whole application: web site, JSON API, operations endpoints.
 pub fn app(backends: &Backends) -> anyhow::Result<Router> {
-    let state =
-        AppState { clients: Arc::new(Clients::connect(backends)?), pages: Arc::new(page_cache::PageCache::from_env()) };
+    let state = AppState::connect(backends)?;
     let (api, doc) = api::router().split_for_parts();
     let doc = Arc::new(doc);
     let api =

@@ -1,6 +1,6 @@
 //! Liveness, readiness and metrics.
 
-use crate::AppState;
+use crate::state::AppState;
 use axum::{Json, Router, extract::State, http::StatusCode, response::IntoResponse, routing::get};
 use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};
 

@@ -6,7 +6,7 @@
 //! the time to live. Signed-in shoppers, and pages carrying a form token or a
 //! flash message, are never cached. Carts and checkout always read live stock.
 
-use crate::AppState;
+use crate::state::AppState;
 use axum::{
     body::{Body, Bytes, HttpBody as _, to_bytes},
     extract::{Request, State},

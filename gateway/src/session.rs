@@ -1,7 +1,7 @@
 //! Who is asking: a session (cookie for the web site, Bearer token for the
 //! API) exchanged with the auth service for a signed identity on each request.
 
-use crate::AppState;
+use crate::state::AppState;
 use atelier_proto::auth::{AuthenticateRequest, Role};
 use tonic::{Code, Status};
 

@@ -78,7 +78,7 @@ async fn main() -> anyhow::Result<()> {
         }
         _ => {}
     }
-    let _telemetry = atelier_runtime::telemetry::init("atelier-operator");
+    let _telemetry = atelier_telemetry::init("atelier-operator");
     let client = Client::try_default().await?;
     let ctx = Context::new(client.clone());
     let ready = Arc::new(std::sync::atomic::AtomicBool::new(false));

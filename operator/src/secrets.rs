@@ -22,7 +22,7 @@ fn random_password() -> String {
 
 /// The identity key pair and the order service's token.
 pub fn identity_data() -> BTreeMap<String, String> {
-    let keys = atelier_runtime::IdentityKeys::generate();
+    let keys = atelier_identity::IdentityKeys::generate();
     let signer = keys.signer().expect("generated keys can sign");
     BTreeMap::from([
         ("signing-key".into(), keys.signing_key_b64().unwrap_or_default()),

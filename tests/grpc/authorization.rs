@@ -67,9 +67,6 @@ async fn call(shop: &Shop, ctx: &Ctx, rpc: &str, who: Caller) -> Result<(), Stat
         })),
         "product.Release" => go!(p.release(product::ReleaseRequest { order_id: "x".into() })),
         "cart.GetCart" => go!(c.get_cart(cart::GetCartRequest {})),
-        "cart.RemoveCodesEverywhere" => {
-            go!(c.remove_codes_everywhere(cart::RemoveCodesEverywhereRequest { codes: vec![] }))
-        }
         "order.GetOrder" => go!(o.get_order(order::GetOrderRequest { id: ctx.order_id.clone() })),
         "order.ListMyOrders" => go!(o.list_my_orders(order::ListMyOrdersRequest::default())),
         "order.ListAllOrders" => go!(o.list_all_orders(order::ListAllOrdersRequest::default())),
@@ -104,7 +101,6 @@ async fn authorization_matrix() {
         ("product.Reserve", [D, D, D]),
         ("product.Release", [D, D, D]),
         ("cart.GetCart", [None, None, None]),
-        ("cart.RemoveCodesEverywhere", [D, D, None]),
         ("order.GetOrder", [None, D, None]),
         ("order.ListMyOrders", [None, None, None]),
         ("order.ListAllOrders", [D, D, None]),

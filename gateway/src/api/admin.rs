@@ -1,7 +1,7 @@
 //! Administration endpoints.
 
 use super::{ApiError, ApiJson, ApiUser, extract::ErrorBody, types::*};
-use crate::{AppState, session::as_user, views};
+use crate::{format, session::as_user, state::AppState};
 use atelier_proto::{auth, order, product};
 use axum::{
     Json,
@@ -14,7 +14,7 @@ fn unprocessable(m: &str) -> ApiError {
 }
 
 fn size(s: &str) -> Result<i32, ApiError> {
-    views::parse_size(s).map(|s| s as i32).ok_or_else(|| unprocessable("size must be XS, S, M, L, XL or XXL"))
+    format::parse_size(s).map(|s| s as i32).ok_or_else(|| unprocessable("size must be XS, S, M, L, XL or XXL"))
 }
 
 /// All users, by username.
@@ -26,7 +26,7 @@ pub async fn list_users(
     Query(q): Query<UserQuery>,
 ) -> Result<Json<UserPage>, ApiError> {
     let admin = user.admin()?;
-    let (page, per_page) = (q.page.unwrap_or(1).clamp(1, 1_000_000), q.per_page.unwrap_or(20).clamp(1, 100));
+    let (page, per_page) = crate::app::paging(q.page, q.per_page, 20);
     let request = as_user(&admin, auth::ListUsersRequest { query: q.q.unwrap_or_default(), page, per_page });
     let r = state.clients.auth.clone().list_users(request).await?.into_inner();
     Ok(Json(UserPage { items: r.users.into_iter().map(Into::into).collect(), total: r.total, page, per_page }))
@@ -127,7 +127,7 @@ pub async fn delete_product(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let admin = user.admin()?;
-    crate::catalog::delete_product(&state, &admin, id).await?;
+    crate::app::delete_product(&state, &admin, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -192,7 +192,7 @@ pub async fn delete_variant(
     Path(sku): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let admin = user.admin()?;
-    crate::catalog::delete_variant(&state, &admin, sku).await?;
+    crate::app::delete_variant(&state, &admin, sku).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -207,10 +207,10 @@ pub async fn list_orders(
     let admin = user.admin()?;
     let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
         None => order::Status::Unspecified,
-        Some(s) => views::parse_status(s)
+        Some(s) => format::parse_status(s)
             .ok_or_else(|| unprocessable("status must be processing, shipped, delivered or canceled"))?,
     };
-    let (page, per_page) = (q.page.unwrap_or(1).clamp(1, 1_000_000), q.per_page.unwrap_or(20).clamp(1, 100));
+    let (page, per_page) = crate::app::paging(q.page, q.per_page, 20);
     let request =
         order::ListAllOrdersRequest { status: status as i32, username: q.user.unwrap_or_default(), page, per_page };
     let r = state.clients.order.clone().list_all_orders(as_user(&admin, request)).await?.into_inner();
@@ -227,7 +227,7 @@ pub async fn set_status(
     ApiJson(b): ApiJson<StatusBody>,
 ) -> Result<Json<OrderOut>, ApiError> {
     let admin = user.admin()?;
-    let status = views::parse_status(&b.status)
+    let status = format::parse_status(&b.status)
         .ok_or_else(|| unprocessable("status must be processing, shipped, delivered or canceled"))?;
     let r = state
         .clients

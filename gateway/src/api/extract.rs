@@ -1,6 +1,6 @@
 //! The API's error type and extractors.
 
-use crate::{AppState, error, session};
+use crate::{error, session, state::AppState};
 use axum::{
     Json,
     extract::{FromRequest, FromRequestParts, Request, rejection::JsonRejection},

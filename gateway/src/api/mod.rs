@@ -9,7 +9,7 @@ mod types;
 
 pub use extract::{ApiError, ApiJson, ApiUser};
 
-use crate::AppState;
+use crate::state::AppState;
 use utoipa::{
     Modify, OpenApi,
     openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},

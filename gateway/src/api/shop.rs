@@ -1,7 +1,7 @@
 //! Catalogue, cart and orders.
 
 use super::{ApiError, ApiJson, ApiUser, extract::ErrorBody, types::*};
-use crate::{AppState, clients::read, session::as_user, views};
+use crate::{clients::read, format, session::as_user, state::AppState};
 use atelier_proto::{cart, order, product};
 use axum::{
     Json,
@@ -18,25 +18,15 @@ pub async fn list_products(
 ) -> Result<Json<ProductPage>, ApiError> {
     let size = match q.size.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => 0,
-        Some(s) => views::parse_size(s)
+        Some(s) => format::parse_size(s)
             .ok_or_else(|| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "size must be XS, S, M, L, XL or XXL"))?
             as i32,
     };
-    let sort = match q.sort.as_deref().unwrap_or("name") {
-        "name" | "" => product::Sort::Name,
-        "price_asc" => product::Sort::PriceAsc,
-        "price_desc" => product::Sort::PriceDesc,
-        "newest" => product::Sort::Newest,
-        _ => {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "sort must be name, price_asc, price_desc or newest",
-            ));
-        }
-    };
-    let page = q.page.unwrap_or(1).clamp(1, 1_000_000);
-    let per_page = q.per_page.unwrap_or(12).clamp(1, 100);
-    let request = product::ListProductsRequest {
+    let sort = crate::app::sort(q.sort.as_deref().unwrap_or_default()).ok_or_else(|| {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "sort must be name, price_asc, price_desc or newest")
+    })?;
+    let (page, per_page) = crate::app::paging(q.page, q.per_page, 12);
+    let filter = crate::app::CatalogueFilter {
         query: q.q.unwrap_or_default(),
         category: q.category.unwrap_or_default(),
         size,
@@ -44,10 +34,9 @@ pub async fn list_products(
         min_price_cents: q.min_price,
         max_price_cents: q.max_price,
         in_stock: q.in_stock.unwrap_or(false),
-        sort: sort as i32,
-        page,
-        per_page,
+        sort,
     };
+    let request = filter.request(page, per_page);
     let r = read!(state.clients.product, list_products, request)?;
     Ok(Json(ProductPage {
         items: r.products.into_iter().map(Into::into).collect(),
@@ -162,7 +151,7 @@ pub async fn my_orders(
     ApiUser(user): ApiUser,
     Query(q): Query<PageQuery>,
 ) -> Result<Json<OrderPage>, ApiError> {
-    let (page, per_page) = (q.page.unwrap_or(1).clamp(1, 1_000_000), q.per_page.unwrap_or(20).clamp(1, 100));
+    let (page, per_page) = crate::app::paging(q.page, q.per_page, 20);
     let r = state
         .clients
         .order

@@ -1,6 +1,6 @@
 //! The API's request and response bodies.
 
-use crate::views;
+use crate::format;
 use atelier_proto::{auth, cart, order, product};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -81,7 +81,7 @@ pub struct VariantOut {
 impl From<product::Variant> for VariantOut {
     fn from(v: product::Variant) -> Self {
         VariantOut {
-            size: views::size_name(v.size).into(),
+            size: format::size_name(v.size).into(),
             sku: v.code,
             color: v.color,
             price_cents: v.price_cents,
@@ -110,7 +110,7 @@ impl From<product::Product> for ProductOut {
     fn from(p: product::Product) -> Self {
         let color = p.variants.first().map(|v| v.color.clone()).unwrap_or_default();
         ProductOut {
-            image_url: views::image_url(&p.image, &color),
+            image_url: format::image_url(&p.image, &color),
             id: p.id,
             name: p.name,
             description: p.description,
@@ -239,7 +239,7 @@ pub struct OrderOut {
 impl From<order::Order> for OrderOut {
     fn from(o: order::Order) -> Self {
         OrderOut {
-            status: views::status_name(o.status).into(),
+            status: format::status_name(o.status).into(),
             id: o.id,
             username: o.username,
             total_cents: o.total_cents,

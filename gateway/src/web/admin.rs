@@ -4,8 +4,8 @@ use super::context::{Ctx, Flash, Layout, WebError, capitalize, field_of, page_li
 use super::orders::{OrdersQuery, orders_page};
 use crate::{
     AppState,
+    format::{self, money},
     session::as_user,
-    views::{self, money},
 };
 use askama::Template;
 use atelier_proto::{auth, order, product as pb};
@@ -56,7 +56,7 @@ pub async fn users(
     Query(query): Query<UsersQuery>,
 ) -> Result<Response, WebError> {
     let me = ctx.admin()?;
-    let page = query.page.parse().unwrap_or(1).clamp(1, 100_000);
+    let page = crate::app::page_number(query.page.parse().ok());
     let q: String = query.q.chars().take(64).collect();
     let r = state
         .clients
@@ -72,7 +72,7 @@ pub async fn users(
         .map(|u| UserRow {
             is_admin: u.role() == auth::Role::Admin,
             is_me: u.id == me.id,
-            since: views::date(u.created_at_ms),
+            since: format::date(u.created_at_ms),
             username: u.username,
             email: u.email,
             phone: u.phone,
@@ -111,9 +111,7 @@ pub async fn set_role(
             )),
             ctx.secure,
         )),
-        Err(s) if matches!(s.code(), Code::PermissionDenied | Code::FailedPrecondition | Code::NotFound) => {
-            Ok(redirect("/admin/users", Flash::error(s.message()), ctx.secure))
-        }
+        Err(s) if crate::app::is_refusal(&s) => Ok(redirect("/admin/users", Flash::error(s.message()), ctx.secure)),
         Err(s) => Err(s.into()),
     }
 }
@@ -144,7 +142,7 @@ pub async fn products(
     Query(query): Query<UsersQuery>,
 ) -> Result<Response, WebError> {
     ctx.admin()?;
-    let page = query.page.parse().unwrap_or(1).clamp(1, 100_000);
+    let page = crate::app::page_number(query.page.parse().ok());
     let q: String = query.q.chars().take(100).collect();
     let r = state
         .clients
@@ -228,7 +226,7 @@ fn form_page(
     errors: Errors,
     status: StatusCode,
 ) -> Response {
-    render_status(status, &ProductFormPage { layout, id, form, variants, errors, shapes: SHAPES, sizes: views::SIZES })
+    render_status(status, &ProductFormPage { layout, id, form, variants, errors, shapes: SHAPES, sizes: format::SIZES })
 }
 
 pub async fn new_product(ctx: Ctx) -> Result<Response, WebError> {
@@ -247,8 +245,8 @@ fn parse_variant(
     stock: &str,
     errors: &mut Errors,
 ) -> Option<pb::Variant> {
-    let size = views::parse_size(size);
-    let price = views::parse_money(price);
+    let size = format::parse_size(size);
+    let price = format::parse_money(price);
     let stock = stock.trim().parse::<i64>().ok().filter(|s| (0..=1_000_000).contains(s));
     if size.is_none() {
         errors.insert("size", "Choose a size.".into());
@@ -323,7 +321,7 @@ fn variant_rows(p: &pb::Product) -> Vec<VariantRow> {
         .iter()
         .map(|v| VariantRow {
             code: v.code.clone(),
-            size: views::size_name(v.size),
+            size: format::size_name(v.size),
             color: v.color.clone(),
             price: format!("{}.{:02}", v.price_cents / 100, v.price_cents % 100),
             stock: v.stock,
@@ -390,7 +388,7 @@ pub async fn delete_product(
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
     let me = ctx.admin()?;
-    crate::catalog::delete_product(&state, me, id).await?;
+    crate::app::delete_product(&state, me, id).await?;
     Ok(redirect(
         "/admin/products",
         Flash::success("Product deleted; it was removed from every cart. Past orders keep their copy."),
@@ -450,7 +448,7 @@ pub async fn add_variant(
         .await
     {
         Ok(_) => Ok(redirect(&back, Flash::success("Variant added."), ctx.secure)),
-        Err(s) if matches!(s.code(), Code::InvalidArgument | Code::AlreadyExists) => {
+        Err(s) if crate::app::is_user_fault(&s) => {
             Ok(redirect(&back, Flash::error(capitalize(s.message())), ctx.secure))
         }
         Err(s) => Err(s.into()),
@@ -476,9 +474,7 @@ pub async fn update_variant(
         pb::UpdateVariantRequest { code, size: v.size, color: v.color, price_cents: v.price_cents, stock_delta };
     match state.clients.product.clone().update_variant(as_user(me, request)).await {
         Ok(_) => Ok(redirect(&back, Flash::success("Variant saved."), ctx.secure)),
-        Err(s) if matches!(s.code(), Code::InvalidArgument | Code::FailedPrecondition | Code::NotFound) => {
-            Ok(redirect(&back, Flash::error(capitalize(s.message())), ctx.secure))
-        }
+        Err(s) if crate::app::is_refusal(&s) => Ok(redirect(&back, Flash::error(capitalize(s.message())), ctx.secure)),
         Err(s) => Err(s.into()),
     }
 }
@@ -490,7 +486,7 @@ pub async fn delete_variant(
     Form(form): Form<VariantForm>,
 ) -> Result<Response, WebError> {
     let me = ctx.admin()?;
-    crate::catalog::delete_variant(&state, me, code).await?;
+    crate::app::delete_variant(&state, me, code).await?;
     Ok(redirect(&back_to(&form.product_id), Flash::success("Variant deleted."), ctx.secure))
 }
 
@@ -500,10 +496,10 @@ pub async fn orders(
     Query(q): Query<OrdersQuery>,
 ) -> Result<Response, WebError> {
     let me = ctx.admin()?;
-    let page = q.page.parse().unwrap_or(1).clamp(1, 100_000);
+    let page = crate::app::page_number(q.page.parse().ok());
     let status = match q.status.as_str() {
         "" => order::Status::Unspecified,
-        s => views::parse_status(s).unwrap_or(order::Status::Unspecified),
+        s => format::parse_status(s).unwrap_or(order::Status::Unspecified),
     };
     let request = order::ListAllOrdersRequest {
         status: status as i32,
@@ -528,8 +524,8 @@ pub async fn set_status(
     Form(form): Form<StatusForm>,
 ) -> Result<Response, WebError> {
     let me = ctx.admin()?;
-    let back = format!("/orders/{}", views::urlencode(&id));
-    let Some(status) = views::parse_status(&form.status) else {
+    let back = format!("/orders/{}", format::urlencode(&id));
+    let Some(status) = format::parse_status(&form.status) else {
         return Ok(redirect(&back, Flash::error("Unknown status."), ctx.secure));
     };
     match state
@@ -541,12 +537,10 @@ pub async fn set_status(
     {
         Ok(_) => Ok(redirect(
             &back,
-            Flash::success(format!("The order is now {}.", views::status_name(status as i32))),
+            Flash::success(format!("The order is now {}.", format::status_name(status as i32))),
             ctx.secure,
         )),
-        Err(s) if matches!(s.code(), Code::FailedPrecondition | Code::PermissionDenied | Code::Aborted) => {
-            Ok(redirect(&back, Flash::error(s.message()), ctx.secure))
-        }
+        Err(s) if crate::app::is_refusal(&s) => Ok(redirect(&back, Flash::error(s.message()), ctx.secure)),
         Err(s) => Err(s.into()),
     }
 }

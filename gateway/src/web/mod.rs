@@ -9,7 +9,7 @@ mod shop;
 
 pub use context::{Ctx, FLASH_COOKIE, Flash, Layout, WebError};
 
-use crate::AppState;
+use crate::state::AppState;
 use axum::{
     Router,
     routing::{get, post},

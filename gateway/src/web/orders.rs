@@ -4,8 +4,8 @@
 use super::context::{Ctx, Flash, Layout, WebError, page_links, redirect, render};
 use crate::{
     AppState,
+    format::{self, money},
     session::as_user,
-    views::{self, money},
 };
 use askama::Template;
 use atelier_proto::order as pb;
@@ -44,9 +44,9 @@ impl From<pb::Order> for OrderView {
     fn from(o: pb::Order) -> Self {
         OrderView {
             short_id: o.id.chars().rev().take(8).collect::<String>().chars().rev().collect::<String>().to_uppercase(),
-            date: views::date(o.created_at_ms),
-            updated: views::date(o.updated_at_ms),
-            status: views::status_name(o.status),
+            date: format::date(o.created_at_ms),
+            updated: format::date(o.updated_at_ms),
+            status: format::status_name(o.status),
             total: money(o.total_cents),
             items: o.lines.iter().map(|l| l.quantity).sum(),
             lines: o
@@ -91,7 +91,7 @@ pub async fn checkout(
                 ctx.secure,
             ))
         }
-        Err(s) if matches!(s.code(), Code::FailedPrecondition | Code::InvalidArgument | Code::Aborted) => {
+        Err(s) if crate::app::is_user_fault(&s) => {
             Ok(redirect("/cart", Flash::error(format!("Your order was not placed: {}", s.message())), ctx.secure))
         }
         Err(s) if s.code() == Code::Unavailable => Ok(redirect(
@@ -160,7 +160,7 @@ pub async fn my_orders(
     Query(q): Query<OrdersQuery>,
 ) -> Result<Response, WebError> {
     let user = ctx.user()?;
-    let page = q.page.parse().unwrap_or(1).clamp(1, 100_000);
+    let page = crate::app::page_number(q.page.parse().ok());
     let r = state
         .clients
         .order
@@ -194,20 +194,18 @@ pub async fn order(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Strin
         .unwrap_or_default();
     let is_owner = order.user_id == user.id;
     let can_cancel = is_owner && matches!(order.status(), pb::Status::Processing | pb::Status::Shipped);
-    let next_statuses = if user.is_admin { views::next_statuses(order.status) } else { vec![] };
+    let next_statuses = if user.is_admin { format::next_statuses(order.status) } else { vec![] };
     Ok(render(&OrderPage { layout: ctx.layout, order: order.into(), is_owner, can_cancel, next_statuses }))
 }
 
 pub async fn cancel(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Result<Response, WebError> {
     let user = ctx.user()?;
-    let back = format!("/orders/{}", views::urlencode(&id));
+    let back = format!("/orders/{}", format::urlencode(&id));
     match state.clients.order.clone().cancel_order(as_user(user, pb::CancelOrderRequest { id })).await {
         Ok(_) => {
             Ok(redirect(&back, Flash::success("Your order was canceled and the items are back in stock."), ctx.secure))
         }
-        Err(s) if matches!(s.code(), Code::FailedPrecondition | Code::Aborted) => {
-            Ok(redirect(&back, Flash::error(s.message()), ctx.secure))
-        }
+        Err(s) if crate::app::is_user_fault(&s) => Ok(redirect(&back, Flash::error(s.message()), ctx.secure)),
         Err(s) => Err(s.into()),
     }
 }

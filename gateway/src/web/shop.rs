@@ -4,8 +4,8 @@ use super::context::{Ctx, Flash, Layout, WebError, redirect, render, render_stat
 use crate::{
     AppState,
     clients::read,
+    format::{self, money},
     session::as_user,
-    views::{self, money},
 };
 use askama::Template;
 use atelier_proto::{cart as cart_pb, product as pb};
@@ -43,7 +43,7 @@ impl From<&pb::Product> for Card {
             id: p.id.clone(),
             name: p.name.clone(),
             category: p.category.clone(),
-            image: views::image_url(&p.image, colors.first().map_or("", |c| c.as_str())),
+            image: format::image_url(&p.image, colors.first().map_or("", |c| c.as_str())),
             price: match (min, max) {
                 (Some(a), Some(b)) if a != b => format!("from {}", money(a)),
                 (Some(a), _) => money(a),
@@ -124,7 +124,7 @@ impl CatalogueQuery {
             if s.trim().is_empty() {
                 return None;
             }
-            let p = views::parse_money(s);
+            let p = format::parse_money(s);
             if p.is_none() {
                 problems.push(format!(
                     "The {what} price \"{}\" is not an amount and was ignored.",
@@ -137,7 +137,7 @@ impl CatalogueQuery {
         let max_price_cents = price(&self.max_price, "maximum");
         let size = match self.size.trim() {
             "" => 0,
-            s => views::parse_size(s).map_or_else(
+            s => format::parse_size(s).map_or_else(
                 || {
                     problems.push("Unknown size ignored.".into());
                     0
@@ -145,23 +145,18 @@ impl CatalogueQuery {
                 |s| s as i32,
             ),
         };
-        let request = pb::ListProductsRequest {
-            query: self.q.chars().take(100).collect(),
-            category: self.category.chars().take(40).collect(),
+        let filter = crate::app::CatalogueFilter {
+            query: self.q.clone(),
+            category: self.category.clone(),
             size,
-            color: self.color.chars().take(32).collect(),
+            color: self.color.clone(),
             min_price_cents,
             max_price_cents,
             in_stock: matches!(self.in_stock.as_str(), "1" | "true" | "on"),
-            sort: match self.sort.as_str() {
-                "price_asc" => pb::Sort::PriceAsc,
-                "price_desc" => pb::Sort::PriceDesc,
-                "newest" => pb::Sort::Newest,
-                _ => pb::Sort::Name,
-            } as i32,
-            page: self.page.parse().unwrap_or(1).clamp(1, 10_000),
-            per_page: 12,
+            // An unknown sort in a URL falls back to the default order.
+            sort: crate::app::sort(&self.sort).unwrap_or(pb::Sort::Name),
         };
+        let request = filter.request(crate::app::page_number(self.page.parse().ok()), 12);
         (request, problems)
     }
 
@@ -227,7 +222,7 @@ pub async fn catalogue(State(state): State<AppState>, mut ctx: Ctx, Query(query)
         more,
         page,
         pages,
-        sizes: views::SIZES,
+        sizes: format::SIZES,
         colors: vec![
             "Black", "White", "Gray", "Navy", "Blue", "Green", "Olive", "Red", "Burgundy", "Pink", "Beige", "Sand",
             "Camel", "Orange", "Yellow",
@@ -298,7 +293,7 @@ pub async fn product(
             let in_cart = in_cart.get(&v.code).copied().unwrap_or(0);
             VariantView {
                 code: v.code.clone(),
-                size: views::size_name(v.size),
+                size: format::size_name(v.size),
                 color: v.color.clone(),
                 price: money(v.price_cents),
                 stock: v.stock,
@@ -315,7 +310,7 @@ pub async fn product(
         .map_or("", |v| v.color.as_str())
         .to_string();
     Ok(render(&ProductPage {
-        image: views::image_url(&product.image, &color),
+        image: format::image_url(&product.image, &color),
         any_available: variants.iter().any(|v| v.available > 0),
         variants,
         layout: ctx.layout,
@@ -360,12 +355,7 @@ pub async fn add_to_cart(
         Ok(_) => {
             Ok(redirect(&back, Flash::success(format!("Added {quantity} × {} to your cart.", form.code)), ctx.secure))
         }
-        Err(s)
-            if matches!(
-                s.code(),
-                tonic::Code::FailedPrecondition | tonic::Code::InvalidArgument | tonic::Code::NotFound
-            ) =>
-        {
+        Err(s) if crate::app::is_refusal(&s) => {
             Ok(redirect(&back, Flash::error(format!("Could not add to your cart: {}.", s.message())), ctx.secure))
         }
         Err(s) if s.code() == tonic::Code::Unavailable => Ok(redirect(
@@ -416,7 +406,7 @@ pub async fn cart(State(state): State<AppState>, mut ctx: Ctx) -> Result<Respons
         .lines
         .into_iter()
         .map(|l| CartLineView {
-            image: views::image_url(&l.image, &l.color),
+            image: format::image_url(&l.image, &l.color),
             subtotal: money(l.unit_price_cents * l.quantity),
             unit_price: money(l.unit_price_cents),
             code: l.code,
@@ -459,12 +449,7 @@ pub async fn set_quantity(
             Flash::success(if quantity == 0 { "Removed from your cart." } else { "Quantity updated." }),
             ctx.secure,
         )),
-        Err(s)
-            if matches!(
-                s.code(),
-                tonic::Code::FailedPrecondition | tonic::Code::InvalidArgument | tonic::Code::NotFound
-            ) =>
-        {
+        Err(s) if crate::app::is_refusal(&s) => {
             Ok(redirect("/cart", Flash::error(format!("Could not change the quantity: {}.", s.message())), ctx.secure))
         }
         Err(s) => Err(s.into()),

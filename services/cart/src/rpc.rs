@@ -175,20 +175,4 @@ impl Rpc for CartService {
         store::clear(&self.pool, &caller.sub).await?;
         Ok(Response::new(pb::CartResponse { cart: Some(pb::Cart::default()) }))
     }
-
-    async fn remove_codes_everywhere(
-        &self,
-        request: Request<pb::RemoveCodesEverywhereRequest>,
-    ) -> RpcResult<pb::RemoveCodesEverywhereResponse> {
-        self.owner(&request)?.require_admin()?;
-        let codes = request.into_inner().codes;
-        if codes.len() > 200 {
-            return Err(Status::invalid_argument("at most 200 codes at a time"));
-        }
-        let mut removed_lines = 0;
-        for c in codes {
-            removed_lines += store::remove_everywhere(&self.pool, &code(&c)?).await?;
-        }
-        Ok(Response::new(pb::RemoveCodesEverywhereResponse { removed_lines }))
-    }
 }

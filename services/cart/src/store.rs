@@ -49,7 +49,3 @@ pub async fn clear(pool: &Pool, user_id: &str) -> ServiceResult<()> {
     sqlx::query("DELETE FROM cart_items WHERE user_id = $1").bind(user_id).execute(pool).await?;
     Ok(())
 }
-
-pub async fn remove_everywhere(pool: &Pool, code: &str) -> ServiceResult<u64> {
-    Ok(sqlx::query("DELETE FROM cart_items WHERE code = $1").bind(code).execute(pool).await?.rows_affected())
-}

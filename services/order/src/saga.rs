@@ -74,8 +74,7 @@ impl OrderService {
             // The reservation may have happened before the error: undo it.
             Err(s) => return Err(self.release_and_give_up(order_id, s.into()).await),
         };
-        if std::env::var_os("ATELIER_FAULT_CRASH_AFTER_RESERVE").is_some() {
-            // Fault injection for the recovery tests: die mid-saga.
+        if crash_after_reserve_requested() {
             tracing::error!(order_id, "ATELIER_FAULT_CRASH_AFTER_RESERVE set: aborting");
             std::process::abort();
         }
@@ -137,4 +136,18 @@ impl OrderService {
         atelier_runtime::metrics::count("atelier_orders_canceled_total");
         Ok(true)
     }
+}
+
+/// Fault injection for the recovery tests (die mid-saga, between reserve and
+/// complete): read once, and compiled into debug builds only, so a release
+/// build has no such path whatever its environment says.
+#[cfg(debug_assertions)]
+fn crash_after_reserve_requested() -> bool {
+    static REQUESTED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *REQUESTED.get_or_init(|| std::env::var_os("ATELIER_FAULT_CRASH_AFTER_RESERVE").is_some())
+}
+
+#[cfg(not(debug_assertions))]
+const fn crash_after_reserve_requested() -> bool {
+    false
 }

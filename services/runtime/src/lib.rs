@@ -1,23 +1,22 @@
-//! What every Atelier process needs and nothing more: database connections,
-//! signed identities, the gRPC server bootstrap, errors, paging and logging.
+//! What every Atelier service process needs: database connections, the gRPC
+//! server bootstrap, metrics, errors and paging. Signed identities and
+//! telemetry are crates of their own (the operator uses them without any of
+//! this); they are re-exported here for the services.
 
 pub mod db;
 pub mod error;
 pub mod grpc;
-pub mod identity;
 pub mod metrics;
 pub mod page;
-pub mod telemetry;
+
+pub use atelier_identity as identity;
+pub use atelier_identity::now_ms;
+pub use atelier_telemetry as telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
 
 pub use error::ServiceError;
 pub use identity::{Identity, IdentityKeys, Role, Signer, Verifier};
-
-/// Milliseconds since the Unix epoch, the one time format Atelier stores.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or_default()
-}
 
 /// Resolves when the process is asked to stop (SIGINT or SIGTERM).
 pub async fn shutdown_signal() {

@@ -10,6 +10,11 @@ use ed25519_dalek::{Signature, SigningKey, VerifyingKey, ed25519::signature::Sig
 use serde::{Deserialize, Serialize};
 use tonic::{Request, Status, metadata::MetadataValue};
 
+/// Milliseconds since the Unix epoch, the one time format Atelier stores.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or_default()
+}
+
 /// What a caller may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -145,7 +150,7 @@ impl Verifier {
         self.key.verify_strict(signed.as_bytes(), &Signature::from_bytes(&sig)).map_err(|_| invalid())?;
         let identity: Identity =
             serde_json::from_slice(&B64.decode(claims).map_err(|_| invalid())?).map_err(|_| invalid())?;
-        if identity.exp < crate::now_ms() {
+        if identity.exp < now_ms() {
             return Err(Status::unauthenticated("identity token expired"));
         }
         Ok(identity)
@@ -183,18 +188,18 @@ mod tests {
     #[test]
     fn round_trip_and_forgery() {
         let keys = IdentityKeys::generate();
-        let token = keys.signer().unwrap().sign(&alice(crate::now_ms() + 60_000));
+        let token = keys.signer().unwrap().sign(&alice(now_ms() + 60_000));
         let verifier = IdentityKeys::from_verifying_b64(&keys.verifying_key_b64()).unwrap().verifier();
         assert_eq!(verifier.verify(&token).unwrap().name, "alice");
 
         // Claims changed to admin with the old signature: refused.
         let (_, sig) = token.rsplit_once('.').unwrap();
-        let mut forged = alice(crate::now_ms() + 60_000);
+        let mut forged = alice(now_ms() + 60_000);
         forged.role = Role::Admin;
         let forged = format!("v1.{}.{sig}", B64.encode(serde_json::to_vec(&forged).unwrap()));
         assert!(verifier.verify(&forged).is_err());
         // Signed by another key: refused.
-        let other = IdentityKeys::generate().signer().unwrap().sign(&alice(crate::now_ms() + 60_000));
+        let other = IdentityKeys::generate().signer().unwrap().sign(&alice(now_ms() + 60_000));
         assert!(verifier.verify(&other).is_err());
         assert!(verifier.verify("garbage").is_err());
     }
@@ -202,7 +207,7 @@ mod tests {
     #[test]
     fn expired_is_refused() {
         let keys = IdentityKeys::generate();
-        let token = keys.signer().unwrap().sign(&alice(crate::now_ms() - 1));
+        let token = keys.signer().unwrap().sign(&alice(now_ms() - 1));
         assert_eq!(keys.verifier().verify(&token).unwrap_err().code(), tonic::Code::Unauthenticated);
     }
 
