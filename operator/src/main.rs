@@ -9,9 +9,11 @@ use clap::{Parser, Subcommand};
 use futures::StreamExt;
 use k8s_openapi::api::{
     apps::v1::{Deployment, StatefulSet},
+    autoscaling::v2::HorizontalPodAutoscaler,
     batch::v1::Job,
-    core::v1::{Pod, Secret, Service},
-    networking::v1::Ingress,
+    core::v1::{ConfigMap, Pod, Secret, Service},
+    networking::v1::{Ingress, NetworkPolicy},
+    policy::v1::PodDisruptionBudget,
 };
 use kube::{
     Api, Client, CustomResourceExt,
@@ -113,12 +115,18 @@ async fn main() -> anyhow::Result<()> {
         .owns(Api::<Service>::all(client.clone()), owned.clone())
         .owns(Api::<Secret>::all(client.clone()), owned.clone())
         .owns(Api::<Ingress>::all(client.clone()), owned.clone())
+        .owns(Api::<ConfigMap>::all(client.clone()), owned.clone())
+        .owns(Api::<PodDisruptionBudget>::all(client.clone()), owned.clone())
+        .owns(Api::<HorizontalPodAutoscaler>::all(client.clone()), owned.clone())
+        .owns(Api::<NetworkPolicy>::all(client.clone()), owned.clone())
         .watches(Api::<Pod>::all(client.clone()), owned, reconcile::shop_of_pod)
         .shutdown_on_signal()
         .run(reconcile::reconcile, reconcile::error_policy, ctx)
         .for_each(|result| async move {
+            // Failed reconciles are logged by the error policy; what reaches
+            // here also covers the watch streams (a 403, a missing CRD).
             if let Err(e) = result {
-                tracing::debug!(error = %e, "reconcile error");
+                tracing::warn!(error = %e, "controller error");
             }
         })
         .await;

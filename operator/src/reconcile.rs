@@ -37,6 +37,9 @@ pub enum Error {
 pub struct Context {
     pub client: Client,
     pub reporter: Reporter,
+    /// One recorder for the process, so repeated Events aggregate into a
+    /// count instead of piling up.
+    recorder: Recorder,
     pub metrics: crate::metrics::Metrics,
     /// Consecutive failures per Shop, for exponential backoff.
     failures: Mutex<HashMap<String, u32>>,
@@ -44,9 +47,11 @@ pub struct Context {
 
 impl Context {
     pub fn new(client: Client) -> Arc<Self> {
+        let reporter = Reporter { controller: MANAGER.into(), instance: std::env::var("POD_NAME").ok() };
         Arc::new(Self {
+            recorder: Recorder::new(client.clone(), reporter.clone()),
             client,
-            reporter: Reporter { controller: MANAGER.into(), instance: std::env::var("POD_NAME").ok() },
+            reporter,
             metrics: Default::default(),
             failures: Mutex::default(),
         })
@@ -124,7 +129,7 @@ pub async fn reconcile(shop: Arc<Shop>, ctx: Arc<Context>) -> Result<Action, Err
     let result = reconcile_inner(&shop, &ctx).await;
     ctx.metrics.observe(started.elapsed(), result.is_err());
     if result.is_ok() {
-        ctx.failures.lock().unwrap_or_else(|e| e.into_inner()).remove(&shop.name_any());
+        ctx.failures.lock().unwrap_or_else(|e| e.into_inner()).remove(&shop_key(&shop));
     }
     result
 }
@@ -285,7 +290,7 @@ async fn announce_transitions(ctx: &Context, shop: &Shop, before: &ShopStatus, a
 }
 
 async fn publish(ctx: &Context, shop: &Shop, type_: EventType, reason: &str, note: &str) {
-    let recorder = Recorder::new(ctx.client.clone(), ctx.reporter.clone());
+    let recorder = &ctx.recorder;
     let event =
         Event { type_, reason: reason.into(), note: Some(note.into()), action: "Reconcile".into(), secondary: None };
     if let Err(e) = recorder.publish(&event, &shop.object_ref(&())).await {
@@ -350,11 +355,16 @@ pub fn seed_outcome(job: Option<&Job>, pods: &[Pod], now: k8s_openapi::jiff::Tim
 /// API errors: retry with exponential backoff (5 s doubling, at most 5 min).
 pub fn error_policy(shop: Arc<Shop>, error: &Error, ctx: Arc<Context>) -> Action {
     let mut failures = ctx.failures.lock().unwrap_or_else(|e| e.into_inner());
-    let n = failures.entry(shop.name_any()).or_insert(0);
+    let n = failures.entry(shop_key(&shop)).or_insert(0);
     *n = (*n + 1).min(10);
     let delay = Duration::from_secs(5u64.saturating_mul(1 << (*n - 1)).min(300));
     tracing::warn!(shop = %shop.name_any(), error = %error, retry_in = ?delay, "reconcile failed");
     Action::requeue(delay)
+}
+
+/// Shops of the same name in two namespaces are two Shops.
+fn shop_key(shop: &Shop) -> String {
+    format!("{}/{}", shop.namespace().unwrap_or_default(), shop.name_any())
 }
 
 /// The Shop a child Pod belongs to (pods are not owned by the Shop directly).
