@@ -474,6 +474,14 @@ pub const FLOWS: [(&str, &[&str], u16); 6] = [
     ("database", &["auth", "product", "cart", "order", "seed"], 5432),
 ];
 
+/// The port of the OTLP endpoint, when telemetry is on (4317 unless the URL
+/// names one).
+pub fn otlp_port(shop: &Shop) -> Option<u16> {
+    let endpoint = &shop.spec.telemetry.as_ref()?.otlp_endpoint;
+    let authority = endpoint.split("://").nth(1).unwrap_or(endpoint).split('/').next().unwrap_or_default();
+    Some(authority.rsplit_once(':').and_then(|(_, p)| p.parse().ok()).unwrap_or(4317))
+}
+
 /// Egress of each component: its targets, plus DNS.
 pub fn egress_targets(component: &str) -> Vec<(&'static str, u16)> {
     FLOWS.iter().filter(|(_, from, _)| from.contains(&component)).map(|(to, _, port)| (*to, *port)).collect()
@@ -509,8 +517,19 @@ pub fn network_policies(shop: &Shop) -> Vec<NetworkPolicy> {
                 egress.push(json!({"ports": [{"port": 5432}]}));
             }
             egress.push(json!({"ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}]}));
+            if let Some(port) = otlp_port(shop)
+                && component != "database"
+            {
+                // Spans go to the collector, wherever it runs.
+                egress.push(json!({"ports": [{"port": port, "protocol": "TCP"}]}));
+            }
             if component == "database" {
                 egress.clear();
+            }
+            let mut ingress = ingress;
+            if !matches!(component, "database" | "seed" | "gateway") {
+                // Prometheus scrapes /metrics from its own namespace.
+                ingress.push(json!({"from": [{"namespaceSelector": {}}], "ports": [{"port": METRICS_PORT}]}));
             }
             typed(json!({
                 "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
@@ -544,6 +563,29 @@ mod tests {
     }
 
     #[test]
+    fn telemetry_opens_egress_to_the_collector_only() {
+        let mut s = shop();
+        assert_eq!(otlp_port(&s), None);
+        s.spec.telemetry = Some(crate::crd::TelemetrySpec {
+            otlp_endpoint: "http://otel-collector.observability:4318".into(),
+            sampling_ratio: None,
+        });
+        assert_eq!(otlp_port(&s), Some(4318));
+        for p in network_policies(&s) {
+            let component = p.labels()["app.kubernetes.io/component"].clone();
+            let to_collector = p.spec.as_ref().unwrap().egress.iter().flatten().any(|r| {
+                r.ports
+                    .iter()
+                    .flatten()
+                    .any(|port| port.port == Some(k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::Int(4318)))
+            });
+            assert_eq!(to_collector, component != "database", "{component}");
+        }
+        s.spec.telemetry.as_mut().unwrap().otlp_endpoint = "http://collector".into();
+        assert_eq!(otlp_port(&s), Some(4317));
+    }
+
+    #[test]
     fn containers_are_hardened() {
         let sc = container_security();
         assert_eq!(sc["runAsNonRoot"], true);
@@ -563,7 +605,9 @@ mod tests {
                     None => pairs.push(("*".into(), to.clone())),
                     Some(peers) => {
                         for peer in peers {
-                            let from = peer.pod_selector.as_ref().unwrap().match_labels.as_ref().unwrap()["app.kubernetes.io/component"].clone();
+                            // Metrics scrapes (a namespace selector) are checked on their own.
+                            let Some(pods) = peer.pod_selector.as_ref() else { continue };
+                            let from = pods.match_labels.as_ref().unwrap()["app.kubernetes.io/component"].clone();
                             pairs.push((from, to.clone()));
                         }
                     }
@@ -605,6 +649,17 @@ mod tests {
             }
         }
         assert_eq!(egress_targets("cart"), [("product", 50052), ("database", 5432)]);
+        // The metrics port of every gRPC service may be scraped; nothing else opens up.
+        for p in network_policies(&shop()) {
+            let component = p.labels()["app.kubernetes.io/component"].clone();
+            let scraped = p.spec.as_ref().unwrap().ingress.iter().flatten().any(|r| {
+                r.ports.iter().flatten().any(|port| {
+                    port.port
+                        == Some(k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::Int(METRICS_PORT.into()))
+                })
+            });
+            assert_eq!(scraped, SERVICES.contains(&component.as_str()), "{component}");
+        }
         assert!(
             egress_targets("gateway").iter().all(|(t, _)| *t != "database"),
             "the gateway never reaches the database"

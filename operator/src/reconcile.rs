@@ -265,7 +265,12 @@ async fn reconcile_inner(shop: &Shop, ctx: &Context) -> Result<Action, Error> {
 }
 
 async fn patch_status(shops: &Api<Shop>, shop: &Shop, status: &ShopStatus) -> kube::Result<()> {
-    let patch = serde_json::json!({"status": status});
+    let mut patch = serde_json::json!({"status": status});
+    // A merge patch keeps what it does not name: say "no URL" explicitly,
+    // so removing the ingress clears a stale one.
+    if status.url.is_none() {
+        patch["status"]["url"] = serde_json::Value::Null;
+    }
     shops.patch_status(&shop.name_any(), &PatchParams::default(), &Patch::Merge(&patch)).await?;
     Ok(())
 }
