@@ -431,7 +431,7 @@ pub fn seed_job(shop: &Shop) -> Job {
     if !seed.sample_catalog {
         env.push(json!({"name": "ATELIER_NO_SAMPLE_CATALOG", "value": "true"}));
     }
-    if let Some(r) = &seed.admin_password_secret_ref {
+    if let Some(r) = seed.admin_password_source(&shop.name_any()) {
         env.push(secret_env("ATELIER_ADMIN_PASSWORD", &r.name, &r.key));
     }
     let spec = json!({

@@ -147,13 +147,32 @@ pub struct SeedSpec {
     /// The demo accounts admin/admin123 and demo-client/demo123 (default true).
     #[serde(default = "yes")]
     pub demo_accounts: bool,
-    /// Take the admin password from this Secret key instead of admin123.
+    /// Take the admin password from this Secret key. Without it, demo shops
+    /// use admin123; with `demoAccounts: false` the operator generates one
+    /// into the Secret `<shop>-admin` (key `password`), never a published one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub admin_password_secret_ref: Option<SecretKeyRef>,
 }
 
 fn yes() -> bool {
     true
+}
+
+impl SeedSpec {
+    /// Where the admin password comes from, if not the demo one: the given
+    /// Secret key, or the generated `<shop>-admin` for a shop without demo accounts.
+    pub fn admin_password_source(&self, shop_name: &str) -> Option<SecretKeyRef> {
+        match (&self.admin_password_secret_ref, self.demo_accounts) {
+            (Some(r), _) => Some(r.clone()),
+            (None, true) => None,
+            (None, false) => Some(SecretKeyRef { name: format!("{shop_name}-admin"), key: "password".into() }),
+        }
+    }
+
+    /// True when the operator must generate the admin password Secret.
+    pub fn generates_admin_password(&self) -> bool {
+        self.admin_password_secret_ref.is_none() && !self.demo_accounts
+    }
 }
 
 impl Default for SeedSpec {

@@ -160,6 +160,10 @@ async fn reconcile_inner(shop: &Shop, ctx: &Context) -> Result<Action, Error> {
 
     // Secrets first: the checksum of their contents rolls the pods on change.
     let identity = secrets::ensure(client, shop, "identity", secrets::identity_data).await?;
+    if shop.spec.seed.generates_admin_password() {
+        // Created once and kept; the seed reads it, the admin reads it with kubectl.
+        secrets::ensure(client, shop, "admin", secrets::admin_data).await?;
+    }
     let mut fingerprinted: Vec<Secret> = vec![identity];
     let managed = shop.spec.database.kind == "managed";
     if managed {

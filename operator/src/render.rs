@@ -20,6 +20,9 @@ pub fn admitted(mut shop: Shop) -> Shop {
 /// The generated Secrets with placeholder values, marked as such.
 fn placeholder_secrets(shop: &Shop) -> Vec<Secret> {
     let mut generated = vec![("identity", secrets::identity_data())];
+    if shop.spec.seed.generates_admin_password() {
+        generated.push(("admin", secrets::admin_data()));
+    }
     if shop.spec.database.kind == "managed" {
         generated.push(("db-credentials", secrets::database_data(shop)));
     }

@@ -31,6 +31,11 @@ pub fn identity_data() -> BTreeMap<String, String> {
     ])
 }
 
+/// The admin password of a shop without demo accounts.
+pub fn admin_data() -> BTreeMap<String, String> {
+    BTreeMap::from([("password".to_string(), random_password())])
+}
+
 /// One login per service on the managed database, and its URL.
 pub fn database_data(shop: &Shop) -> BTreeMap<String, String> {
     let host = builders::name(shop, "db");

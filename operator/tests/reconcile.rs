@@ -341,3 +341,23 @@ async fn an_invalid_spec_is_reported_not_applied() {
     let shop = run(&client).await;
     assert!(condition(&shop, "Ready").2.contains("secretName"));
 }
+
+#[tokio::test]
+async fn a_shop_without_demo_accounts_gets_a_generated_admin_password() {
+    let client = cluster().await;
+    edit(&client, json!({"seed": {"demoAccounts": false}})).await;
+    run(&client).await;
+    let secrets: Vec<Secret> = list(&client).await;
+    let admin = secrets.iter().find(|s| s.name_any() == "boutique-admin").expect("an admin password Secret");
+    let password = &admin.data.as_ref().unwrap()["password"].0;
+    assert!(password.len() >= 24 && password != b"admin123", "a long random password");
+    let jobs: Vec<Job> = list(&client).await;
+    let env = jobs[0].spec.as_ref().unwrap().template.spec.as_ref().unwrap().containers[0].env.clone().unwrap();
+    let from = env.iter().find(|e| e.name == "ATELIER_ADMIN_PASSWORD").expect("the seed gets the admin password");
+    let key = from.value_from.as_ref().unwrap().secret_key_ref.as_ref().unwrap();
+    assert_eq!((key.name.as_str(), key.key.as_str()), ("boutique-admin", "password"));
+    // Kept across reconciles.
+    run(&client).await;
+    let again: Vec<Secret> = list(&client).await;
+    assert_eq!(again.iter().find(|s| s.name_any() == "boutique-admin").unwrap().data, admin.data);
+}
