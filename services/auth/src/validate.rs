@@ -22,6 +22,10 @@ pub fn password(s: &str) -> Result<(), ServiceError> {
         Err(ServiceError::invalid(format!("password must be at least {MIN_PASSWORD} characters")))
     } else if n > MAX_PASSWORD {
         Err(ServiceError::invalid(format!("password must be at most {MAX_PASSWORD} characters")))
+    } else if zxcvbn::zxcvbn(s, &[]).score() == zxcvbn::Score::Zero {
+        // Among the first thousand guesses of any attacker: "password",
+        // "12345678", "aaaaaaaa", keyboard walks.
+        Err(ServiceError::invalid("password is too easy to guess: choose a few unrelated words"))
     } else {
         Ok(())
     }
@@ -59,12 +63,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn easily_guessed_passwords_are_refused() {
+        for weak in ["password", "12345678", "aaaaaaaa", "qwertyuiop", "password1"] {
+            assert!(password(weak).is_err(), "{weak} is refused");
+        }
+        for fine in ["a good password", "correct horse", "long enough", "storm password"] {
+            assert!(password(fine).is_ok(), "{fine} is accepted");
+        }
+    }
+
+    #[test]
     fn accepts_and_refuses() {
         assert!(username("demo-client").is_ok());
         assert!(username("ab").is_err());
         assert!(username("<script>").is_err());
         assert!(password("1234567").is_err());
-        assert!(password("12345678").is_ok());
+        assert!(password("tz7#Kq2m").is_ok(), "eight characters are enough when they are not a common pattern");
         assert_eq!(email(" Ada@Example.COM ").unwrap(), "ada@example.com");
         for bad in ["", "a@", "@b.c", "a@b", "a b@c.d", "a@@b.c", "a@b.c."] {
             assert!(email(bad).is_err(), "{bad}");
@@ -99,9 +113,11 @@ mod properties {
         }
 
         #[test]
-        fn password_length_decides(s in "\\PC{0,200}") {
+        fn password_length_is_enforced(s in "\\PC{0,200}") {
             let n = s.chars().count();
-            prop_assert_eq!(password(&s).is_ok(), (MIN_PASSWORD..=MAX_PASSWORD).contains(&n));
+            if !(MIN_PASSWORD..=MAX_PASSWORD).contains(&n) {
+                prop_assert!(password(&s).is_err());
+            }
         }
     }
 }
