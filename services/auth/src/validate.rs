@@ -67,7 +67,7 @@ mod tests {
         for weak in ["password", "12345678", "aaaaaaaa", "qwertyuiop", "password1"] {
             assert!(password(weak).is_err(), "{weak} is refused");
         }
-        for fine in ["a good password", "correct horse", "long enough", "storm password"] {
+        for fine in ["a good password", "correct horse", "long enough", "storm password", "load-test-password"] {
             assert!(password(fine).is_ok(), "{fine} is accepted");
         }
     }
