@@ -31,10 +31,20 @@ pub struct Images {
 const SYSTEM_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
 
 impl Images {
-    pub fn new(atelier: &str, atelier_binary: &Path, scripts: &Path) -> anyhow::Result<Self> {
+    /// The images, unpacked under `dir` (the Atelier binary is linked or
+    /// copied there, so it is found wherever the build put it).
+    pub fn new(atelier: &str, atelier_binary: &Path, dir: &Path) -> anyhow::Result<Self> {
         let postgres_bin = find_postgres_bin()
             .ok_or_else(|| anyhow::anyhow!("the PostgreSQL server binaries (initdb, postgres) are not installed"))?;
+        let scripts = &dir.join("postgres");
         std::fs::create_dir_all(scripts)?;
+        set_mode(dir, 0o755)?;
+        let binary = dir.join("atelier");
+        if std::fs::hard_link(atelier_binary, &binary).is_err() {
+            std::fs::copy(atelier_binary, &binary)?;
+        }
+        set_mode(&binary, 0o755)?;
+        let atelier_binary = binary.as_path();
         let entrypoint = scripts.join("docker-entrypoint.sh");
         std::fs::write(&entrypoint, POSTGRES_ENTRYPOINT)?;
         set_mode(&entrypoint, 0o755)?;

@@ -90,7 +90,8 @@ static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(())
 
 impl Cluster {
     /// Starts an empty cluster whose node runs `atelier_image` from
-    /// `atelier_binary`; state lives under `state_root`.
+    /// `atelier_binary`; state lives under `state_root`, which no pod may
+    /// mount over (so not under `/tmp`, which pods often mount).
     pub async fn start(atelier_image: &str, atelier_binary: &Path, state_root: &Path) -> anyhow::Result<ClusterGuard> {
         let lock = ONE_AT_A_TIME.lock().await;
         if let Some(missing) = missing_prerequisites() {
@@ -102,7 +103,7 @@ impl Cluster {
         std::fs::create_dir_all(&state)?;
         set_mode(state_root, 0o755)?;
         set_mode(&state, 0o755)?;
-        let images = Images::new(atelier_image, atelier_binary, &state.join("image-scripts"))?;
+        let images = Images::new(atelier_image, atelier_binary, &state.join("images"))?;
         let namespace = "shops".to_string();
         let client = kube_fake_client::ClientBuilder::new()
             .with_resource::<Shop>()
@@ -337,6 +338,10 @@ impl Drop for ClusterGuard {
         });
         let _ = stopper.join();
         let _ = std::fs::remove_dir_all(&cluster.state);
+        // The state root too, when no other cluster uses it.
+        if let Some(root) = cluster.state.parent() {
+            let _ = std::fs::remove_dir(root);
+        }
     }
 }
 
