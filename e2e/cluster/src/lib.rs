@@ -97,10 +97,12 @@ impl Cluster {
         if let Some(missing) = missing_prerequisites() {
             anyhow::bail!("{missing}");
         }
+        reclaim_abandoned(state_root);
         let id = (std::process::id() % 9000) as u16;
         let state = state_root.join(format!("cluster-{id}"));
         let _ = std::fs::remove_dir_all(&state);
         std::fs::create_dir_all(&state)?;
+        std::fs::write(state.join("owner.pid"), std::process::id().to_string())?;
         set_mode(state_root, 0o755)?;
         set_mode(&state, 0o755)?;
         let images = Images::new(atelier_image, atelier_binary, &state.join("images"))?;
@@ -342,6 +344,45 @@ impl Drop for ClusterGuard {
         if let Some(root) = cluster.state.parent() {
             let _ = std::fs::remove_dir(root);
         }
+    }
+}
+
+/// A test process killed outright (SIGKILL, a CI timeout) runs no Drop:
+/// what its cluster made — pod processes, namespaces, the bridge, files — is
+/// removed by the next cluster that starts.
+fn reclaim_abandoned(state_root: &Path) {
+    let Ok(entries) = std::fs::read_dir(state_root) else { return };
+    for entry in entries.flatten() {
+        let dir = entry.path();
+        let Some(id) = dir.file_name().and_then(|n| n.to_str()?.strip_prefix("cluster-")?.parse::<u16>().ok()) else {
+            continue;
+        };
+        let owner = std::fs::read_to_string(dir.join("owner.pid")).ok().and_then(|p| p.trim().parse::<u32>().ok());
+        if owner.is_some_and(|pid| Path::new(&format!("/proc/{pid}")).exists()) {
+            continue;
+        }
+        eprintln!("cluster: reclaiming cluster-{id}, left behind by a test process that is gone");
+        let bridge = format!("atlbr{id}");
+        let namespaces =
+            std::process::Command::new("ip").args(["netns", "list"]).output().map(|o| o.stdout).unwrap_or_default();
+        for ns in String::from_utf8_lossy(&namespaces).lines().filter_map(|l| l.split_whitespace().next()) {
+            if !ns.starts_with(&format!("{bridge}-")) {
+                continue;
+            }
+            let pids = std::process::Command::new("ip")
+                .args(["netns", "pids", ns])
+                .output()
+                .map(|o| o.stdout)
+                .unwrap_or_default();
+            for pid in String::from_utf8_lossy(&pids).split_whitespace().filter_map(|p| p.parse::<i32>().ok()) {
+                let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
+            }
+            let _ = network::run("ip", &["netns", "del", ns]);
+            let _ = std::fs::remove_dir_all(Path::new("/etc/netns").join(ns));
+        }
+        let _ = network::run("ip", &["link", "del", &bridge]);
+        let _ = std::fs::remove_dir(Path::new("/etc/netns"));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
 
