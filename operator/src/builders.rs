@@ -101,8 +101,9 @@ fn resources(shop: &Shop, component: &str) -> Value {
 
 /// Native gRPC probes on the services, HTTP probes on the gateway. A
 /// service's liveness asks for `atelier.liveness` (the process answers) and
-/// its readiness for the overall health (its database answers), so a database
-/// outage takes pods out of their Service without restarting them. The
+/// its readiness for the overall health (serving once its database first
+/// answered), so a database that is late keeps pods out of their Service
+/// without restarting them. The
 /// gateway's readiness is its own: it keeps serving what it can when a
 /// service is down.
 pub fn probes(component: &str, port: u16) -> (Value, Value) {
@@ -307,8 +308,10 @@ pub fn database_setup_script() -> String {
 /// Runs the set-up script against the local server at every start of the
 /// database pod (the socket trusts local connections, so a regenerated
 /// superuser password does not lock it out), then stays up; ready once done.
+/// It waits for TCP: the image's first-boot server listens on the socket
+/// only, and runs the same script itself.
 const DATABASE_SETUP_LOOP: &str = r#"trap 'exit 0' TERM INT
-until pg_isready -q -h /var/run/postgresql -U "$POSTGRES_USER"; do sleep 1; done
+until pg_isready -q -h 127.0.0.1 -U "$POSTGRES_USER"; do sleep 1; done
 until /docker-entrypoint-initdb.d/init.sh; do echo "database set-up failed; retrying" >&2; sleep 2; done
 echo "database set-up done"
 touch /tmp/setup-done

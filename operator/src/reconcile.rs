@@ -282,8 +282,10 @@ async fn patch_status(shops: &Api<Shop>, shop: &Shop, status: &ShopStatus) -> ku
 /// Kubernetes Events for conditions that changed.
 async fn announce_transitions(ctx: &Context, shop: &Shop, before: &ShopStatus, after: &ShopStatus) {
     for c in &after.conditions {
-        let was = before.conditions.iter().find(|p| p.type_ == c.type_).map(|p| p.status.as_str());
-        if was == Some(c.status.as_str()) {
+        // A new status, or the same status for a new reason (a pending seed
+        // that starts failing stays False), is news.
+        let was = before.conditions.iter().find(|p| p.type_ == c.type_);
+        if was.is_some_and(|p| p.status == c.status && p.reason == c.reason) {
             continue;
         }
         match (c.type_.as_str(), c.status.as_str()) {

@@ -23,7 +23,9 @@ pub async fn cluster() -> Option<ClusterGuard> {
         eprintln!("NOTICE: {missing}; skipping the cluster-in-a-box scenarios");
         return None;
     }
-    let state = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cluster-in-a-box");
+    // Outside /tmp: pods mount their own /tmp, which would hide anything
+    // there (the cluster's volumes, scripts and images) from them.
+    let state = PathBuf::from("/var/lib/atelier-cluster");
     Some(
         Cluster::start(IMAGE, std::path::Path::new(env!("CARGO_BIN_EXE_atelier")), &state)
             .await

@@ -21,8 +21,12 @@ async fn the_example_shop_becomes_ready_and_sells_in_a_browser() {
     c.apply(example_shop()).await.unwrap();
     until_condition(&c, "atelier", "Ready", "True", Duration::from_secs(60)).await;
     println!("Ready after {:.1} s", started.elapsed().as_secs_f64());
-    let gateways = c.endpoints("atelier-gateway");
-    assert_eq!(gateways.len(), 2, "both gateway replicas are endpoints of the Service: {gateways:?}");
+    let gateways = c
+        .wait_for("both gateway replicas as endpoints of the Service", Duration::from_secs(10), || async {
+            Some(c.endpoints("atelier-gateway")).filter(|e| e.len() == 2)
+        })
+        .await
+        .unwrap();
 
     // Every service connected to its own database with its own password:
     // the API walks through all four.
@@ -80,13 +84,26 @@ async fn a_crash_looping_service_degrades_the_shop_not_the_site() {
     c.apply(shop("boutique")).await.unwrap();
     until_condition(&c, "boutique", "Ready", "True", Duration::from_secs(120)).await;
     let cart = c.pods("app.kubernetes.io/component=cart").await[0].metadata.name.clone().unwrap();
+    // Killed as the OOM killer would, each time once it runs again: the
+    // kubelet restarts it at once the first time, then backs off
+    // (CrashLoopBackOff) each time it dies again.
+    let kill_cart = |restarts: i32| {
+        let (c, cart) = (&c, cart.clone());
+        async move {
+            c.wait_for(&format!("the cart running after {restarts} restarts"), Duration::from_secs(60), || async {
+                let pods = c.pods("app.kubernetes.io/component=cart").await;
+                let pod = pods.into_iter().find(|p| p.metadata.name.as_ref() == Some(&cart))?;
+                let status = pod.status?.container_statuses?.into_iter().next()?;
+                (status.restart_count == restarts && status.state?.running.is_some()).then_some(())
+            })
+            .await
+            .unwrap();
+            assert!(c.kill(&cart, "cart"), "the cart container runs");
+        }
+    };
+    kill_cart(0).await;
     for round in 1..=2 {
-        // Killed as the OOM killer would, each time it comes back.
-        c.wait_for("the cart container running", Duration::from_secs(60), || async {
-            c.kill(&cart, "cart").then_some(())
-        })
-        .await
-        .unwrap();
+        kill_cart(round).await;
         let (reason, message) = until_condition(&c, "boutique", "Degraded", "True", Duration::from_secs(30)).await;
         assert_eq!(reason, "PodFailing");
         assert!(message.contains(&cart) && message.contains("CrashLoopBackOff"), "Degraded names the pod: {message}");
@@ -110,7 +127,7 @@ async fn a_crash_looping_service_degrades_the_shop_not_the_site() {
     until_condition(&c, "boutique", "Degraded", "False", Duration::from_secs(60)).await;
     until_condition(&c, "boutique", "Ready", "True", Duration::from_secs(60)).await;
     let shop = c.shop("boutique").await.unwrap();
-    assert!(shop.status.unwrap().components["cart"].restarts >= 2, "the restarts are counted");
+    assert!(shop.status.unwrap().components["cart"].restarts >= 3, "the restarts are counted");
     let mut shopper = Shopper::at(&c.endpoints("boutique-gateway")[0]);
     assert!(shopper.log_in("demo-client", "demo123").await);
     let (_, sku) = shopper.browse().await.unwrap();

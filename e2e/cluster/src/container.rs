@@ -200,6 +200,15 @@ impl ContainerRun {
             if started_at.elapsed() > Duration::from_secs(600) {
                 backoff = Duration::from_secs(10);
             }
+            let first_crash = self.live.lock().unwrap().restart_count == 0;
+            if first_crash {
+                // The kubelet restarts a container at once after its first exit.
+                self.set(|l| {
+                    l.restart_count += 1;
+                    l.last_state = Some(terminated);
+                });
+                continue;
+            }
             self.set(|l| {
                 l.restart_count += 1;
                 l.last_state = Some(terminated);
@@ -215,11 +224,17 @@ impl ContainerRun {
         }
     }
 
-    /// SIGTERM to the container's process group, SIGKILL after the grace period.
+    /// The image's stop signal to the container's process group, SIGKILL
+    /// after the grace period.
     async fn terminate(&self, child: &mut tokio::process::Child, pid: Option<u32>) -> i32 {
         let Some(pid) = pid else { return 137 };
         let group = Pid::from_raw(pid as i32);
-        let _ = nix::sys::signal::killpg(group, Signal::SIGTERM);
+        let signal = self
+            .kubelet
+            .images
+            .resolve(self.container.image.as_deref().unwrap_or_default())
+            .map_or(Signal::SIGTERM, |i| i.stop_signal);
+        let _ = nix::sys::signal::killpg(group, signal);
         let status = match tokio::time::timeout(self.grace, child.wait()).await {
             Ok(status) => status.ok(),
             Err(_) => {

@@ -13,6 +13,8 @@ pub struct Image {
     pub path: String,
     /// Extra `/etc/passwd` lines.
     pub passwd: Vec<String>,
+    /// The image's `STOPSIGNAL`.
+    pub stop_signal: nix::sys::signal::Signal,
 }
 
 /// Image references this cluster knows.
@@ -66,6 +68,7 @@ impl Images {
                 cmd: vec![],
                 path: SYSTEM_PATH.into(),
                 passwd: vec![],
+                stop_signal: nix::sys::signal::Signal::SIGTERM,
             });
         }
         let repository = reference.split([':', '@']).next().unwrap_or_default();
@@ -78,6 +81,8 @@ impl Images {
                 cmd: vec!["postgres".into()],
                 path: format!("{}:{}:{SYSTEM_PATH}", self.scripts.display(), self.postgres_bin.display()),
                 passwd: vec![format!("postgres:x:{uid}:{uid}:PostgreSQL:/var/lib/postgresql:/bin/sh")],
+                // The image's STOPSIGNAL: fast shutdown, not waiting for clients.
+                stop_signal: nix::sys::signal::Signal::SIGINT,
             });
         }
         Err(format!("image {reference:?} is not available in this cluster"))

@@ -130,6 +130,9 @@ impl Kubelet {
                 .collect()
         };
         for name in gone {
+            // Awaited: a pod of the same name (a StatefulSet's) must not start
+            // before this one's network and files are gone. Images stop on
+            // their own stop signal, so this is quick.
             self.stop_pod(&name).await;
         }
         for pod in &pods {
@@ -227,6 +230,11 @@ impl Kubelet {
         if let Some(top) = top {
             let mut points = self.mount_points.lock().unwrap();
             if !points.contains(&top) {
+                // Also on disk, for the clean-up of a test process killed outright.
+                use std::io::Write;
+                let record =
+                    std::fs::OpenOptions::new().create(true).append(true).open(self.state.join("mount-points"));
+                let _ = record.and_then(|mut f| writeln!(f, "{}", top.display()));
                 points.push(top);
             }
         }

@@ -328,15 +328,22 @@ impl std::ops::Deref for ClusterGuard {
 
 impl Drop for ClusterGuard {
     fn drop(&mut self) {
-        let Some(cluster) = self.cluster.take() else { return };
-        for t in &cluster.tasks {
+        let Some(mut cluster) = self.cluster.take() else { return };
+        let tasks = std::mem::take(&mut cluster.tasks);
+        for t in &tasks {
             t.abort();
         }
         let kubelet = cluster.kubelet.clone();
-        // Stopping pods is async: run it to completion on a runtime of its own.
+        // Stopping is async: run it to completion on a runtime of its own,
+        // once the loops have really stopped (none may start a pod meanwhile).
         let stopper = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-            rt.block_on(kubelet.stop_all());
+            rt.block_on(async {
+                for t in tasks {
+                    let _ = t.await;
+                }
+                kubelet.stop_all().await;
+            });
         });
         let _ = stopper.join();
         let _ = std::fs::remove_dir_all(&cluster.state);
@@ -382,6 +389,9 @@ fn reclaim_abandoned(state_root: &Path) {
         }
         let _ = network::run("ip", &["link", "del", &bridge]);
         let _ = std::fs::remove_dir(Path::new("/etc/netns"));
+        for point in std::fs::read_to_string(dir.join("mount-points")).unwrap_or_default().lines() {
+            let _ = std::fs::remove_dir(point);
+        }
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -82,17 +82,24 @@ impl Network {
         Ok(pod)
     }
 
-    /// Rewrites a pod's hosts file when its content changes (in place: the
-    /// running processes see the bind-mounted file's new content).
+    /// Rewrites a pod's hosts file when its content changes, in place (the
+    /// running processes see the bind-mounted inode) and never through an
+    /// empty file: the new content is written over the old, then cut to size.
     pub fn set_hosts(&self, pod: &PodNet, content: &str) {
+        use std::io::Write;
         let path = self.etc.join(&pod.namespace).join("hosts");
-        if std::fs::read_to_string(&path).ok().as_deref() != Some(content) {
-            let _ = std::fs::write(&path, content);
+        if std::fs::read_to_string(&path).ok().as_deref() != Some(content)
+            && let Ok(mut file) = std::fs::OpenOptions::new().write(true).open(&path)
+        {
+            let _ = file.write_all(content.as_bytes());
+            let _ = file.set_len(content.len() as u64);
         }
     }
 
     pub fn remove_pod(&self, pod_key: &str) {
         if let Some(pod) = self.pods.lock().unwrap().remove(pod_key) {
+            // Whatever escaped its container's process group (pg_ctl daemonizes) goes with the pod.
+            kill_all_in(&pod.namespace);
             let _ = run("ip", &["link", "del", &pod.host_link]);
             let _ = run("ip", &["netns", "del", &pod.namespace]);
             let _ = std::fs::remove_dir_all(self.etc.join(&pod.namespace));
@@ -109,5 +116,13 @@ impl Drop for Network {
         let _ = run("ip", &["link", "del", &self.bridge]);
         // Only if this cluster was the last to use it.
         let _ = std::fs::remove_dir(&self.etc);
+    }
+}
+
+/// SIGKILL to every process in a network namespace.
+pub fn kill_all_in(namespace: &str) {
+    let pids = Command::new("ip").args(["netns", "pids", namespace]).output().map(|o| o.stdout).unwrap_or_default();
+    for pid in String::from_utf8_lossy(&pids).split_whitespace().filter_map(|p| p.parse::<i32>().ok()) {
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
     }
 }
