@@ -24,6 +24,27 @@ use tower_http::classify::{GrpcCode, GrpcErrorsAsFailures, SharedClassifier};
 /// outage makes pods unready, never restarts them.
 pub const LIVENESS: &str = "atelier.liveness";
 
+/// A generated tonic server, as `Server::add_service` takes it.
+pub trait GrpcService:
+    Service<http::Request<Body>, Response = http::Response<Body>, Error = Infallible, Future: Send + 'static>
+    + NamedService
+    + Clone
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<S> GrpcService for S where
+    S: Service<http::Request<Body>, Response = http::Response<Body>, Error = Infallible, Future: Send + 'static>
+        + NamedService
+        + Clone
+        + Send
+        + Sync
+        + 'static
+{
+}
+
 /// Runs `service` on `listener` until `shutdown` resolves, then finishes the
 /// calls in flight.
 pub async fn serve<S>(
@@ -32,13 +53,7 @@ pub async fn serve<S>(
     shutdown: impl Future<Output = ()> + Send,
 ) -> anyhow::Result<()>
 where
-    S: Service<http::Request<Body>, Response = http::Response<Body>, Error = Infallible>
-        + NamedService
-        + Clone
-        + Send
-        + Sync
-        + 'static,
-    S::Future: Send + 'static,
+    S: GrpcService,
 {
     let (health, health_service) = tonic_health::server::health_reporter();
     health.set_service_status(LIVENESS, ServingStatus::Serving).await;
@@ -57,13 +72,7 @@ pub async fn serve_when_ready<S>(
     shutdown: impl Future<Output = ()> + Send,
 ) -> anyhow::Result<()>
 where
-    S: Service<http::Request<Body>, Response = http::Response<Body>, Error = Infallible>
-        + NamedService
-        + Clone
-        + Send
-        + Sync
-        + 'static,
-    S::Future: Send + 'static,
+    S: GrpcService,
 {
     let (health, health_service) = tonic_health::server::health_reporter();
     health.set_service_status(LIVENESS, ServingStatus::Serving).await;
@@ -92,13 +101,7 @@ async fn run<S>(
     shutdown: impl Future<Output = ()> + Send,
 ) -> anyhow::Result<()>
 where
-    S: Service<http::Request<Body>, Response = http::Response<Body>, Error = Infallible>
-        + NamedService
-        + Clone
-        + Send
-        + Sync
-        + 'static,
-    S::Future: Send + 'static,
+    S: GrpcService,
 {
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(atelier_proto::FILE_DESCRIPTOR_SET)
