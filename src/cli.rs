@@ -56,6 +56,10 @@ pub enum Role {
         db: DatabaseArgs,
         #[command(flatten)]
         verify: VerifyArgs,
+        /// Seconds a stock reservation stays held without the order service
+        /// confirming it; then its stock goes back.
+        #[arg(long, env = "ATELIER_RESERVATION_TTL", default_value_t = 120.0)]
+        reservation_ttl: f64,
     },
     /// Shopping carts.
     Cart {

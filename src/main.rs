@@ -65,11 +65,12 @@ async fn serve(role: Role, shutdown: Shutdown) -> anyhow::Result<()> {
             let keys = IdentityKeys::from_signing_b64(&identity_signing_key).context("ATELIER_IDENTITY_SIGNING_KEY")?;
             roles::run_auth(grpc::bind(listen).await?, &db.database_url, &keys, shutdown).await
         }
-        Role::Product { listen, db, verify } => {
+        Role::Product { listen, db, verify, reservation_ttl } => {
             roles::run_product(
                 grpc::bind(listen).await?,
                 &db.database_url,
                 &verify_keys(&verify.identity_verifying_key)?,
+                std::time::Duration::from_secs_f64(reservation_ttl.clamp(0.1, 86_400.0)),
                 shutdown,
             )
             .await

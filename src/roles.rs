@@ -67,12 +67,42 @@ pub async fn run_product(
     listener: TcpListener,
     url: &str,
     keys: &IdentityKeys,
+    reservation_ttl: Duration,
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
     let (url, keys) = (url.to_string(), keys.clone());
-    let service =
-        async move { db::patiently("product database", || ProductService::connect(&url, &keys)).await.into_server() };
-    grpc::serve_when_ready(listener, service, shutdown.wait()).await
+    let service = async move {
+        let service = db::patiently("product database", || ProductService::connect(&url, &keys))
+            .await
+            .with_reservation_ttl(reservation_ttl);
+        let expiry = tokio::spawn(atelier_product::expire_reservations(service.clone()));
+        (service.into_server(), expiry)
+    };
+    serve_with_housekeeping(listener, service, shutdown).await
+}
+
+/// Serves what `ready` yields once it is ready, with the housekeeping task
+/// started alongside it stopped when serving ends.
+async fn serve_with_housekeeping<S>(
+    listener: TcpListener,
+    ready: impl Future<Output = (S, tokio::task::JoinHandle<()>)> + Send + 'static,
+    shutdown: Shutdown,
+) -> anyhow::Result<()>
+where
+    S: grpc::GrpcService,
+{
+    let housekeeping = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let slot = housekeeping.clone();
+    let service = async move {
+        let (service, task) = ready.await;
+        *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(task);
+        service
+    };
+    let served = grpc::serve_when_ready(listener, service, shutdown.wait()).await;
+    if let Some(task) = housekeeping.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        task.abort();
+    }
+    served
 }
 
 pub async fn run_cart(
@@ -100,8 +130,6 @@ pub async fn run_order(
     let (url, keys) = (url.to_string(), keys.clone());
     let (product_addr, cart_addr, token) =
         (deps.product_addr.to_string(), deps.cart_addr.to_string(), deps.service_token);
-    let recovery = std::sync::Arc::new(std::sync::Mutex::new(None));
-    let recovery_slot = recovery.clone();
     let service = async move {
         let service = db::patiently("order database", || {
             let deps =
@@ -110,15 +138,10 @@ pub async fn run_order(
         })
         .await
         .with_abandoned_after(abandoned_after);
-        let task = tokio::spawn(atelier_order::recover(service.clone()));
-        *recovery_slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(task);
-        service.into_server()
+        let recovery = tokio::spawn(atelier_order::recover(service.clone()));
+        (service.into_server(), recovery)
     };
-    let served = grpc::serve_when_ready(listener, service, shutdown.wait()).await;
-    if let Some(task) = recovery.lock().unwrap_or_else(|e| e.into_inner()).take() {
-        task.abort();
-    }
-    served
+    serve_with_housekeeping(listener, service, shutdown).await
 }
 
 /// The four services running in this process on loopback ports; dropping
@@ -157,8 +180,13 @@ pub async fn start_services(
     let mut tasks = JoinSet::new();
     let stop = shutdown.wait();
     tasks.spawn(async move { grpc::serve(a, auth.into_server(), stop).await });
+    let expiry = tokio::spawn(atelier_product::expire_reservations(product.clone()));
     let stop = shutdown.wait();
-    tasks.spawn(async move { grpc::serve(p, product.into_server(), stop).await });
+    tasks.spawn(async move {
+        let served = grpc::serve(p, product.into_server(), stop).await;
+        expiry.abort();
+        served
+    });
     let stop = shutdown.wait();
     tasks.spawn(async move { grpc::serve(c, cart.into_server(), stop).await });
     let recovery = tokio::spawn(atelier_order::recover(order.clone()));

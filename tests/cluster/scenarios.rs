@@ -166,19 +166,25 @@ async fn credentials_lost_shop_reapplied_and_database_switched_keep_the_shop_wor
     let works = |what: &'static str| {
         let c = &c;
         async move {
+            let last_failure = std::sync::Mutex::new(String::from("no gateway endpoint"));
+            let failed = |why: String| {
+                *last_failure.lock().unwrap() = why;
+                None
+            };
             c.wait_for(what, Duration::from_secs(120), || async {
                 let endpoint = c.endpoints("boutique-gateway").first().cloned()?;
                 let mut shopper = Shopper::at(&endpoint);
                 if !shopper.log_in("demo-client", "demo123").await {
-                    return None;
+                    return failed("log in refused".into());
                 }
-                let (_, sku) = shopper.browse().await?;
-                shopper.buy(&sku).await.ok()?;
-                let orders = orders_of(&shopper).await?;
-                Some(orders)
+                let Some((_, sku)) = shopper.browse().await else { return failed("catalogue unavailable".into()) };
+                if let Err(e) = shopper.buy(&sku).await {
+                    return failed(e);
+                }
+                orders_of(&shopper).await.or_else(|| failed("order list unavailable".into()))
             })
             .await
-            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap_or_else(|e| panic!("{e}\nlast attempt: {}", last_failure.lock().unwrap()))
         }
     };
     let orders = works("the shop to work with the new credentials").await;

@@ -27,7 +27,14 @@ impl Shopper {
     }
 
     pub async fn post(&self, path: &str, body: Value, headers: &[(&str, &str)]) -> (u16, Value) {
-        let mut r = self.http.post(format!("{}{path}", self.base)).json(&body);
+        self.send(self.http.post(format!("{}{path}", self.base)).json(&body), headers).await
+    }
+
+    pub async fn delete(&self, path: &str) -> (u16, Value) {
+        self.send(self.http.delete(format!("{}{path}", self.base)), &[]).await
+    }
+
+    async fn send(&self, mut r: reqwest::RequestBuilder, headers: &[(&str, &str)]) -> (u16, Value) {
         if let Some(t) = &self.token {
             r = r.bearer_auth(t);
         }
@@ -62,8 +69,13 @@ impl Shopper {
         Some((products.len(), sku.unwrap_or_default()))
     }
 
-    /// Adds `sku` to the cart and places the order: the order's status.
+    /// Buys one unit of `sku` (from an emptied cart, so that an attempt that
+    /// failed leaves nothing behind for the next): the order's status.
     pub async fn buy(&self, sku: &str) -> Result<String, String> {
+        let (s, b) = self.delete("/api/v1/cart").await;
+        if !(200..300).contains(&s) {
+            return Err(format!("empty the cart: {s} {b}"));
+        }
         let (s, b) = self.post("/api/v1/cart/items", json!({"sku": sku, "quantity": 1}), &[]).await;
         if !(200..300).contains(&s) {
             return Err(format!("add to cart: {s} {b}"));

@@ -63,8 +63,9 @@ async fn call(shop: &Shop, ctx: &Ctx, rpc: &str, who: Caller) -> Result<(), Stat
         "product.DeleteVariant" => go!(p.delete_variant(product::DeleteVariantRequest { code: "NONE-1".into() })),
         "product.Reserve" => go!(p.reserve(product::ReserveRequest {
             order_id: "x".into(),
-            lines: vec![product::ReserveLine { code: "TSHIRT-001".into(), quantity: 1 }]
+            lines: vec![product::ReserveLine { code: "TSHIRT-001".into(), quantity: 1, unit_price_cents: None }]
         })),
+        "product.Confirm" => go!(p.confirm(product::ConfirmRequest { order_id: "x".into() })),
         "product.Release" => go!(p.release(product::ReleaseRequest { order_id: "x".into() })),
         "cart.GetCart" => go!(c.get_cart(cart::GetCartRequest {})),
         "order.GetOrder" => go!(o.get_order(order::GetOrderRequest { id: ctx.order_id.clone() })),
@@ -99,6 +100,7 @@ async fn authorization_matrix() {
         ("product.UpdateVariant", [D, D, None]),
         ("product.DeleteVariant", [D, D, None]),
         ("product.Reserve", [D, D, D]),
+        ("product.Confirm", [D, D, D]),
         ("product.Release", [D, D, D]),
         ("cart.GetCart", [None, None, None]),
         ("order.GetOrder", [None, D, None]),

@@ -55,7 +55,7 @@ async fn a_cart_is_per_user_and_bounded_by_stock() {
             .unwrap();
         assert!(c.lines.is_empty());
         cart.add_item(as_user(&ann, add("TSHIRT-001", 1))).await.unwrap();
-        let c = cart.clear_cart(as_user(&ann, ClearCartRequest {})).await.unwrap().into_inner().cart.unwrap();
+        let c = cart.clear_cart(as_user(&ann, ClearCartRequest::default())).await.unwrap().into_inner().cart.unwrap();
         assert!(c.lines.is_empty());
         assert!(
             cart.get_cart(as_user(&ann, GetCartRequest {})).await.unwrap().into_inner().cart.unwrap().lines.is_empty()

@@ -43,12 +43,6 @@ pub async fn shops() -> Vec<Shop> {
     shops
 }
 
-/// A PostgreSQL shop (the concurrency invariants are proven there).
-pub async fn postgres_shop() -> Option<Shop> {
-    TempPostgres::shared()?;
-    Some(Shop::start("postgres").await)
-}
-
 impl Shop {
     pub async fn start(backend: &'static str) -> Shop {
         let dir = tempfile::tempdir().unwrap();

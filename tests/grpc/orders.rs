@@ -82,20 +82,24 @@ async fn checkout_cancel_and_life_cycle() {
             0
         );
 
-        // Admin advances status, may not cancel Dora's order; Eric may not cancel it either.
+        // Admin advances status; while it is processing the order is Dora's
+        // to cancel, not the admin's nor Eric's.
         let set = |status: Status| UpdateStatusRequest { id: order.id.clone(), status: status as i32 };
         assert_eq!(
             orders.update_status(as_user(&admin, set(Status::Delivered))).await.unwrap_err().code(),
             Code::FailedPrecondition
         );
-        let shipped =
-            orders.update_status(as_user(&admin, set(Status::Shipped))).await.unwrap().into_inner().order.unwrap();
-        assert_eq!(shipped.status(), Status::Shipped);
-        assert!(orders.update_status(as_user(&admin, set(Status::Shipped))).await.is_ok(), "same status is a no-op");
         assert_eq!(
             orders.update_status(as_user(&admin, set(Status::Canceled))).await.unwrap_err().code(),
             Code::PermissionDenied
         );
+        let cancel = || CancelOrderRequest { id: order.id.clone() };
+        assert_eq!(orders.cancel_order(as_user(&eric, cancel())).await.unwrap_err().code(), Code::PermissionDenied);
+        assert_eq!(orders.cancel_order(as_user(&admin, cancel())).await.unwrap_err().code(), Code::PermissionDenied);
+        let shipped =
+            orders.update_status(as_user(&admin, set(Status::Shipped))).await.unwrap().into_inner().order.unwrap();
+        assert_eq!(shipped.status(), Status::Shipped);
+        assert!(orders.update_status(as_user(&admin, set(Status::Shipped))).await.is_ok(), "same status is a no-op");
         assert_eq!(
             orders.update_status(as_user(&dora, set(Status::Delivered))).await.unwrap_err().code(),
             Code::PermissionDenied
@@ -108,13 +112,18 @@ async fn checkout_cancel_and_life_cycle() {
                 .code(),
             Code::InvalidArgument
         );
-        let cancel = || CancelOrderRequest { id: order.id.clone() };
-        assert_eq!(orders.cancel_order(as_user(&eric, cancel())).await.unwrap_err().code(), Code::PermissionDenied);
-        assert_eq!(orders.cancel_order(as_user(&admin, cancel())).await.unwrap_err().code(), Code::PermissionDenied);
 
-        // Dora cancels: stock comes back exactly once.
-        let canceled = orders.cancel_order(as_user(&dora, cancel())).await.unwrap().into_inner().order.unwrap();
-        assert_eq!(canceled.status(), Status::Canceled);
+        // Shipped, the goods are gone: Dora cannot cancel and nothing is restocked.
+        let refused = orders.cancel_order(as_user(&dora, cancel())).await.unwrap_err();
+        assert_eq!(refused.code(), Code::FailedPrecondition);
+        assert!(refused.message().contains("send the goods back"), "{}", refused.message());
+        assert_eq!((stock(&shop, "TSHIRT-001").await, stock(&shop, "JEANS-001").await), (98, 49));
+
+        // The goods came back: the admin cancels the shipped order and the
+        // stock returns exactly once.
+        let returned =
+            orders.update_status(as_user(&admin, set(Status::Canceled))).await.unwrap().into_inner().order.unwrap();
+        assert_eq!(returned.status(), Status::Canceled);
         assert_eq!((stock(&shop, "TSHIRT-001").await, stock(&shop, "JEANS-001").await), (100, 50));
         assert_eq!(orders.cancel_order(as_user(&dora, cancel())).await.unwrap_err().code(), Code::FailedPrecondition);
         assert_eq!(
@@ -122,6 +131,20 @@ async fn checkout_cancel_and_life_cycle() {
             Code::FailedPrecondition
         );
         assert_eq!(stock(&shop, "TSHIRT-001").await, 100);
+
+        // Dora cancels an order still processing: stock comes back.
+        fill_cart(&shop, &dora, &[("HOODIE-001", 1)]).await;
+        let third = orders.place_order(as_user(&dora, place("k3"))).await.unwrap().into_inner().order.unwrap();
+        let hoodies = stock(&shop, "HOODIE-001").await;
+        let canceled = orders
+            .cancel_order(as_user(&dora, CancelOrderRequest { id: third.id.clone() }))
+            .await
+            .unwrap()
+            .into_inner()
+            .order
+            .unwrap();
+        assert_eq!(canceled.status(), Status::Canceled);
+        assert_eq!(stock(&shop, "HOODIE-001").await, hoodies + 1);
 
         // A delivered order cannot be canceled.
         fill_cart(&shop, &dora, &[("HOODIE-001", 1)]).await;
@@ -141,7 +164,7 @@ async fn checkout_cancel_and_life_cycle() {
         let all = orders.list_all_orders(as_user(&admin, ListAllOrdersRequest::default())).await.unwrap().into_inner();
         assert_eq!(
             all.orders.iter().map(|o| o.id.as_str()).collect::<Vec<_>>(),
-            [second.id.as_str(), order.id.as_str()]
+            [second.id.as_str(), third.id.as_str(), order.id.as_str()]
         );
         let delivered =
             ListAllOrdersRequest { status: Status::Delivered as i32, username: "dora".into(), ..Default::default() };
@@ -193,7 +216,8 @@ async fn an_abandoned_checkout_gives_its_stock_back() {
         // A checkout that died after reserving: a stale PENDING order and a held reservation.
         let gil = shop.new_client("gil").await;
         let service = shop.keys.signer().unwrap().service_token("order");
-        let lines = vec![atelier_proto::product::ReserveLine { code: "JEANS-001".into(), quantity: 3 }];
+        let lines =
+            vec![atelier_proto::product::ReserveLine { code: "JEANS-001".into(), quantity: 3, unit_price_cents: None }];
         shop.product
             .clone()
             .reserve(as_user(&service, atelier_proto::product::ReserveRequest { order_id: "dead-beef".into(), lines }))
@@ -242,5 +266,62 @@ async fn an_abandoned_checkout_gives_its_stock_back() {
         shutdown.trigger();
         assert!(recovered, "stock released and the abandoned order removed by recovery ({})", shop.backend);
         assert_eq!(stock(&shop, "JEANS-001").await, 50, "released exactly once");
+    }
+}
+
+/// The price rose between the shopper seeing the cart and placing the order:
+/// nothing is charged, the shopper is told old → new, and a second attempt
+/// (having now seen the price) buys at the new price.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_price_raised_after_the_cart_was_seen_is_not_charged() {
+    use atelier_proto::{cart::GetCartRequest, product::*};
+    for shop in shops().await {
+        let admin = shop.admin().await;
+        let max = shop.new_client("max").await;
+        fill_cart(&shop, &max, &[("JEANS-002", 1)]).await;
+        let seen = shop.cart.clone().get_cart(as_user(&max, GetCartRequest {})).await.unwrap().into_inner();
+        assert_eq!(seen.cart.unwrap().total_cents, 4599);
+        let raise = UpdateVariantRequest {
+            code: "JEANS-002".into(),
+            size: Size::S as i32,
+            color: "Blue".into(),
+            price_cents: 9900,
+            stock_delta: 0,
+        };
+        shop.product.clone().update_variant(as_user(&admin, raise)).await.unwrap();
+        let before = stock(&shop, "JEANS-002").await;
+
+        let refused = shop.order.clone().place_order(as_user(&max, place("p1"))).await.unwrap_err();
+        assert_eq!(refused.code(), Code::FailedPrecondition, "{}", shop.backend);
+        assert!(refused.message().contains("now costs €99.00 (was €45.99)"), "{}", refused.message());
+        assert_eq!(stock(&shop, "JEANS-002").await, before, "nothing taken");
+        let mine = shop.order.clone().list_my_orders(as_user(&max, ListMyOrdersRequest::default())).await.unwrap();
+        assert_eq!(mine.into_inner().total, 0, "no order");
+
+        let placed = shop.order.clone().place_order(as_user(&max, place("p2"))).await.unwrap().into_inner();
+        assert_eq!(placed.order.unwrap().total_cents, 9900, "bought at the price now shown");
+    }
+}
+
+/// The browser drops the request mid-checkout (a double click, a closed
+/// tab): the checkout still finishes, and the retry with the same key gets
+/// its order rather than a locked key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_checkout_finishes_and_its_retry_gets_the_order() {
+    for shop in shops().await {
+        let ned = shop.new_client("ned").await;
+        fill_cart(&shop, &ned, &[("TSHIRT-003", 2)]).await;
+        let before = stock(&shop, "TSHIRT-003").await;
+        for wait_ms in [0, 1, 5] {
+            let mut orders = shop.order.clone();
+            let dropped = orders.place_order(as_user(&ned, place("click")));
+            let _ = tokio::time::timeout(std::time::Duration::from_millis(wait_ms), dropped).await;
+        }
+        let retry = shop.order.clone().place_order(as_user(&ned, place("click"))).await;
+        let order = retry.unwrap_or_else(|s| panic!("retry refused ({}): {}", shop.backend, s.message()));
+        assert_eq!(order.into_inner().order.unwrap().total_cents, 2 * 1999);
+        let mine = shop.order.clone().list_my_orders(as_user(&ned, ListMyOrdersRequest::default())).await.unwrap();
+        assert_eq!(mine.into_inner().total, 1, "one order ({})", shop.backend);
+        assert_eq!(stock(&shop, "TSHIRT-003").await, before - 2, "stock taken once");
     }
 }

@@ -268,7 +268,7 @@ async fn reservations_are_all_or_nothing_and_idempotent() {
     for shop in shops().await {
         let service = shop.keys.signer().unwrap().service_token("order");
         let mut product = shop.product.clone();
-        let line = |code: &str, quantity| ReserveLine { code: code.into(), quantity };
+        let line = |code: &str, quantity| ReserveLine { code: code.into(), quantity, unit_price_cents: None };
         let reserve = |id: &str, lines| as_user(&service, ReserveRequest { order_id: id.into(), lines });
 
         // One line cannot be met: nothing is taken.
@@ -298,6 +298,22 @@ async fn reservations_are_all_or_nothing_and_idempotent() {
         assert!(product.release(release("o-2")).await.unwrap().into_inner().released);
         assert!(!product.release(release("o-2")).await.unwrap().into_inner().released);
         assert_eq!((stock(&shop, "JEANS-001").await, stock(&shop, "HOODIE-002").await), (50, 45));
+        // Released is final: a late retry is not told "reserved", nor is a late confirmation.
+        let late = product.reserve(reserve("o-2", vec![line("JEANS-001", 3)])).await.unwrap_err();
+        assert_eq!(late.code(), Code::FailedPrecondition, "{}", late.message());
+        let confirm = |id: &str| as_user(&service, ConfirmRequest { order_id: id.into() });
+        assert_eq!(product.confirm(confirm("o-2")).await.unwrap_err().code(), Code::FailedPrecondition);
+        assert_eq!(stock(&shop, "JEANS-001").await, 50);
+
+        // A price other than the one agreed: nothing is taken.
+        let agreed = ReserveLine { code: "JEANS-001".into(), quantity: 1, unit_price_cents: Some(4000) };
+        let changed = product.reserve(reserve("o-4", vec![agreed])).await.unwrap_err();
+        assert_eq!(changed.code(), Code::FailedPrecondition);
+        assert!(changed.message().contains("price of JEANS-001 changed"), "{}", changed.message());
+        assert_eq!(stock(&shop, "JEANS-001").await, 50);
+        let agreed = ReserveLine { code: "JEANS-001".into(), quantity: 1, unit_price_cents: Some(4999) };
+        product.reserve(reserve("o-4", vec![agreed])).await.unwrap();
+        assert_eq!(stock(&shop, "JEANS-001").await, 49);
 
         for bad in [vec![], vec![line("JEANS-001", 0)], vec![line("JEANS-001", -3)], vec![line("", 1)]] {
             assert_eq!(product.reserve(reserve("o-3", bad)).await.unwrap_err().code(), Code::InvalidArgument);
@@ -328,7 +344,7 @@ async fn listings_are_never_stale_after_a_change() {
         };
         assert_eq!(listed(&mut product).await, 75);
         assert_eq!(listed(&mut product).await, 75, "served again (from the cache)");
-        let lines = vec![ReserveLine { code: "HOODIE-001".into(), quantity: 5 }];
+        let lines = vec![ReserveLine { code: "HOODIE-001".into(), quantity: 5, unit_price_cents: None }];
         product.reserve(as_user(&service, ReserveRequest { order_id: "cache-1".into(), lines })).await.unwrap();
         assert_eq!(listed(&mut product).await, 70, "a reservation shows at once ({})", shop.backend);
         let change = UpdateVariantRequest {
@@ -342,5 +358,47 @@ async fn listings_are_never_stale_after_a_change() {
         assert_eq!(listed(&mut product).await, 80, "an admin edit shows at once");
         product.release(as_user(&service, ReleaseRequest { order_id: "cache-1".into() })).await.unwrap();
         assert_eq!(listed(&mut product).await, 85, "a release shows at once");
+    }
+}
+
+/// A checkout that died between reserving and storing its order: the product
+/// service puts the stock back by itself once the reservation's TTL passes,
+/// and a confirmed reservation never expires.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unconfirmed_reservations_expire() {
+    for shop in shops().await {
+        let service = shop.keys.signer().unwrap().service_token("order");
+        let mut product = shop.product.clone();
+        let reserve = |id: &str, code: &str| {
+            let lines = vec![ReserveLine { code: code.into(), quantity: 2, unit_price_cents: None }];
+            as_user(&service, ReserveRequest { order_id: id.into(), lines })
+        };
+        let confirm = |id: &str| as_user(&service, ConfirmRequest { order_id: id.into() });
+        product.reserve(reserve("dropped", "JEANS-001")).await.unwrap();
+        product.reserve(reserve("stored", "HOODIE-001")).await.unwrap();
+        product.confirm(confirm("stored")).await.unwrap();
+        product.confirm(confirm("stored")).await.expect("confirming twice is harmless");
+        let (jeans, hoodies) = (stock(&shop, "JEANS-001").await, stock(&shop, "HOODIE-001").await);
+
+        // The same database, seen by a product service whose TTL has passed.
+        let expiring = atelier_product::ProductService::connect(&shop.urls.product, &shop.keys)
+            .await
+            .unwrap()
+            .with_reservation_ttl(std::time::Duration::ZERO);
+        assert_eq!(expiring.expire_reservations_once().await.unwrap(), 1, "{}", shop.backend);
+        assert_eq!(expiring.expire_reservations_once().await.unwrap(), 0, "expiry happens once");
+        assert_eq!(stock(&shop, "JEANS-001").await, jeans + 2, "the dropped checkout's stock is back");
+        assert_eq!(stock(&shop, "HOODIE-001").await, hoodies, "the stored order keeps its stock");
+        assert_eq!(product.confirm(confirm("dropped")).await.unwrap_err().code(), Code::FailedPrecondition);
+        assert_eq!(
+            product.reserve(reserve("dropped", "JEANS-001")).await.unwrap_err().code(),
+            Code::FailedPrecondition
+        );
+        let release = as_user(&service, ReleaseRequest { order_id: "stored".into() });
+        assert!(
+            product.release(release).await.unwrap().into_inner().released,
+            "a confirmed reservation can be released"
+        );
+        assert_eq!(stock(&shop, "HOODIE-001").await, hoodies + 2);
     }
 }

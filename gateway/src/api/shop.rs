@@ -70,7 +70,7 @@ pub async fn get_cart(State(state): State<AppState>, ApiUser(user): ApiUser) -> 
 #[utoipa::path(delete, path = "/cart", tag = "cart", security(("bearer" = [])),
     responses((status = 200, body = CartOut), (status = 401, body = ErrorBody)))]
 pub async fn clear_cart(State(state): State<AppState>, ApiUser(user): ApiUser) -> Result<Json<CartOut>, ApiError> {
-    Ok(cart_out(state.clients.cart.clone().clear_cart(as_user(&user, cart::ClearCartRequest {})).await?))
+    Ok(cart_out(state.clients.cart.clone().clear_cart(as_user(&user, cart::ClearCartRequest::default())).await?))
 }
 
 /// Add units of a SKU (added to what is already in the cart).

@@ -468,6 +468,6 @@ pub async fn remove_from_cart(
 
 pub async fn clear_cart(State(state): State<AppState>, ctx: Ctx) -> Result<Response, WebError> {
     let user = ctx.user()?;
-    state.clients.cart.clone().clear_cart(as_user(user, cart_pb::ClearCartRequest {})).await?;
+    state.clients.cart.clone().clear_cart(as_user(user, cart_pb::ClearCartRequest::default())).await?;
     Ok(redirect("/cart", Flash::success("Your cart is empty now."), ctx.secure))
 }

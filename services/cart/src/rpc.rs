@@ -50,18 +50,21 @@ impl CartService {
     }
 
     /// The cart as it can be bought now: lines of SKUs that are gone are
-    /// removed, lines above the current stock are lowered, and each such
-    /// change is reported.
+    /// removed, lines above the current stock are lowered, prices that
+    /// changed since the shopper last saw them are shown old → new, and each
+    /// such change is reported (once).
     async fn cart(&self, user_id: &str) -> Result<pb::Cart, Status> {
-        let lines = store::lines(&self.pool, user_id).await?;
+        let (lines, revision) = store::read(&self.pool, user_id).await?;
         if lines.is_empty() {
-            return Ok(pb::Cart::default());
+            return Ok(pb::Cart { revision, ..Default::default() });
         }
-        let variants = self.variants(lines.iter().map(|(c, _)| c.clone()).collect()).await?;
+        let variants = self.variants(lines.iter().map(|l| l.code.clone()).collect()).await?;
         let mut cart = pb::Cart::default();
-        for (code, mut quantity) in lines {
+        let mut changes = Vec::new();
+        for store::Line { code, quantity: wanted, seen_price_cents } in lines {
+            let mut quantity = wanted;
             let Some(info) = variants.get(&code) else {
-                store::remove(&self.pool, user_id, &code).await?;
+                changes.push((code.clone(), 0, 0));
                 cart.notices.push(pb::CartNotice {
                     message: format!("{code} is no longer sold and was removed from your cart."),
                     code,
@@ -70,7 +73,6 @@ impl CartService {
             };
             let v = info.variant.clone().unwrap_or_default();
             if quantity > v.stock {
-                store::set(&self.pool, user_id, &code, v.stock).await?;
                 cart.notices.push(pb::CartNotice {
                     code: code.clone(),
                     message: if v.stock == 0 {
@@ -80,9 +82,23 @@ impl CartService {
                     },
                 });
                 quantity = v.stock;
-                if quantity == 0 {
-                    continue;
-                }
+            }
+            if seen_price_cents >= 0 && seen_price_cents != v.price_cents && quantity > 0 {
+                cart.notices.push(pb::CartNotice {
+                    code: code.clone(),
+                    message: format!(
+                        "{} now costs {} (was {}).",
+                        describe(info),
+                        euros(v.price_cents),
+                        euros(seen_price_cents)
+                    ),
+                });
+            }
+            if quantity != wanted || seen_price_cents != v.price_cents {
+                changes.push((code.clone(), quantity, v.price_cents));
+            }
+            if quantity == 0 {
+                continue;
             }
             cart.total_cents += v.price_cents * quantity;
             cart.lines.push(pb::CartLine {
@@ -97,12 +113,18 @@ impl CartService {
                 image: info.image.clone(),
             });
         }
+        cart.revision = store::adjust(&self.pool, user_id, &changes).await?.unwrap_or(revision);
         Ok(cart)
     }
 
     async fn respond(&self, user_id: &str) -> RpcResult<pb::CartResponse> {
         Ok(Response::new(pb::CartResponse { cart: Some(self.cart(user_id).await?) }))
     }
+}
+
+/// Prices in the shop's one currency, as the storefront writes them.
+fn euros(cents: i64) -> String {
+    format!("€{}.{:02}", cents / 100, cents % 100)
 }
 
 fn describe_size(size: i32) -> String {
@@ -140,12 +162,11 @@ impl Rpc for CartService {
         let r = request.into_inner();
         let code = code(&r.code)?;
         let add = quantity(r.quantity, 1)?;
-        let stock = self.variant(&code).await?.variant.unwrap_or_default().stock;
-        let in_cart = store::quantity(&self.pool, &caller.sub, &code).await?;
-        if in_cart + add > stock {
-            return Err(not_enough(stock, in_cart));
+        let variant = self.variant(&code).await?.variant.unwrap_or_default();
+        let limit = variant.stock.min(MAX_QUANTITY);
+        if !store::add(&self.pool, &caller.sub, &code, add, limit, variant.price_cents).await? {
+            return Err(not_enough(variant.stock, store::quantity(&self.pool, &caller.sub, &code).await?));
         }
-        store::set(&self.pool, &caller.sub, &code, (in_cart + add).min(MAX_QUANTITY)).await?;
         self.respond(&caller.sub).await
     }
 
@@ -154,25 +175,33 @@ impl Rpc for CartService {
         let r = request.into_inner();
         let code = code(&r.code)?;
         let q = quantity(r.quantity, 0)?;
-        if q > 0 {
-            let stock = self.variant(&code).await?.variant.unwrap_or_default().stock;
-            if q > stock {
-                return Err(not_enough(stock, store::quantity(&self.pool, &caller.sub, &code).await?));
+        if q == 0 {
+            store::remove(&self.pool, &caller.sub, &[code]).await?;
+        } else {
+            let variant = self.variant(&code).await?.variant.unwrap_or_default();
+            if q > variant.stock {
+                return Err(not_enough(variant.stock, store::quantity(&self.pool, &caller.sub, &code).await?));
             }
+            store::set(&self.pool, &caller.sub, &code, q, variant.price_cents).await?;
         }
-        store::set(&self.pool, &caller.sub, &code, q).await?;
         self.respond(&caller.sub).await
     }
 
     async fn remove_item(&self, request: Request<pb::RemoveItemRequest>) -> RpcResult<pb::CartResponse> {
         let caller = self.owner(&request)?;
-        store::remove(&self.pool, &caller.sub, &code(&request.into_inner().code)?).await?;
+        store::remove(&self.pool, &caller.sub, &[code(&request.into_inner().code)?]).await?;
         self.respond(&caller.sub).await
     }
 
     async fn clear_cart(&self, request: Request<pb::ClearCartRequest>) -> RpcResult<pb::CartResponse> {
         let caller = self.owner(&request)?;
-        store::clear(&self.pool, &caller.sub).await?;
-        Ok(Response::new(pb::CartResponse { cart: Some(pb::Cart::default()) }))
+        let bought = request.into_inner().bought;
+        if bought.is_empty() {
+            store::clear(&self.pool, &caller.sub).await?;
+        } else {
+            let bought = bought.into_iter().map(|l| Ok((code(&l.code)?, quantity(l.quantity, 1)?)));
+            store::take_out(&self.pool, &caller.sub, &bought.collect::<Result<Vec<_>, Status>>()?).await?;
+        }
+        self.respond(&caller.sub).await
     }
 }

@@ -4,6 +4,7 @@ use crate::{OrderService, status, store};
 use atelier_proto::order::{self as pb, Status as OrderStatus, order_service_server::OrderService as Rpc};
 use atelier_runtime::{Identity, identity::bearer, page::Page};
 use tonic::{Request, Response, Status};
+use tracing::Instrument;
 
 type RpcResult<T> = Result<Response<T>, Status>;
 
@@ -44,7 +45,14 @@ impl Rpc for OrderService {
         if !(1..=128).contains(&key.len()) || key.chars().any(|c| c.is_control() || c.is_whitespace()) {
             return Err(Status::invalid_argument("idempotency key must be 1 to 128 printable characters"));
         }
-        let order = self.place_order(&caller, &token, &key).await?;
+        // The checkout runs to its end even if the caller goes away (a
+        // dropped connection, a double click): a retry with the same key
+        // then finds its outcome instead of a half-done checkout.
+        let service = self.clone();
+        let checkout = async move { service.place_order(&caller, &token, &key).await };
+        let order = tokio::spawn(checkout.instrument(tracing::Span::current()))
+            .await
+            .map_err(|e| Status::internal(format!("checkout task failed: {e}")))??;
         Ok(Response::new(pb::OrderResponse { order: Some(order) }))
     }
 
@@ -85,7 +93,12 @@ impl Rpc for OrderService {
             return Err(Status::permission_denied("only the customer can cancel an order"));
         }
         let current = order.status();
-        if !status::can_move(current, OrderStatus::Canceled) {
+        if current == OrderStatus::Shipped {
+            return Err(Status::failed_precondition(
+                "a shipped order cannot be canceled; send the goods back and it is canceled when they arrive",
+            ));
+        }
+        if !status::cancelable_by_customer(current) {
             return Err(Status::failed_precondition(format!(
                 "a {} order cannot be canceled",
                 status::name(current).to_lowercase()
@@ -120,7 +133,9 @@ impl Rpc for OrderService {
             )));
         }
         let moved = if target == OrderStatus::Canceled {
-            if order.user_id != caller.sub {
+            // A shipped order is canceled when its goods came back; one still
+            // processing is the customer's to cancel.
+            if order.user_id != caller.sub && current != OrderStatus::Shipped {
                 return Err(Status::permission_denied("admins do not cancel other customers' orders"));
             }
             self.cancel(&r.id, current).await?

@@ -1,12 +1,15 @@
-//! Checkout as a saga: claim the idempotency key → reserve stock → store the
-//! order → clear the cart. A failure after the reservation releases it; a
-//! crash leaves a PENDING order that recovery releases.
+//! Checkout as a saga: claim the idempotency key → read the cart and claim
+//! its revision → reserve stock at the prices shown → confirm the
+//! reservation → store the order → take what was bought out of the cart. A
+//! failure after the reservation releases it; a crash leaves a PENDING order
+//! that recovery releases, and an unconfirmed reservation that the product
+//! service expires by itself.
 
 use crate::{OrderService, store};
 use atelier_proto::{
-    cart::{ClearCartRequest, GetCartRequest},
+    cart::{BoughtLine, ClearCartRequest, GetCartRequest},
     order as pb,
-    product::{ReleaseRequest, ReserveLine, ReserveRequest},
+    product::{ConfirmRequest, ReleaseRequest, ReserveLine, ReserveRequest},
 };
 use atelier_runtime::{Identity, ServiceError, error::ServiceResult, identity::authorized};
 use std::time::Duration;
@@ -18,20 +21,25 @@ impl OrderService {
         Ok(self.products.clone().release(request).await?.into_inner().released)
     }
 
-    /// Waits for a concurrent request with the same key to finish placing it.
-    async fn placed_by_other(&self, caller: &Identity, key: &str) -> ServiceResult<Option<pb::Order>> {
-        for _ in 0..100 {
-            let Some(id) = store::id_by_key(&self.pool, &caller.sub, key).await? else {
-                return Ok(None); // the other attempt failed and gave the key back
-            };
-            if let Some((order, raw)) = store::get(&self.pool, &id).await?
-                && raw != "PENDING"
-            {
-                return Ok(Some(order));
+    /// Waits for order `id` to leave PENDING: the order once placed (or
+    /// moved on), None when its checkout gave up.
+    async fn outcome(&self, id: &str) -> ServiceResult<Option<pb::Order>> {
+        for _ in 0..200 {
+            match store::get(&self.pool, id).await? {
+                None => return Ok(None),
+                Some((order, raw)) if raw != "PENDING" => return Ok(Some(order)),
+                Some(_) => tokio::time::sleep(Duration::from_millis(50)).await,
             }
-            tokio::time::sleep(Duration::from_millis(50)).await;
         }
         Err(ServiceError::Aborted("this order is still being placed; try again".into()))
+    }
+
+    /// Waits for a concurrent request with the same key to finish placing it.
+    async fn placed_by_other(&self, caller: &Identity, key: &str) -> ServiceResult<Option<pb::Order>> {
+        match store::id_by_key(&self.pool, &caller.sub, key).await? {
+            Some(id) => self.outcome(&id).await,
+            None => Ok(None), // the other attempt failed and gave the key back
+        }
     }
 
     pub(crate) async fn place_order(&self, caller: &Identity, user_token: &str, key: &str) -> ServiceResult<pb::Order> {
@@ -46,15 +54,17 @@ impl OrderService {
         }
         // fill_order removes the PENDING claim itself when it fails, and only
         // once no stock can still be held for it.
-        self.fill_order(&order_id, user_token).await
+        self.fill_order(&order_id, &caller.sub, user_token).await
     }
 
-    async fn fill_order(&self, order_id: &str, user_token: &str) -> ServiceResult<pb::Order> {
+    async fn fill_order(&self, order_id: &str, user_id: &str, user_token: &str) -> ServiceResult<pb::Order> {
         let cart = match self.carts.clone().get_cart(authorized(GetCartRequest {}, user_token)).await {
             Ok(r) => r.into_inner().cart.unwrap_or_default(),
             Err(s) => return Err(self.give_up(order_id, s.into()).await),
         };
         if !cart.notices.is_empty() {
+            // Prices, stock or the catalogue changed since the shopper last
+            // saw the cart: nothing is charged before they see it again.
             let changes: Vec<String> = cart.notices.into_iter().map(|n| n.message).collect();
             let e =
                 ServiceError::FailedPrecondition(format!("your cart changed, please review it: {}", changes.join(" ")));
@@ -63,7 +73,26 @@ impl OrderService {
         if cart.lines.is_empty() {
             return Err(self.give_up(order_id, ServiceError::FailedPrecondition("your cart is empty".into())).await);
         }
-        let lines = cart.lines.iter().map(|l| ReserveLine { code: l.code.clone(), quantity: l.quantity }).collect();
+        // One cart revision, one order: another checkout of the same cart
+        // (a second tab, another key) answers with the order it became.
+        match store::claim_cart(&self.pool, order_id, user_id, cart.revision).await {
+            Ok(None) => {}
+            Ok(Some(holder)) => {
+                let busy = ServiceError::Aborted("this cart is being ordered by another checkout; try again".into());
+                let busy = self.give_up(order_id, busy).await;
+                return self.outcome(&holder).await?.ok_or(busy);
+            }
+            Err(e) => return Err(self.give_up(order_id, e).await),
+        }
+        let lines = cart
+            .lines
+            .iter()
+            .map(|l| ReserveLine {
+                code: l.code.clone(),
+                quantity: l.quantity,
+                unit_price_cents: Some(l.unit_price_cents),
+            })
+            .collect();
         let reserve = authorized(ReserveRequest { order_id: order_id.into(), lines }, &self.service_token);
         let reserved = match self.products.clone().reserve(reserve).await {
             Ok(r) => r.into_inner().lines,
@@ -78,6 +107,19 @@ impl OrderService {
             tracing::error!(order_id, "ATELIER_FAULT_CRASH_AFTER_RESERVE set: aborting");
             std::process::abort();
         }
+        // Confirmed, the reservation no longer expires; one that expired or
+        // was released by recovery meanwhile fails the checkout here, before
+        // an order exists without its stock.
+        let confirm = authorized(ConfirmRequest { order_id: order_id.into() }, &self.service_token);
+        match self.products.clone().confirm(confirm).await {
+            Ok(_) => {}
+            Err(s) if s.code() == Code::FailedPrecondition => {
+                tracing::warn!(order_id, "the reservation went back before the order was stored");
+                let e = ServiceError::Unavailable("the checkout took too long; please try again".into());
+                return Err(self.give_up(order_id, e).await);
+            }
+            Err(s) => return Err(self.release_and_give_up(order_id, s.into()).await),
+        }
         if let Err(e) = store::complete(&self.pool, order_id, &reserved).await {
             // The commit may have happened with its answer lost (a database
             // crash): release only an order known to be still PENDING.
@@ -90,7 +132,9 @@ impl OrderService {
                 }
             };
         }
-        if let Err(s) = self.carts.clone().clear_cart(authorized(ClearCartRequest {}, user_token)).await {
+        // What was bought leaves the cart; anything added meanwhile stays.
+        let bought = cart.lines.iter().map(|l| BoughtLine { code: l.code.clone(), quantity: l.quantity }).collect();
+        if let Err(s) = self.carts.clone().clear_cart(authorized(ClearCartRequest { bought }, user_token)).await {
             // The order stands; a cart left full is an inconvenience, not a loss.
             tracing::warn!(order_id, error = %s, "could not clear the cart after checkout");
         }

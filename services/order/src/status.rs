@@ -31,6 +31,13 @@ pub fn can_move(from: Status, to: Status) -> bool {
     )
 }
 
+/// Who may cancel: the customer while the order is still being processed
+/// (nothing has left the warehouse); once shipped, only an admin, who
+/// records that the goods came back, which puts them back on the shelf.
+pub fn cancelable_by_customer(from: Status) -> bool {
+    from == Status::Processing
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -107,6 +107,31 @@ pub async fn claim(pool: &Pool, id: &str, user_id: &str, username: &str, key: &s
     }
 }
 
+/// Claims cart revision `revision` for the PENDING order `id`: Ok(None) when
+/// it is ours, else the order that holds it.
+pub async fn claim_cart(pool: &Pool, id: &str, user_id: &str, revision: i64) -> ServiceResult<Option<String>> {
+    let claimed = sqlx::query("UPDATE orders SET cart_revision = $2 WHERE id = $1 AND status = 'PENDING'")
+        .bind(id)
+        .bind(revision)
+        .execute(pool)
+        .await;
+    match claimed {
+        Ok(done) if done.rows_affected() == 1 => Ok(None),
+        Ok(_) => Err(ServiceError::Aborted("the order was abandoned while being placed".into())),
+        Err(e) if db::is_unique_violation(&e) => {
+            let holder: Option<String> =
+                sqlx::query_scalar("SELECT id FROM orders WHERE user_id = $1 AND cart_revision = $2")
+                    .bind(user_id)
+                    .bind(revision)
+                    .fetch_optional(pool)
+                    .await?;
+            // Gone already (that checkout gave up): let the caller try again.
+            Ok(Some(holder.unwrap_or_default()))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 pub async fn drop_pending(pool: &Pool, id: &str) -> ServiceResult<()> {
     sqlx::query("DELETE FROM orders WHERE id = $1 AND status = 'PENDING'").bind(id).execute(pool).await?;
     Ok(())

@@ -24,14 +24,43 @@ pub struct ProductService {
     verifier: Verifier,
     listings: std::sync::Arc<cache::Listings>,
     counts: std::sync::Arc<cache::Counts>,
+    /// A reservation the order service has not confirmed after this long
+    /// expires and its stock goes back.
+    reservation_ttl: std::time::Duration,
 }
+
+/// Default for the reservation TTL: far longer than any live checkout takes
+/// from reserving to confirming, and longer than the order service's own
+/// abandoned-checkout recovery, which normally releases first.
+pub const RESERVATION_TTL: std::time::Duration = std::time::Duration::from_secs(120);
 
 impl ProductService {
     pub async fn connect(database_url: &str, keys: &IdentityKeys) -> anyhow::Result<Self> {
         let pool = db::connect(database_url, &MIGRATOR).await?;
         atelier_runtime::metrics::register_pool("product", &pool);
         catalog::backfill_listing_columns(&pool).await?;
-        Ok(Self { pool, verifier: keys.verifier(), listings: Default::default(), counts: Default::default() })
+        Ok(Self {
+            pool,
+            verifier: keys.verifier(),
+            listings: Default::default(),
+            counts: Default::default(),
+            reservation_ttl: RESERVATION_TTL,
+        })
+    }
+
+    pub fn with_reservation_ttl(mut self, ttl: std::time::Duration) -> Self {
+        self.reservation_ttl = ttl;
+        self
+    }
+
+    /// One expiry pass; how many reservations expired.
+    pub async fn expire_reservations_once(&self) -> anyhow::Result<usize> {
+        let held_before = atelier_runtime::now_ms() - self.reservation_ttl.as_millis() as i64;
+        let expired = stock::expire(&self.pool, held_before).await?;
+        if expired > 0 {
+            atelier_runtime::metrics::count("atelier_reservations_expired_total");
+        }
+        Ok(expired)
     }
 
     pub fn pool(&self) -> &db::Pool {
@@ -40,6 +69,19 @@ impl ProductService {
 
     pub fn into_server(self) -> ProductServiceServer<Self> {
         ProductServiceServer::new(self)
+    }
+}
+
+/// Expires unconfirmed reservations now and then periodically until the
+/// process stops.
+pub async fn expire_reservations(service: ProductService) {
+    let every =
+        (service.reservation_ttl / 4).clamp(std::time::Duration::from_millis(100), std::time::Duration::from_secs(30));
+    loop {
+        if let Err(e) = service.expire_reservations_once().await {
+            tracing::warn!(error = %e, "reservation expiry pass failed; will retry");
+        }
+        tokio::time::sleep(every).await;
     }
 }
 

@@ -141,6 +141,12 @@ impl Rpc for ProductService {
         Ok(Response::new(pb::ReserveResponse { lines }))
     }
 
+    async fn confirm(&self, request: Request<pb::ConfirmRequest>) -> RpcResult<pb::ConfirmResponse> {
+        self.service(&request)?;
+        stock::confirm(&self.pool, order_id(&request.into_inner().order_id)?).await?;
+        Ok(Response::new(pb::ConfirmResponse {}))
+    }
+
     async fn release(&self, request: Request<pb::ReleaseRequest>) -> RpcResult<pb::ReleaseResponse> {
         self.service(&request)?;
         let released = stock::release(&self.pool, order_id(&request.into_inner().order_id)?).await?;

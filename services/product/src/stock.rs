@@ -1,5 +1,7 @@
-//! Stock reservations for orders: all lines or none, never below zero,
-//! idempotent per order id, released exactly once.
+//! Stock reservations for orders: all lines or none, never below zero, at
+//! the price the shopper agreed to, idempotent per order id while held,
+//! released exactly once. A reservation the order service does not confirm
+//! within the TTL expires: its stock goes back by itself.
 
 use atelier_proto::product as pb;
 use atelier_runtime::{ServiceError, db, db::Pool, error::ServiceResult, now_ms};
@@ -41,9 +43,16 @@ async fn reserved_lines(pool: &Pool, order_id: &str) -> ServiceResult<Vec<pb::Re
     Ok(rows.into_iter().map(Into::into).collect())
 }
 
+/// What to take of one SKU, and at which unit price if one was agreed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Take {
+    pub quantity: i64,
+    pub unit_price_cents: Option<i64>,
+}
+
 /// Validated, merged lines: one per code, in code order (a fixed lock order
 /// keeps concurrent reservations from deadlocking).
-pub fn merge_lines(lines: &[pb::ReserveLine]) -> ServiceResult<BTreeMap<String, i64>> {
+pub fn merge_lines(lines: &[pb::ReserveLine]) -> ServiceResult<BTreeMap<String, Take>> {
     if lines.is_empty() {
         return Err(ServiceError::invalid("an order needs at least one line"));
     }
@@ -56,7 +65,11 @@ pub fn merge_lines(lines: &[pb::ReserveLine]) -> ServiceResult<BTreeMap<String, 
             return Err(ServiceError::invalid("each quantity must be between 1 and 1000"));
         }
         let code = crate::validate::code(&line.code)?;
-        *merged.entry(code).or_insert(0) += line.quantity;
+        let take = merged.entry(code).or_insert(Take { quantity: 0, unit_price_cents: line.unit_price_cents });
+        if take.unit_price_cents != line.unit_price_cents {
+            return Err(ServiceError::invalid("one SKU cannot be agreed at two prices"));
+        }
+        take.quantity += line.quantity;
     }
     Ok(merged)
 }
@@ -64,7 +77,7 @@ pub fn merge_lines(lines: &[pb::ReserveLine]) -> ServiceResult<BTreeMap<String, 
 pub async fn reserve(
     pool: &Pool,
     order_id: &str,
-    lines: BTreeMap<String, i64>,
+    lines: BTreeMap<String, Take>,
 ) -> ServiceResult<Vec<pb::ReservedLine>> {
     let mut tx = pool.begin().await?;
     let claimed = sqlx::query("INSERT INTO reservations (order_id, state, created_at_ms) VALUES ($1, 'held', $2)")
@@ -75,28 +88,45 @@ pub async fn reserve(
     match claimed {
         Ok(_) => {}
         Err(e) if db::is_unique_violation(&e) => {
-            // Reserved before (a retry): answer as the first time.
+            // Reserved before (a retry): answer as the first time, unless the
+            // stock went back meanwhile.
             drop(tx);
+            let state: Option<String> = sqlx::query_scalar("SELECT state FROM reservations WHERE order_id = $1")
+                .bind(order_id)
+                .fetch_optional(pool)
+                .await?;
+            if state.as_deref() != Some("held") {
+                return Err(ServiceError::FailedPrecondition(
+                    "this checkout's reservation was released; start the checkout again".into(),
+                ));
+            }
             return reserved_lines(pool, order_id).await;
         }
         Err(e) => return Err(e.into()),
     }
-    for (code, quantity) in &lines {
-        let taken = sqlx::query("UPDATE variants SET stock = stock - $1 WHERE code = $2 AND stock >= $1")
-            .bind(quantity)
-            .bind(code)
-            .execute(&mut *tx)
-            .await?;
+    for (code, Take { quantity, unit_price_cents }) in &lines {
+        let taken = sqlx::query(
+            "UPDATE variants SET stock = stock - $1
+             WHERE code = $2 AND stock >= $1 AND ($3 IS NULL OR price_cents = $3)",
+        )
+        .bind(quantity)
+        .bind(code)
+        .bind(unit_price_cents)
+        .execute(&mut *tx)
+        .await?;
         if taken.rows_affected() == 0 {
-            let stock: Option<i64> = sqlx::query_scalar("SELECT stock FROM variants WHERE code = $1")
+            let found: Option<(i64, i64)> = sqlx::query_as("SELECT stock, price_cents FROM variants WHERE code = $1")
                 .bind(code)
                 .fetch_optional(&mut *tx)
                 .await?;
-            return Err(match stock {
-                None => ServiceError::FailedPrecondition(format!("{code} is no longer sold")),
-                Some(0) => ServiceError::FailedPrecondition(format!("{code} is out of stock")),
-                Some(n) => ServiceError::FailedPrecondition(format!("not enough stock for {code}: {n} left")),
-            });
+            return Err(ServiceError::FailedPrecondition(match found {
+                None => format!("{code} is no longer sold"),
+                Some((_, price)) if unit_price_cents.is_some_and(|agreed| agreed != price) => {
+                    format!("the price of {code} changed; please review your cart")
+                }
+                Some((0, _)) => format!("{code} is out of stock"),
+                Some((n, _)) => format!("not enough stock for {code}: {n} left"),
+            }));
         }
         sqlx::query(
             "INSERT INTO reservation_lines (order_id, code, quantity, product_id, product_name, size, color, unit_price_cents)
@@ -114,14 +144,61 @@ pub async fn reserve(
     reserved_lines(pool, order_id).await
 }
 
+/// Keeps a held reservation for good; an error when it went back meanwhile.
+pub async fn confirm(pool: &Pool, order_id: &str) -> ServiceResult<()> {
+    let kept = sqlx::query(
+        "UPDATE reservations SET confirmed_at_ms = COALESCE(confirmed_at_ms, $2) WHERE order_id = $1 AND state = 'held'",
+    )
+    .bind(order_id)
+    .bind(now_ms())
+    .execute(pool)
+    .await?;
+    if kept.rows_affected() == 0 {
+        return Err(ServiceError::FailedPrecondition(
+            "the reservation expired or was released before the order was stored".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// Returns true when this call put the stock back, false when it was already
 /// released (or never reserved).
 pub async fn release(pool: &Pool, order_id: &str) -> ServiceResult<bool> {
+    put_back(pool, order_id, false).await
+}
+
+/// Puts back the stock of reservations held unconfirmed since before
+/// `held_before_ms`; how many expired.
+pub async fn expire(pool: &Pool, held_before_ms: i64) -> ServiceResult<usize> {
+    let stale: Vec<String> = sqlx::query_scalar(
+        "SELECT order_id FROM reservations
+         WHERE state = 'held' AND confirmed_at_ms IS NULL AND created_at_ms < $1
+         ORDER BY created_at_ms LIMIT 500",
+    )
+    .bind(held_before_ms)
+    .fetch_all(pool)
+    .await?;
+    let mut expired = 0;
+    for order_id in stale {
+        if put_back(pool, &order_id, true).await? {
+            tracing::warn!(order_id, "a reservation was never confirmed; its stock is back");
+            expired += 1;
+        }
+    }
+    Ok(expired)
+}
+
+/// Flips a held reservation (an unconfirmed one, for expiry) to released and
+/// puts its stock back, in one transaction: the compare-and-set makes
+/// release, confirmation and expiry exclusive, whichever comes first.
+async fn put_back(pool: &Pool, order_id: &str, only_unconfirmed: bool) -> ServiceResult<bool> {
     let mut tx = pool.begin().await?;
-    let flipped = sqlx::query("UPDATE reservations SET state = 'released' WHERE order_id = $1 AND state = 'held'")
-        .bind(order_id)
-        .execute(&mut *tx)
-        .await?;
+    let flip = if only_unconfirmed {
+        "UPDATE reservations SET state = 'released' WHERE order_id = $1 AND state = 'held' AND confirmed_at_ms IS NULL"
+    } else {
+        "UPDATE reservations SET state = 'released' WHERE order_id = $1 AND state = 'held'"
+    };
+    let flipped = sqlx::query(flip).bind(order_id).execute(&mut *tx).await?;
     if flipped.rows_affected() == 0 {
         return Ok(false);
     }
