@@ -84,10 +84,14 @@ pub fn parse_status(s: &str) -> Option<Status> {
 }
 
 /// Statuses an admin may move an order to next (never cancel here).
-pub fn next_statuses(status: i32) -> Vec<&'static str> {
+/// What an admin may move an order to next: (status, button label). A
+/// shipped order is canceled only when its goods came back.
+pub fn next_statuses(status: i32) -> Vec<(&'static str, &'static str)> {
     match Status::try_from(status) {
-        Ok(Status::Processing) => vec!["shipped"],
-        Ok(Status::Shipped) => vec!["delivered"],
+        Ok(Status::Processing) => vec![("shipped", "Mark as shipped")],
+        Ok(Status::Shipped) => {
+            vec![("delivered", "Mark as delivered"), ("canceled", "Goods returned: cancel and restock")]
+        }
         _ => vec![],
     }
 }

@@ -178,7 +178,9 @@ struct OrderPage {
     order: OrderView,
     is_owner: bool,
     can_cancel: bool,
-    next_statuses: Vec<&'static str>,
+    next_statuses: Vec<(&'static str, &'static str)>,
+    /// Shipped: the customer can no longer cancel, only send the goods back.
+    shipped_to_owner: bool,
 }
 
 pub async fn order(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Result<Response, WebError> {
@@ -193,9 +195,12 @@ pub async fn order(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Strin
         .order
         .unwrap_or_default();
     let is_owner = order.user_id == user.id;
-    let can_cancel = is_owner && matches!(order.status(), pb::Status::Processing | pb::Status::Shipped);
+    let can_cancel = is_owner && order.status() == pb::Status::Processing;
+    let shipped_to_owner = is_owner && order.status() == pb::Status::Shipped;
     let next_statuses = if user.is_admin { format::next_statuses(order.status) } else { vec![] };
-    Ok(render(&OrderPage { layout: ctx.layout, order: order.into(), is_owner, can_cancel, next_statuses }))
+    let page =
+        OrderPage { layout: ctx.layout, order: order.into(), is_owner, can_cancel, next_statuses, shipped_to_owner };
+    Ok(render(&page))
 }
 
 pub async fn cancel(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Result<Response, WebError> {
