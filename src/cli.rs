@@ -141,6 +141,11 @@ pub struct BackendArgs {
     pub cart_addr: String,
     #[arg(long, env = "ATELIER_ORDER_ADDR", default_value = "127.0.0.1:50054")]
     pub order_addr: String,
+    /// Comma-separated CIDRs of the proxies in front of the gateway (the
+    /// ingress controller) whose X-Forwarded-For/-Proto are believed; the
+    /// client is the right-most hop outside them. Empty: nobody's.
+    #[arg(long, env = "ATELIER_TRUSTED_PROXIES", default_value = "")]
+    pub trusted_proxies: String,
 }
 
 #[derive(Debug, Args)]

@@ -34,6 +34,8 @@ pub async fn run(listener: TcpListener, data_dir: &Path, shutdown: Shutdown) -> 
         product: services.product.to_string(),
         cart: services.cart.to_string(),
         order: services.order.to_string(),
+        // Served directly: the peer is the client.
+        trusted_proxies: Default::default(),
     };
     tracing::info!("Atelier is open at http://{}", listener.local_addr()?);
     let result = atelier_gateway::serve(listener, backends, shutdown.wait()).await;

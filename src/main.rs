@@ -91,6 +91,8 @@ async fn serve(role: Role, shutdown: Shutdown) -> anyhow::Result<()> {
                 product: backends.product_addr,
                 cart: backends.cart_addr,
                 order: backends.order_addr,
+                trusted_proxies: atelier_gateway::proxies::TrustedProxies::parse(&backends.trusted_proxies)
+                    .context("--trusted-proxies")?,
             };
             atelier_gateway::serve(grpc::bind(listen).await?, config, shutdown.wait()).await
         }

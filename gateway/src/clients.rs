@@ -16,6 +16,9 @@ pub struct Backends {
     pub product: String,
     pub cart: String,
     pub order: String,
+    /// The proxies in front of the gateway whose forwarding headers it
+    /// believes (none: the TCP peer is the client).
+    pub trusted_proxies: crate::proxies::TrustedProxies,
 }
 
 #[derive(Clone)]

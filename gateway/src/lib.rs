@@ -6,10 +6,12 @@ mod app;
 mod clients;
 mod error;
 mod format;
+mod hygiene;
 mod images;
 mod metrics;
 mod ops;
 mod page_cache;
+pub mod proxies;
 mod session;
 mod state;
 pub mod web;
@@ -41,6 +43,7 @@ pub fn app(backends: &Backends) -> anyhow::Result<Router> {
         .merge(ops::router())
         .layer(axum::middleware::from_fn_with_state(state.clone(), page_cache::serve))
         .layer(axum::middleware::from_fn_with_state(state.clone(), page_cache::invalidate))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), hygiene::headers))
         .layer(axum::middleware::from_fn(metrics::track))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(http::StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(15)))

@@ -49,23 +49,16 @@ pub fn as_user<T>(user: &CurrentUser, message: T) -> tonic::Request<T> {
     atelier_runtime::identity::authorized(message, &user.identity)
 }
 
-/// Where a request comes from: the first X-Forwarded-For hop (set by the
-/// ingress), else the TCP peer. Used only to limit failed logins.
+/// Where a request comes from (see [`crate::proxies`]). Used only to limit
+/// failed logins.
 pub struct ClientAddress(pub String);
 
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddress {
+impl axum::extract::FromRequestParts<AppState> for ClientAddress {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let forwarded = parts
-            .headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .map(|v| v.trim().to_string());
-        let peer =
-            || parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_string());
-        Ok(ClientAddress(forwarded.or_else(peer).unwrap_or_default().chars().take(64).collect()))
+    async fn from_request_parts(parts: &mut http::request::Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let client = state.proxies.client(crate::proxies::peer(&parts.extensions), &parts.headers);
+        Ok(ClientAddress(client.map(|ip| ip.to_string()).unwrap_or_default()))
     }
 }
 

@@ -10,10 +10,15 @@ use std::sync::Arc;
 pub struct AppState {
     pub clients: Arc<Clients>,
     pub(crate) pages: Arc<PageCache>,
+    pub(crate) proxies: Arc<crate::proxies::TrustedProxies>,
 }
 
 impl AppState {
     pub fn connect(backends: &Backends) -> anyhow::Result<Self> {
-        Ok(Self { clients: Arc::new(Clients::connect(backends)?), pages: Arc::new(PageCache::from_env()) })
+        Ok(Self {
+            clients: Arc::new(Clients::connect(backends)?),
+            pages: Arc::new(PageCache::from_env()),
+            proxies: Arc::new(backends.trusted_proxies.clone()),
+        })
     }
 }

@@ -154,6 +154,11 @@ pub fn deployment(shop: &Shop, component: &str, port: u16, checksum: &str) -> De
             for (service, p) in &COMPONENTS[1..] {
                 env.push(json!({"name": format!("ATELIER_{}_ADDR", service.to_uppercase()), "value": format!("{}:{p}", name(shop, service))}));
             }
+            if let Some(proxies) =
+                shop.spec.ingress.as_ref().map(|i| i.trusted_proxies.join(",")).filter(|p| !p.is_empty())
+            {
+                env.push(json!({"name": "ATELIER_TRUSTED_PROXIES", "value": proxies}));
+            }
         }
         "auth" => {
             env.push(database_env(shop, "auth", "ATELIER_DATABASE_URL"));

@@ -135,6 +135,13 @@ pub struct IngressSpec {
     /// Secret with the TLS certificate for `host`; serves HTTPS when set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls_secret_name: Option<String>,
+    /// Addresses (CIDRs) of the ingress controller's pods: only their
+    /// X-Forwarded-For and X-Forwarded-Proto are believed, so a client cannot
+    /// pick the address its failed logins count against. Empty: the gateway
+    /// trusts no forwarding header.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 32), inner(regex(pattern = r"^[0-9A-Fa-f:.]+(/[0-9]{1,3})?$")))]
+    pub trusted_proxies: Vec<String>,
 }
 
 /// What to create on first start.

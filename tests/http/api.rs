@@ -410,3 +410,95 @@ async fn malformed_requests_get_clear_4xx_and_change_nothing() {
         .unwrap();
     assert_eq!(b.send(request).await.status, StatusCode::PAYLOAD_TOO_LARGE);
 }
+
+/// Rotating X-Forwarded-For does not escape the failed-login limit, and
+/// naming somebody else's address does not lock them out: the header counts
+/// only from the trusted proxy (the ingress, 10.0.0.0/8 in these tests).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forwarded_addresses_count_only_from_trusted_proxies() {
+    use tower::ServiceExt as _;
+    let shop = TestShop::start().await;
+    let attempt = |peer: &'static str, xff: String, password: &'static str| {
+        let app = shop.app.clone();
+        async move {
+            let mut request = http::Request::post("/api/v1/session")
+                .header("content-type", "application/json")
+                .header("x-forwarded-for", xff)
+                .body(axum::body::Body::from(json!({"username": "admin", "password": password}).to_string()))
+                .unwrap();
+            let peer: std::net::SocketAddr = format!("{peer}:40000").parse().unwrap();
+            request.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+            app.oneshot(request).await.unwrap().status()
+        }
+    };
+    // A direct client (not a proxy) writing a new address each time: all
+    // its failures count against its own address.
+    for i in 0..5 {
+        assert_eq!(attempt("198.51.100.7", format!("192.0.2.{i}"), "guess").await, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(attempt("198.51.100.7", "192.0.2.99".into(), "guess").await, StatusCode::TOO_MANY_REQUESTS);
+    // The owner, through the ingress from elsewhere, is not locked out by it,
+    // even when the attacker named the owner's address in its headers.
+    assert_eq!(attempt("10.0.0.2", "192.0.2.1".into(), "admin123").await, StatusCode::CREATED);
+}
+
+/// Personal answers are never stored by a cache, static assets carry no
+/// cookie, and HSTS is sent only when the trusted proxy says TLS.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn personal_answers_are_not_stored_and_assets_carry_no_cookie() {
+    use tower::ServiceExt as _;
+    let shop = TestShop::start().await;
+    let mut b = shop.browser();
+    b.login("demo-client", "demo123").await;
+    for path in ["/account", "/orders", "/cart"] {
+        let page = b.get(path).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}");
+        assert_eq!(page.headers[http::header::CACHE_CONTROL], "no-store", "{path}");
+    }
+    let token = token(&shop, "demo-client", "demo123").await;
+    let request = http::Request::get("/api/v1/me").header("authorization", format!("Bearer {token}"));
+    let me = shop.app.clone().oneshot(request.body(axum::body::Body::empty()).unwrap()).await.unwrap();
+    assert_eq!(me.headers()[http::header::CACHE_CONTROL], "no-store");
+    let mut anonymous = shop.browser();
+    for asset in ["/static/app.css", "/img/tshirt.svg?color=White"] {
+        let page = anonymous.get(asset).await;
+        assert_eq!(page.status, StatusCode::OK, "{asset}");
+        assert!(!page.headers.contains_key(http::header::SET_COOKIE), "{asset} sets no cookie");
+        assert!(page.headers[http::header::CACHE_CONTROL].to_str().unwrap().starts_with("public"));
+    }
+    let tls = |peer: &'static str| {
+        let app = shop.app.clone();
+        async move {
+            let mut request =
+                http::Request::get("/").header("x-forwarded-proto", "https").body(axum::body::Body::empty()).unwrap();
+            let peer: std::net::SocketAddr = format!("{peer}:40000").parse().unwrap();
+            request.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+            app.oneshot(request).await.unwrap()
+        }
+    };
+    let via_ingress = tls("10.0.0.2").await;
+    assert!(via_ingress.headers()[http::header::STRICT_TRANSPORT_SECURITY].to_str().unwrap().contains("max-age="));
+    assert!(via_ingress.headers()[http::header::SET_COOKIE].to_str().unwrap().contains("Secure"));
+    let claimed = tls("198.51.100.7").await;
+    assert!(!claimed.headers().contains_key(http::header::STRICT_TRANSPORT_SECURITY), "a client's own claim");
+}
+
+/// A stolen session cannot guess the account's password through the
+/// password change: wrong current passwords are limited like logins.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn password_change_guesses_are_limited() {
+    let shop = TestShop::start().await;
+    let token = token(&shop, "demo-client", "demo123").await;
+    let guess = |current: &'static str| {
+        let (app, token) = (shop.app.clone(), token.clone());
+        async move {
+            let body = json!({"current_password": current, "new_password": "a much longer passphrase"});
+            json(&app, "POST", "/api/v1/me/password", Some(&token), Some(body)).await
+        }
+    };
+    for _ in 0..5 {
+        assert_eq!(guess("wrong-guess").await.0, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let (status, body) = guess("demo123").await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "even the right one waits: {body}");
+}

@@ -40,12 +40,14 @@ impl TestShop {
             product: services.product.to_string(),
             cart: services.cart.to_string(),
             order: services.order.to_string(),
+            // Requests "from" 10.x play the ingress in the tests.
+            trusted_proxies: atelier_gateway::proxies::TrustedProxies::parse("10.0.0.0/8").unwrap(),
         };
         TestShop { app: atelier_gateway::app(&backends).unwrap(), backends, shutdown, _services: services, _dir: dir }
     }
 
     pub fn browser(&self) -> Browser {
-        Browser { app: self.app.clone(), cookies: BTreeMap::new() }
+        Browser { app: self.app.clone(), cookies: BTreeMap::new(), csrf: None }
     }
 }
 
@@ -60,6 +62,9 @@ pub struct Page {
 pub struct Browser {
     pub app: Router,
     pub cookies: BTreeMap<String, String>,
+    /// The CSRF token of the forms on the last page seen (None once the
+    /// session changed: the next form comes from a fresh page).
+    csrf: Option<String>,
 }
 
 impl Browser {
@@ -74,6 +79,9 @@ impl Browser {
             let set = set.to_str().unwrap();
             let (pair, attrs) = set.split_once(';').unwrap_or((set, ""));
             let (k, v) = pair.split_once('=').unwrap();
+            if k == "atelier_session" {
+                self.csrf = None;
+            }
             if attrs.contains("Max-Age=0") {
                 self.cookies.remove(k);
             } else {
@@ -84,16 +92,25 @@ impl Browser {
         let location = response.headers().get(header::LOCATION).map(|v| v.to_str().unwrap().to_string());
         let headers = response.headers().clone();
         let bytes = axum::body::to_bytes(response.into_body(), 10 << 20).await.unwrap();
-        Page { status, location, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+        let body = String::from_utf8_lossy(&bytes).into_owned();
+        const FIELD: &str = "name=\"csrf\" value=\"";
+        if let Some(start) = body.find(FIELD).map(|i| i + FIELD.len()) {
+            self.csrf = body[start..].split('"').next().map(String::from);
+        }
+        Page { status, location, headers, body }
     }
 
     pub async fn get(&mut self, uri: &str) -> Page {
         self.send(Request::get(uri).body(Body::empty()).unwrap()).await
     }
 
-    /// Posts a form; `csrf` is added from the cookie unless given.
+    /// Posts a form; `csrf` is the one of the last page's forms unless given
+    /// (a page is loaded first when none was seen since the session changed).
     pub async fn post(&mut self, uri: &str, fields: &[(&str, &str)]) -> Page {
-        let token = self.cookies.get("atelier_csrf").cloned().unwrap_or_default();
+        if self.csrf.is_none() {
+            self.get("/").await;
+        }
+        let token = self.csrf.clone().unwrap_or_default();
         let mut all: Vec<(&str, &str)> = fields.to_vec();
         if !fields.iter().any(|(k, _)| *k == "csrf") {
             all.push(("csrf", &token));

@@ -67,6 +67,20 @@ async fn forms_need_the_csrf_token() {
     // Logged in, a forged form still changes nothing.
     let page = b.post("/admin/users/demo-client/role", &[("role", "admin"), ("csrf", "nope")]).await;
     assert_eq!(page.status, StatusCode::FORBIDDEN);
+    // Nor does a made-up pair of CSRF cookie and field (a cookie planted by
+    // a sibling site): signed in, the token is bound to the session.
+    let planted = "planted-token-0123456789";
+    b.cookies.insert("atelier_csrf".into(), planted.into());
+    let page = b.post("/admin/users/demo-client/role", &[("role", "admin"), ("csrf", planted)]).await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    // Another session's token is refused too.
+    let mut other = shop.browser();
+    other.login("demo-client", "demo123").await;
+    let others_page = other.get("/account").await.body;
+    let start = others_page.find("name=\"csrf\" value=\"").unwrap() + "name=\"csrf\" value=\"".len();
+    let others_token = others_page[start..].split('"').next().unwrap().to_string();
+    let page = b.post("/admin/users/demo-client/role", &[("role", "admin"), ("csrf", &others_token)]).await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
     let users = b.get("/admin/users?q=demo").await;
     assert!(users.body.contains("<option value=\"client\" selected>"));
 }

@@ -68,7 +68,7 @@ pub async fn update_me(
 
 /// Change your password: every session ends and a new token is returned.
 #[utoipa::path(post, path = "/me/password", tag = "account", security(("bearer" = [])), request_body = PasswordBody,
-    responses((status = 200, body = SessionOut), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = SessionOut), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn change_password(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,

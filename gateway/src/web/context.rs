@@ -37,6 +37,15 @@ pub fn cookie(name: &'static str, value: String, secure: bool, max_age_secs: i64
         .build()
 }
 
+/// The CSRF token of a session: a digest of the session secret, so that it
+/// can be neither guessed nor planted without the session itself.
+fn session_csrf_token(session: &str) -> String {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::new().chain_update(b"atelier-csrf\0").chain_update(session.as_bytes()).finalize();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest)
+}
+
 fn random_token() -> String {
     use base64::Engine as _;
     use rand::RngCore as _;
@@ -48,9 +57,15 @@ fn random_token() -> String {
 /// Issues the CSRF cookie, refuses state-changing requests whose form does
 /// not carry it, and clears a flash message once it has been shown.
 pub async fn web_middleware(State(state): State<AppState>, jar: CookieJar, request: Request, next: Next) -> Response {
-    let secure = request.headers().get("x-forwarded-proto").is_some_and(|v| v == "https");
+    let secure = state.proxies.came_over_tls(crate::proxies::peer(request.extensions()), request.headers());
     let existing = jar.get(CSRF_COOKIE).map(|c| c.value().to_string()).filter(|v| v.len() >= 16);
-    let token = existing.clone().unwrap_or_else(random_token);
+    // Signed in, the token is derived from the session (which only this
+    // browser holds): a pair of made-up cookie and field proves nothing.
+    // Before signing in it is the random CSRF cookie's value.
+    let session = jar.get(SESSION_COOKIE).map(|c| c.value().to_string()).filter(|v| !v.is_empty());
+    let cookie_token = existing.clone().unwrap_or_else(random_token);
+    let token = session.as_deref().map_or_else(|| cookie_token.clone(), session_csrf_token);
+    let expected = if session.is_some() { Some(token.clone()) } else { existing.clone() };
     let (mut parts, body) = request.into_parts();
     let body = if parts.method == Method::POST {
         let Ok(bytes) = to_bytes(body, crate::BODY_LIMIT).await else {
@@ -59,7 +74,7 @@ pub async fn web_middleware(State(state): State<AppState>, jar: CookieJar, reque
         let field = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
             .ok()
             .and_then(|fields| fields.into_iter().find(|(k, _)| k == "csrf").map(|(_, v)| v));
-        if existing.is_none() || field.as_deref() != existing.as_deref() {
+        if expected.is_none() || field.as_deref() != expected.as_deref() {
             return error_page(
                 StatusCode::FORBIDDEN,
                 "This form has expired or did not come from Atelier. Please go back, reload the page and try again.",
@@ -88,7 +103,7 @@ pub async fn web_middleware(State(state): State<AppState>, jar: CookieJar, reque
     }
     let mut set = vec![];
     if existing.is_none() {
-        set.push(cookie(CSRF_COOKIE, token, secure, 7 * 24 * 3600));
+        set.push(cookie(CSRF_COOKIE, cookie_token, secure, 7 * 24 * 3600));
     }
     let sets_flash = response
         .headers()

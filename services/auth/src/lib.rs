@@ -36,6 +36,8 @@ pub struct AuthService {
     signer: Signer,
     verifier: Verifier,
     throttle: std::sync::Arc<throttle::LoginThrottle>,
+    /// Wrong current passwords on a password change, per account.
+    password_changes: std::sync::Arc<throttle::LoginThrottle>,
 }
 
 impl AuthService {
@@ -44,7 +46,13 @@ impl AuthService {
         let signer = keys.signer().ok_or_else(|| anyhow::anyhow!("the auth service needs the identity signing key"))?;
         let pool = db::connect(database_url, &MIGRATOR).await?;
         atelier_runtime::metrics::register_pool("auth", &pool);
-        Ok(Self { pool, signer, verifier: keys.verifier(), throttle: Default::default() })
+        Ok(Self {
+            pool,
+            signer,
+            verifier: keys.verifier(),
+            throttle: Default::default(),
+            password_changes: Default::default(),
+        })
     }
 
     pub fn pool(&self) -> &db::Pool {

@@ -54,12 +54,7 @@ impl Rpc for AuthService {
             request.metadata().get(crate::CLIENT_ADDRESS_HEADER).and_then(|v| v.to_str().ok()).map(str::to_string);
         let r = request.into_inner();
         if let Err(wait) = self.throttle.check(&r.username, address.as_deref()) {
-            let secs = wait.as_secs().max(1);
-            let mut status = Status::resource_exhausted(format!("too many failed logins; try again in {secs} seconds"));
-            if let Ok(v) = secs.to_string().parse() {
-                status.metadata_mut().insert("retry-after", v);
-            }
-            return Err(status);
+            return Err(too_many("failed logins", wait));
         }
         if r.username.len() > 64 || r.password.len() > validate::MAX_PASSWORD * 4 {
             return Err(Status::unauthenticated("wrong username or password"));
@@ -72,7 +67,7 @@ impl Rpc for AuthService {
             atelier_runtime::metrics::count("atelier_logins_failed_total");
             return Err(Status::unauthenticated("wrong username or password"));
         };
-        self.throttle.succeeded(&r.username);
+        self.throttle.succeeded(&r.username, address.as_deref());
         atelier_runtime::metrics::count("atelier_logins_succeeded_total");
         let (session_token, expires_at_ms) = store::create_session(&self.pool, &user.id, SESSION_TTL_MS).await?;
         Ok(Response::new(pb::LoginResponse { session_token, user: Some(to_pb(&user)), expires_at_ms }))
@@ -107,10 +102,16 @@ impl Rpc for AuthService {
         let caller = self.caller(&request)?;
         let r = request.into_inner();
         validate::password(&r.new_password)?;
+        // A stolen session must not become a way to guess the password.
+        if let Err(wait) = self.password_changes.check(&caller.sub, None) {
+            return Err(too_many("wrong current passwords", wait));
+        }
         let user = store::user_by_id(&self.pool, &caller.sub).await?;
         if !password::verify(r.old_password, Some(user.password_hash)).await {
+            self.password_changes.failed(&caller.sub, None);
             return Err(ServiceError::invalid("current password is wrong").into());
         }
+        self.password_changes.succeeded(&caller.sub, None);
         let hash = password::hash(r.new_password).await.map_err(|e| Status::internal(e.to_string()))?;
         store::set_password(&self.pool, &user.id, &hash).await?;
         let (session_token, expires_at_ms) = store::create_session(&self.pool, &user.id, SESSION_TTL_MS).await?;
@@ -163,4 +164,14 @@ impl Rpc for AuthService {
         tracing::info!(user_id = %user.id, role, "role changed");
         Ok(Response::new(pb::SetRoleResponse { user: Some(to_pb(&user)) }))
     }
+}
+
+/// RESOURCE_EXHAUSTED with the wait in `retry-after` (the gateway's 429).
+fn too_many(what: &str, wait: std::time::Duration) -> Status {
+    let secs = wait.as_secs().max(1);
+    let mut status = Status::resource_exhausted(format!("too many {what}; try again in {secs} seconds"));
+    if let Ok(v) = secs.to_string().parse() {
+        status.metadata_mut().insert("retry-after", v);
+    }
+    status
 }
