@@ -1,5 +1,7 @@
-//! Every RPC that needs an identity, called as anonymous, with a forged
-//! token, as a client, as another client and as an admin.
+//! Every RPC of the four services, as listed by the compiled descriptors (a
+//! new RPC without a row fails the test), called as anonymous, with a forged
+//! token, as a client, as another client, as an admin and as the order
+//! service's service identity.
 
 use crate::harness::{Shop, as_user, shops};
 use atelier_proto::{auth, cart, order, product};
@@ -13,6 +15,7 @@ enum Caller {
     Client,
     Other,
     Admin,
+    Service,
 }
 
 struct Ctx {
@@ -20,7 +23,10 @@ struct Ctx {
     other: String,
     admin: String,
     forged: String,
+    service: String,
     order_id: String,
+    /// A live session of the client (for Authenticate).
+    session: String,
 }
 
 fn req<T>(ctx: &Ctx, who: Caller, m: T) -> Request<T> {
@@ -30,6 +36,7 @@ fn req<T>(ctx: &Ctx, who: Caller, m: T) -> Request<T> {
         Caller::Client => as_user(&ctx.client, m),
         Caller::Other => as_user(&ctx.other, m),
         Caller::Admin => as_user(&ctx.admin, m),
+        Caller::Service => as_user(&ctx.service, m),
     }
 }
 
@@ -41,6 +48,16 @@ async fn call(shop: &Shop, ctx: &Ctx, rpc: &str, who: Caller) -> Result<(), Stat
         };
     }
     match rpc {
+        // Public: anyone may try; an empty username fails validation only.
+        "auth.Register" => go!(a.register(auth::RegisterRequest::default())),
+        "auth.Login" => go!(a.login(auth::LoginRequest { username: "demo-client".into(), password: "demo123".into() })),
+        "auth.Logout" => go!(a.logout(auth::LogoutRequest { session_token: "not-a-session".into() })),
+        "auth.Authenticate" => go!(a.authenticate(auth::AuthenticateRequest { session_token: ctx.session.clone() })),
+        // A wrong current password: refused for that, never changed.
+        "auth.ChangePassword" => go!(a.change_password(auth::ChangePasswordRequest {
+            old_password: "not-the-password".into(),
+            new_password: "another long passphrase".into()
+        })),
         "auth.GetUser" => go!(a.get_user(auth::GetUserRequest { username: "client-x".into() })),
         "auth.ListUsers" => go!(a.list_users(auth::ListUsersRequest::default())),
         "auth.SetRole" => {
@@ -67,7 +84,16 @@ async fn call(shop: &Shop, ctx: &Ctx, rpc: &str, who: Caller) -> Result<(), Stat
         })),
         "product.Confirm" => go!(p.confirm(product::ConfirmRequest { order_id: "x".into() })),
         "product.Release" => go!(p.release(product::ReleaseRequest { order_id: "x".into() })),
+        "product.ListProducts" => go!(p.list_products(product::ListProductsRequest::default())),
+        "product.GetProduct" => go!(p.get_product(product::GetProductRequest { id: "classic-denim-jeans".into() })),
+        "product.GetVariants" => go!(p.get_variants(product::GetVariantsRequest { codes: vec!["JEANS-001".into()] })),
         "cart.GetCart" => go!(c.get_cart(cart::GetCartRequest {})),
+        "cart.AddItem" => go!(c.add_item(cart::AddItemRequest { code: "JEANS-001".into(), quantity: 1 })),
+        "cart.SetQuantity" => go!(c.set_quantity(cart::SetQuantityRequest { code: "JEANS-001".into(), quantity: 0 })),
+        "cart.RemoveItem" => go!(c.remove_item(cart::RemoveItemRequest { code: "JEANS-001".into() })),
+        "cart.ClearCart" => go!(c.clear_cart(cart::ClearCartRequest::default())),
+        // The carts are empty: refused for that, after the identity check.
+        "order.PlaceOrder" => go!(o.place_order(order::PlaceOrderRequest { idempotency_key: "matrix".into() })),
         "order.GetOrder" => go!(o.get_order(order::GetOrderRequest { id: ctx.order_id.clone() })),
         "order.ListMyOrders" => go!(o.list_my_orders(order::ListMyOrdersRequest::default())),
         "order.ListAllOrders" => go!(o.list_all_orders(order::ListAllOrdersRequest::default())),
@@ -80,39 +106,80 @@ async fn call(shop: &Shop, ctx: &Ctx, rpc: &str, who: Caller) -> Result<(), Stat
     }
 }
 
+/// Every RPC the compiled contracts declare, as "auth.Login" etc.
+fn declared_rpcs() -> std::collections::BTreeSet<String> {
+    use prost::Message as _;
+    let set = prost_types::FileDescriptorSet::decode(atelier_proto::FILE_DESCRIPTOR_SET).unwrap();
+    let mut rpcs = std::collections::BTreeSet::new();
+    for file in set.file {
+        // "atelier.auth.v1" -> "auth"
+        let package = file.package().split('.').nth(1).unwrap_or_default().to_string();
+        for service in &file.service {
+            for method in &service.method {
+                rpcs.insert(format!("{package}.{}", method.name()));
+            }
+        }
+    }
+    rpcs
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn authorization_matrix() {
     use Caller::*;
+    const N: Option<Code> = None;
     const U: Option<Code> = Some(Code::Unauthenticated);
     const D: Option<Code> = Some(Code::PermissionDenied);
+    const PUBLIC: [Option<Code>; 5] = [N, N, N, N, N];
+    const ANY_USER: [Option<Code>; 5] = [U, N, N, N, D];
+    const OWNER: [Option<Code>; 5] = [U, N, D, N, D];
+    const ADMIN: [Option<Code>; 5] = [U, D, D, N, D];
+    const SERVICE: [Option<Code>; 5] = [U, D, D, D, N];
     // Expected code per caller (None = allowed; the call may still fail on
-    // its arguments, but not on who asked).
-    let matrix: &[(&str, [Option<Code>; 3])] = &[
-        // (rpc, [client (owner), other client, admin])
-        ("auth.GetUser", [None, D, None]),
-        ("auth.ListUsers", [D, D, None]),
-        ("auth.SetRole", [D, D, None]),
-        ("auth.UpdateProfile", [None, None, None]),
-        ("product.CreateProduct", [D, D, None]),
-        ("product.UpdateProduct", [D, D, None]),
-        ("product.DeleteProduct", [D, D, None]),
-        ("product.AddVariant", [D, D, None]),
-        ("product.UpdateVariant", [D, D, None]),
-        ("product.DeleteVariant", [D, D, None]),
-        ("product.Reserve", [D, D, D]),
-        ("product.Confirm", [D, D, D]),
-        ("product.Release", [D, D, D]),
-        ("cart.GetCart", [None, None, None]),
-        ("order.GetOrder", [None, D, None]),
-        ("order.ListMyOrders", [None, None, None]),
-        ("order.ListAllOrders", [D, D, None]),
-        ("order.CancelOrder", [None, D, D]),
-        ("order.UpdateStatus", [D, D, None]),
+    // its arguments, but not on who asked). A forged token is refused
+    // wherever an anonymous caller is.
+    let matrix: &[(&str, [Option<Code>; 5])] = &[
+        // (rpc, [anonymous, client (owner), other client, admin, order service])
+        ("auth.Register", PUBLIC),
+        ("auth.Login", PUBLIC),
+        ("auth.Logout", PUBLIC),
+        ("auth.Authenticate", PUBLIC),
+        ("auth.ChangePassword", ANY_USER),
+        ("auth.UpdateProfile", ANY_USER),
+        ("auth.GetUser", OWNER),
+        ("auth.ListUsers", ADMIN),
+        ("auth.SetRole", ADMIN),
+        ("product.ListProducts", PUBLIC),
+        ("product.GetProduct", PUBLIC),
+        ("product.GetVariants", PUBLIC),
+        ("product.CreateProduct", ADMIN),
+        ("product.UpdateProduct", ADMIN),
+        ("product.DeleteProduct", ADMIN),
+        ("product.AddVariant", ADMIN),
+        ("product.UpdateVariant", ADMIN),
+        ("product.DeleteVariant", ADMIN),
+        ("product.Reserve", SERVICE),
+        ("product.Confirm", SERVICE),
+        ("product.Release", SERVICE),
+        ("cart.GetCart", ANY_USER),
+        ("cart.AddItem", ANY_USER),
+        ("cart.SetQuantity", ANY_USER),
+        ("cart.RemoveItem", ANY_USER),
+        ("cart.ClearCart", ANY_USER),
+        ("order.PlaceOrder", ANY_USER),
+        ("order.GetOrder", OWNER),
+        ("order.ListMyOrders", ANY_USER),
+        ("order.ListAllOrders", ADMIN),
+        // Only the customer cancels while processing (admins record returns).
+        ("order.CancelOrder", [U, N, D, D, D]),
+        ("order.UpdateStatus", ADMIN),
     ];
+    let rows: std::collections::BTreeSet<String> = matrix.iter().map(|(rpc, _)| rpc.to_string()).collect();
+    assert_eq!(rows, declared_rpcs(), "every declared RPC has exactly one row");
     for shop in shops().await {
         let client = shop.new_client("client-x").await;
         let other = shop.new_client("client-y").await;
         let admin = shop.admin().await;
+        let service = shop.keys.signer().unwrap().service_token("order");
         crate::orders::fill_cart(&shop, &client, &[("TSHIRT-001", 1)]).await;
         let order_id = shop
             .order
@@ -124,6 +191,7 @@ async fn authorization_matrix() {
             .order
             .unwrap()
             .id;
+        let (session, _) = shop.login("demo-client", "demo123").await;
         // A token with admin claims, signed by a key the shop does not trust.
         let forged = IdentityKeys::generate().signer().unwrap().sign(&Identity {
             sub: "x".into(),
@@ -131,18 +199,15 @@ async fn authorization_matrix() {
             role: Role::Admin,
             exp: i64::MAX,
         });
-        let ctx = Ctx { client, other, admin, forged, order_id };
+        let ctx = Ctx { client, other, admin, forged, service, order_id, session };
         for (rpc, expected) in matrix {
-            for who in [Anonymous, Forged] {
-                let code = call(&shop, &ctx, rpc, who).await.err().map(|s| s.code());
-                assert_eq!(code, U, "{rpc} as {who:?} ({})", shop.backend);
-            }
-            for (who, want) in [Client, Other, Admin].into_iter().zip(expected) {
+            let forged_expected = if expected[0].is_none() { None } else { U };
+            let callers = [(Anonymous, expected[0]), (Forged, forged_expected)].into_iter();
+            let callers = callers.chain([Client, Other, Admin, Service].into_iter().zip(expected[1..].iter().copied()));
+            for (who, want) in callers {
                 let got = call(&shop, &ctx, rpc, who).await.err().map(|s| s.code());
                 match want {
-                    Some(code) => {
-                        assert_eq!(got, Some(*code), "{rpc} as {who:?} ({})", shop.backend)
-                    }
+                    Some(code) => assert_eq!(got, Some(code), "{rpc} as {who:?} ({})", shop.backend),
                     None => assert!(
                         !matches!(got, Some(Code::Unauthenticated | Code::PermissionDenied)),
                         "{rpc} as {who:?} should be allowed, got {got:?} ({})",

@@ -157,3 +157,35 @@ async fn concurrent_adds_all_count() {
         assert_eq!(cart.lines[0].quantity, 10, "ten adds of one ({})", shop.backend);
     }
 }
+
+/// Two admins demoting each other at the same moment, ten times over: the
+/// shop always keeps an admin (role changes are serialised by a guard row).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_demotions_never_remove_the_last_admin() {
+    use atelier_proto::auth::{ListUsersRequest, Role, SetRoleRequest};
+    for shop in shops().await {
+        let admin = shop.admin().await;
+        shop.new_client("mia").await;
+        let promote = SetRoleRequest { username: "mia".into(), role: Role::Admin as i32 };
+        shop.auth.clone().set_role(as_user(&admin, promote)).await.unwrap();
+        let mia = shop.login("mia", "correct horse").await.1;
+        let demote = |name: &str| SetRoleRequest { username: name.into(), role: Role::Client as i32 };
+        for _ in 0..10 {
+            let (mut a, mut b) = (shop.auth.clone(), shop.auth.clone());
+            let (first, second) =
+                tokio::join!(a.set_role(as_user(&admin, demote("mia"))), b.set_role(as_user(&mia, demote("admin"))));
+            assert!(first.is_ok() || second.is_ok(), "one demotion wins ({})", shop.backend);
+            let all = ListUsersRequest { per_page: 100, ..Default::default() };
+            let users = match shop.auth.clone().list_users(as_user(&admin, all.clone())).await {
+                Ok(users) => users,
+                Err(_) => shop.auth.clone().list_users(as_user(&mia, all)).await.unwrap(),
+            };
+            let admins = users.into_inner().users.iter().filter(|u| u.role() == Role::Admin).count();
+            assert_eq!(admins, 1, "exactly one admin left ({})", shop.backend);
+            // Put the other back for the next round.
+            let (survivor, demoted) = if first.is_ok() { (&admin, "mia") } else { (&mia, "admin") };
+            let promote = SetRoleRequest { username: demoted.into(), role: Role::Admin as i32 };
+            shop.auth.clone().set_role(as_user(survivor, promote)).await.unwrap();
+        }
+    }
+}

@@ -300,3 +300,38 @@ async fn anonymous_pages_are_shared_but_never_stale_after_a_change_here_nor_pers
     assert!(mine.body.contains("demo-client") && mine.body != after.body);
     assert!(!visitor.get("/products?q=jeans").await.body.contains("demo-client"));
 }
+
+/// Bytes that are not UTF-8 in a form are refused, not turned into U+FFFD
+/// (which would make two different passwords one): 400, nothing written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forms_with_invalid_utf8_are_refused_and_change_nothing() {
+    let shop = TestShop::start().await;
+    let mut b = shop.browser();
+    b.get("/register").await;
+    let csrf = b.cookies["atelier_csrf"].clone();
+    let body = format!(
+        "username=utf8-victim&password=%FF%FEpassphrase-long&confirm=%FF%FEpassphrase-long&email=v%40example.com&phone=0123456789&csrf={csrf}"
+    );
+    let request = http::Request::post("/register")
+        .header(http::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(axum::body::Body::from(body))
+        .unwrap();
+    let page = b.send(request).await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST, "{}", page.body);
+    assert!(page.body.contains("not valid text"));
+    // Nothing was registered: the same name, with a valid password, is free.
+    b.get("/register").await;
+    let ok = b
+        .post(
+            "/register",
+            &[
+                ("username", "utf8-victim"),
+                ("password", "passphrase-long"),
+                ("confirm", "passphrase-long"),
+                ("email", "v@example.com"),
+                ("phone", "0123456789"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+}

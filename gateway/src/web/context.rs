@@ -37,6 +37,14 @@ pub fn cookie(name: &'static str, value: String, secure: bool, max_age_secs: i64
         .build()
 }
 
+/// True when every name and value of a URL-encoded form decodes to UTF-8.
+fn is_utf8_form(body: &[u8]) -> bool {
+    body.split(|b| *b == b'&').flat_map(|pair| pair.split(|b| *b == b'=')).all(|part| {
+        let spaced: Vec<u8> = part.iter().map(|b| if *b == b'+' { b' ' } else { *b }).collect();
+        percent_encoding::percent_decode(&spaced).decode_utf8().is_ok()
+    })
+}
+
 /// The CSRF token of a session: a digest of the session secret, so that it
 /// can be neither guessed nor planted without the session itself.
 fn session_csrf_token(session: &str) -> String {
@@ -71,6 +79,11 @@ pub async fn web_middleware(State(state): State<AppState>, jar: CookieJar, reque
         let Ok(bytes) = to_bytes(body, crate::BODY_LIMIT).await else {
             return error_page(StatusCode::PAYLOAD_TOO_LARGE, "That form was too large.");
         };
+        if !is_utf8_form(&bytes) {
+            // Decoding would turn the bad bytes into U+FFFD: two different
+            // passwords would become one. Refuse instead, before anything is written.
+            return error_page(StatusCode::BAD_REQUEST, "That form held characters that are not valid text.");
+        }
         let field = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
             .ok()
             .and_then(|fields| fields.into_iter().find(|(k, _)| k == "csrf").map(|(_, v)| v));
