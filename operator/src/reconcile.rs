@@ -200,7 +200,11 @@ async fn reconcile_inner(shop: &Shop, ctx: &Context) -> Result<Action, Error> {
         .list(&ListParams::default().labels(&builders::owned_selector(shop)))
         .await?
         .items;
-    let mut observed = Observed { crashing: status::crashing_pods(&pods), ..Default::default() };
+    let mut observed = Observed {
+        crashing: status::crashing_pods(&pods),
+        demo_accounts: shop.spec.seed.demo_accounts,
+        ..Default::default()
+    };
     for d in &deployments {
         let component = d.labels().get("app.kubernetes.io/component").cloned().unwrap_or_default();
         let live = Api::<Deployment>::namespaced(client.clone(), &ns)
@@ -291,6 +295,7 @@ async fn announce_transitions(ctx: &Context, shop: &Shop, before: &ShopStatus, a
         match (c.type_.as_str(), c.status.as_str()) {
             ("Ready", "True") => publish(ctx, shop, EventType::Normal, "ShopReady", &c.message).await,
             ("Degraded", "True") => publish(ctx, shop, EventType::Warning, &c.reason, &c.message).await,
+            ("DemoAccounts", "True") => publish(ctx, shop, EventType::Warning, &c.reason, &c.message).await,
             ("Seeded", "True") => publish(ctx, shop, EventType::Normal, "Seeded", &c.message).await,
             ("Seeded", "False") if c.reason == "SeedFailed" => {
                 publish(ctx, shop, EventType::Warning, "SeedFailed", &c.message).await

@@ -18,6 +18,8 @@ pub struct Observed {
     pub seed_failure: Option<String>,
     /// Pods stuck restarting: (pod, component, reason).
     pub crashing: Vec<(String, String, String)>,
+    /// The seed creates the demo accounts, whose passwords are published.
+    pub demo_accounts: bool,
 }
 
 /// Pods whose containers are crash-looping or cannot start.
@@ -88,6 +90,18 @@ pub fn conditions(previous: &[Condition], observed: &Observed, now: &str) -> Vec
             },
         ),
         ("Degraded", degraded, degraded_reason, degraded_message),
+        if observed.demo_accounts {
+            (
+                "DemoAccounts",
+                true,
+                "DemoAccountsEnabled",
+                "admin/admin123 and demo-client/demo123 can log in: their passwords are published. \
+                 Set spec.seed.demoAccounts: false for a shop open to the public"
+                    .to_string(),
+            )
+        } else {
+            ("DemoAccounts", false, "NoDemoAccounts", "no account has a published password".to_string())
+        },
         (
             "Ready",
             ready,

@@ -345,8 +345,11 @@ async fn an_invalid_spec_is_reported_not_applied() {
 #[tokio::test]
 async fn a_shop_without_demo_accounts_gets_a_generated_admin_password() {
     let client = cluster().await;
+    let demo = run(&client).await;
+    assert_eq!(condition(&demo, "DemoAccounts").0, "True", "the demo shop says its passwords are published");
     edit(&client, json!({"seed": {"demoAccounts": false}})).await;
-    run(&client).await;
+    let shop = run(&client).await;
+    assert_eq!(condition(&shop, "DemoAccounts").0, "False");
     let secrets: Vec<Secret> = list(&client).await;
     let admin = secrets.iter().find(|s| s.name_any() == "boutique-admin").expect("an admin password Secret");
     let password = &admin.data.as_ref().unwrap()["password"].0;
