@@ -99,6 +99,10 @@ pub enum Role {
         listen: SocketAddr,
         #[command(flatten)]
         backends: BackendArgs,
+        /// Base64 key (32+ bytes) that signs the gateway's cookies; every
+        /// replica needs the same one (secret). Without it: a random key.
+        #[arg(long, env = "ATELIER_GATEWAY_KEY", hide_env_values = true)]
+        gateway_key: Option<String>,
     },
 }
 

@@ -81,11 +81,15 @@ async fn serve(role: Role, shutdown: Shutdown) -> anyhow::Result<()> {
         }
         Role::Order { listen, db, verify, product_addr, cart_addr, service_token, abandoned_checkout_after } => {
             let keys = verify_keys(&verify.identity_verifying_key)?;
+            let service_token = atelier_order::ServiceCredential::Token(service_token);
             let deps = Dependencies { product_addr: &product_addr, cart_addr: &cart_addr, service_token };
             let abandoned = std::time::Duration::from_secs_f64(abandoned_checkout_after.clamp(0.1, 86_400.0));
             roles::run_order(grpc::bind(listen).await?, &db.database_url, &keys, deps, abandoned, shutdown).await
         }
-        Role::Gateway { listen, backends } => {
+        Role::Gateway { listen, backends, gateway_key } => {
+            if let Some(key) = gateway_key {
+                atelier_gateway::web::cookie_key::set_from_base64(&key)?;
+            }
             let config = atelier_gateway::Backends {
                 auth: backends.auth_addr,
                 product: backends.product_addr,

@@ -3,7 +3,7 @@
 
 use atelier_auth::AuthService;
 use atelier_cart::CartService;
-use atelier_order::{Dependencies, OrderService};
+use atelier_order::{Dependencies, OrderService, ServiceCredential};
 use atelier_product::ProductService;
 use atelier_runtime::{IdentityKeys, db, grpc};
 use std::{net::SocketAddr, time::Duration};
@@ -168,7 +168,8 @@ pub async fn start_services(
 ) -> anyhow::Result<StartedServices> {
     let (a, p, c, o) = (loopback().await?, loopback().await?, loopback().await?, loopback().await?);
     let addrs = (a.local_addr()?, p.local_addr()?, c.local_addr()?, o.local_addr()?);
-    let service_token = keys.signer().ok_or_else(|| anyhow::anyhow!("signing key needed"))?.service_token("order");
+    let signer = keys.signer().ok_or_else(|| anyhow::anyhow!("signing key needed"))?;
+    let service_token = ServiceCredential::minted(signer);
     // Connect (and migrate) before serving, so that a returned shop is usable.
     let auth = AuthService::connect(&urls.auth, keys).await?;
     let product = ProductService::connect(&urls.product, keys).await?;

@@ -160,6 +160,11 @@ async fn reconcile_inner(shop: &Shop, ctx: &Context) -> Result<Action, Error> {
 
     // Secrets first: the checksum of their contents rolls the pods on change.
     let identity = secrets::ensure(client, shop, "identity", secrets::identity_data).await?;
+    let (identity, rotated) = secrets::rotate_service_token(client, identity).await?;
+    if rotated {
+        let note = "the order service's token was renewed before it expires; order pods roll onto it";
+        publish(ctx, shop, EventType::Normal, "ServiceTokenRotated", note).await;
+    }
     if shop.spec.seed.generates_admin_password() {
         // Created once and kept; the seed reads it, the admin reads it with kubectl.
         secrets::ensure(client, shop, "admin", secrets::admin_data).await?;

@@ -20,7 +20,8 @@ fn random_password() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
-/// The identity key pair and the order service's token.
+/// The identity key pair, the order service's token and the key that signs
+/// the gateway's cookies.
 pub fn identity_data() -> BTreeMap<String, String> {
     let keys = atelier_identity::IdentityKeys::generate();
     let signer = keys.signer().expect("generated keys can sign");
@@ -28,7 +29,43 @@ pub fn identity_data() -> BTreeMap<String, String> {
         ("signing-key".into(), keys.signing_key_b64().unwrap_or_default()),
         ("verifying-key".into(), keys.verifying_key_b64()),
         ("service-token".into(), signer.service_token("order")),
+        ("gateway-key".into(), gateway_key()),
     ])
+}
+
+fn gateway_key() -> String {
+    use rand::RngCore as _;
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// The identity Secret's data with a fresh order-service token when the one
+/// it holds expires within [`SERVICE_TOKEN_RENEW_BEFORE`] (or is not valid),
+/// and with a gateway key if it has none (Secrets made before there was
+/// one): None when it is fine. The keys stay; the old token stays valid
+/// until its own expiry, so order pods rolling onto the new one never fail.
+///
+/// [`SERVICE_TOKEN_RENEW_BEFORE`]: atelier_identity::SERVICE_TOKEN_RENEW_BEFORE
+pub fn completed_identity(secret: &Secret) -> Option<BTreeMap<String, String>> {
+    let data: BTreeMap<String, String> =
+        secret.data.as_ref()?.iter().map(|(k, v)| (k.clone(), String::from_utf8_lossy(&v.0).into_owned())).collect();
+    let keys = atelier_identity::IdentityKeys::from_signing_b64(data.get("signing-key")?).ok()?;
+    let renew_after = atelier_identity::now_ms() + atelier_identity::SERVICE_TOKEN_RENEW_BEFORE.as_millis() as i64;
+    let current = data.get("service-token").and_then(|t| keys.verifier().verify(t).ok());
+    let token_due = current.is_none_or(|id| id.exp <= renew_after);
+    let key_missing = !data.contains_key("gateway-key");
+    if !token_due && !key_missing {
+        return None;
+    }
+    let mut data = data;
+    if token_due {
+        data.insert("service-token".into(), keys.signer()?.service_token("order"));
+    }
+    if key_missing {
+        data.insert("gateway-key".into(), gateway_key());
+    }
+    Some(data)
 }
 
 /// The admin password of a shop without demo accounts.
@@ -96,4 +133,18 @@ pub fn fingerprint(secrets: &[&Secret]) -> String {
     }
     let refs: Vec<&str> = parts.iter().map(String::as_str).collect();
     crate::checksum(&refs)
+}
+
+/// Replaces the order service's token in the identity Secret when it is due
+/// (see [`completed_identity`]); the Secret as it now is, and whether it
+/// changed. The replace carries the read resourceVersion: a concurrent
+/// change makes it fail and the next reconcile looks again.
+pub async fn rotate_service_token(client: &Client, identity: Secret) -> kube::Result<(Secret, bool)> {
+    let Some(data) = completed_identity(&identity) else { return Ok((identity, false)) };
+    let api: Api<Secret> = Api::namespaced(client.clone(), &identity.namespace().unwrap_or_default());
+    let mut rotated = identity.clone();
+    rotated.data = Some(data.into_iter().map(|(k, v)| (k, ByteString(v.into_bytes()))).collect());
+    rotated.string_data = None;
+    let replaced = api.replace(&identity.name_any(), &PostParams::default(), &rotated).await?;
+    Ok((replaced, true))
 }

@@ -364,3 +364,55 @@ async fn a_shop_without_demo_accounts_gets_a_generated_admin_password() {
     let again: Vec<Secret> = list(&client).await;
     assert_eq!(again.iter().find(|s| s.name_any() == "boutique-admin").unwrap().data, admin.data);
 }
+
+/// The order service's token expires; well before it does, the operator
+/// mints a new one with the same key (the old one stays valid meanwhile),
+/// says so in an Event, and the order pods roll onto it.
+#[tokio::test]
+async fn the_service_token_is_renewed_before_it_expires_and_the_order_pods_roll() {
+    use base64::Engine as _;
+    let client = cluster().await;
+    run(&client).await;
+    let secrets = Api::<Secret>::namespaced(client.clone(), NS);
+    let checksum = |d: &Deployment| {
+        d.spec.as_ref().unwrap().template.metadata.as_ref().unwrap().annotations.as_ref().unwrap()
+            ["atelier.dev/checksum"]
+            .clone()
+    };
+    let order_checksum =
+        |deployments: Vec<Deployment>| checksum(deployments.iter().find(|d| d.name_any() == "boutique-order").unwrap());
+    let before = order_checksum(list(&client).await);
+    let fresh = secrets.get("boutique-identity").await.unwrap();
+    run(&client).await;
+    assert_eq!(order_checksum(list(&client).await), before, "a fresh token is left alone");
+
+    // A token with five days left, signed by the shop's own key.
+    let data = fresh.data.clone().unwrap();
+    let signing = String::from_utf8(data["signing-key"].0.clone()).unwrap();
+    let keys = atelier_identity::IdentityKeys::from_signing_b64(&signing).unwrap();
+    let five_days = atelier_identity::now_ms() + 5 * 24 * 3600 * 1000;
+    let old = keys.signer().unwrap().sign(&atelier_identity::Identity {
+        sub: "service:order".into(),
+        name: "order".into(),
+        role: atelier_identity::Role::Service,
+        exp: five_days,
+    });
+    // ... in a Secret from before the gateway had a cookie key.
+    let patch =
+        json!({"data": {"service-token": base64::engine::general_purpose::STANDARD.encode(&old), "gateway-key": null}});
+    secrets.patch("boutique-identity", &PatchParams::default(), &Patch::Merge(&patch)).await.unwrap();
+    let before = order_checksum(list(&client).await);
+    run(&client).await;
+
+    let renewed = secrets.get("boutique-identity").await.unwrap().data.unwrap();
+    assert_eq!(renewed["signing-key"], data["signing-key"], "same key: the old token stays valid");
+    let token = String::from_utf8(renewed["service-token"].0.clone()).unwrap();
+    assert_ne!(token, old);
+    assert!(renewed["gateway-key"].0.len() >= 40, "the gateway key is added");
+    let id = keys.verifier().verify(&token).expect("the new token is valid");
+    assert!(id.exp > five_days + 20 * 24 * 3600 * 1000, "valid for weeks again");
+    assert!(keys.verifier().verify(&old).is_ok(), "the old token still works during the roll");
+    assert_ne!(order_checksum(list(&client).await), before, "the order pods roll onto the new token");
+    let events: Vec<k8s_openapi::api::events::v1::Event> = list(&client).await;
+    assert!(events.iter().any(|e| e.reason.as_deref() == Some("ServiceTokenRotated")), "an Event says so");
+}

@@ -73,6 +73,10 @@ async fn forms_need_the_csrf_token() {
     b.cookies.insert("atelier_csrf".into(), planted.into());
     let page = b.post("/admin/users/demo-client/role", &[("role", "admin"), ("csrf", planted)]).await;
     assert_eq!(page.status, StatusCode::FORBIDDEN);
+    // A flash message the gateway did not sign is never shown.
+    b.cookies.insert("atelier_flash".into(), "k=error&m=Your+account+was+hacked%2C+call+us".into());
+    let page = b.get("/").await;
+    assert!(!page.body.contains("hacked"), "an unsigned flash cookie shows nothing");
     // Another session's token is refused too.
     let mut other = shop.browser();
     other.login("demo-client", "demo123").await;

@@ -75,7 +75,8 @@ async fn submit(
     success: fn(&str) -> bool,
 ) -> TransactionResult {
     let builder = user.get_request_builder(&GooseMethod::Post, path)?.form(form);
-    let request = GooseRequest::builder().method(GooseMethod::Post).path(path).name(name).set_request_builder(builder).build();
+    let request =
+        GooseRequest::builder().method(GooseMethod::Post).path(path).name(name).set_request_builder(builder).build();
     let mut goose = user.request(request).await?;
     if let Ok(response) = &goose.response {
         let landed = response.url().path().to_string();
@@ -101,6 +102,9 @@ async fn register(user: &mut GooseUser) -> TransactionResult {
         ("phone", "+39 055 000000"),
     ];
     submit(user, "/register", "register", &form, |path| !path.starts_with("/register")).await?;
+    // Signed in now: forms carry the session's token, read off a page as a
+    // browser would.
+    let csrf = form_token(&page(user, "/", "register").await?).unwrap_or_default();
     // The catalogue, once: what this shopper will look at and buy.
     let goose = user.get_named("/api/v1/products?per_page=100&in_stock=true", "register").await?;
     let catalogue: serde_json::Value = match goose.response {

@@ -151,11 +151,14 @@ impl Flash {
     pub fn error(m: impl Into<String>) -> Self {
         Self { kind: "error", message: m.into() }
     }
+    /// Signed: a flash cookie the gateway did not write is never shown.
     fn encode(&self) -> String {
-        serde_urlencoded::to_string([("k", self.kind), ("m", &self.message)]).unwrap_or_default()
+        super::cookie_key::sign(
+            &serde_urlencoded::to_string([("k", self.kind), ("m", &self.message)]).unwrap_or_default(),
+        )
     }
     fn decode(s: &str) -> Option<Self> {
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(s).ok()?;
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(&super::cookie_key::verify(s)?).ok()?;
         let kind = match pairs.iter().find(|(k, _)| k == "k")?.1.as_str() {
             "success" => "success",
             "warning" => "warning",

@@ -4,6 +4,7 @@
 mod account;
 mod admin;
 mod context;
+pub mod cookie_key;
 mod orders;
 mod shop;
 

@@ -124,16 +124,26 @@ impl Signer {
         let sig = self.key.sign(signed.as_bytes());
         format!("{signed}.{}", B64.encode(sig.to_bytes()))
     }
-    /// The order service's credential for reserving and releasing stock.
+    /// The order service's credential for reserving and releasing stock,
+    /// valid for [`SERVICE_TOKEN_LIFETIME`]. The operator mints a new one
+    /// well before it expires; old and new stay valid side by side (same
+    /// key), so pods rolling onto the new one never fail a call.
     pub fn service_token(&self, service: &str) -> String {
         self.sign(&Identity {
             sub: format!("service:{service}"),
             name: service.to_string(),
             role: Role::Service,
-            exp: i64::MAX,
+            exp: now_ms() + SERVICE_TOKEN_LIFETIME.as_millis() as i64,
         })
     }
 }
+
+/// How long a service token is valid.
+pub const SERVICE_TOKEN_LIFETIME: std::time::Duration = std::time::Duration::from_secs(30 * 24 * 3600);
+
+/// A service token with less than this left is replaced (the operator
+/// rotates it; the embedded shop mints a fresh one).
+pub const SERVICE_TOKEN_RENEW_BEFORE: std::time::Duration = std::time::Duration::from_secs(10 * 24 * 3600);
 
 /// Checks identity tokens.
 #[derive(Clone)]
@@ -202,6 +212,20 @@ mod tests {
         let other = IdentityKeys::generate().signer().unwrap().sign(&alice(now_ms() + 60_000));
         assert!(verifier.verify(&other).is_err());
         assert!(verifier.verify("garbage").is_err());
+    }
+
+    #[test]
+    fn service_tokens_expire_and_old_and_new_are_valid_together() {
+        let keys = IdentityKeys::generate();
+        let signer = keys.signer().unwrap();
+        let old = signer.service_token("order");
+        let new = signer.service_token("order");
+        for token in [&old, &new] {
+            let id = keys.verifier().verify(token).unwrap();
+            assert_eq!(id.role, Role::Service);
+            let left = id.exp - now_ms();
+            assert!(left > 29 * 24 * 3600 * 1000 && left <= 30 * 24 * 3600 * 1000, "about 30 days: {left} ms");
+        }
     }
 
     #[test]

@@ -27,7 +27,7 @@ pub struct OrderService {
     products: ProductServiceClient<TracedChannel>,
     carts: CartServiceClient<TracedChannel>,
     /// This service's own identity, for reserving and releasing stock.
-    service_token: String,
+    credential: std::sync::Arc<ServiceCredential>,
     /// A checkout still PENDING after this long has died; recovery releases it.
     abandoned_after: std::time::Duration,
 }
@@ -35,7 +35,39 @@ pub struct OrderService {
 pub struct Dependencies<'a> {
     pub product_addr: &'a str,
     pub cart_addr: &'a str,
-    pub service_token: String,
+    pub service_token: ServiceCredential,
+}
+
+/// How the order service proves it is the order service.
+#[derive(Clone)]
+pub enum ServiceCredential {
+    /// A token from the environment: the operator renews it (and rolls the
+    /// pods) long before it expires.
+    Token(String),
+    /// The signing key itself (the embedded shop): a token minted now and
+    /// again whenever the current one (token, expiry) nears its expiry.
+    Minted { signer: Box<atelier_runtime::Signer>, current: std::sync::Arc<std::sync::Mutex<(String, i64)>> },
+}
+
+impl ServiceCredential {
+    pub fn minted(signer: atelier_runtime::Signer) -> Self {
+        Self::Minted { signer: Box::new(signer), current: Default::default() }
+    }
+
+    fn token(&self) -> String {
+        match self {
+            Self::Token(token) => token.clone(),
+            Self::Minted { signer, current } => {
+                let mut current = current.lock().unwrap_or_else(|e| e.into_inner());
+                let now = atelier_runtime::now_ms();
+                if current.1 - now < atelier_runtime::identity::SERVICE_TOKEN_RENEW_BEFORE.as_millis() as i64 {
+                    let lifetime = atelier_runtime::identity::SERVICE_TOKEN_LIFETIME.as_millis() as i64;
+                    *current = (signer.service_token("order"), now + lifetime);
+                }
+                current.0.clone()
+            }
+        }
+    }
 }
 
 /// Default for [`OrderService::abandoned_after`]: far longer than any live checkout.
@@ -51,16 +83,24 @@ impl OrderService {
         let pool = db::connect(database_url, &MIGRATOR).await?;
         atelier_runtime::metrics::register_pool("order", &pool);
         let verifier = keys.verifier();
-        anyhow::ensure!(
-            verifier.verify(&deps.service_token).is_ok_and(|id| id.role == atelier_runtime::Role::Service),
-            "the order service token is not a valid service identity for this identity key"
-        );
+        let token = deps.service_token.token();
+        let identity = verifier.verify(&token).map_err(|e| {
+            anyhow::anyhow!("the order service token is not valid for this identity key: {}", e.message())
+        })?;
+        anyhow::ensure!(identity.role == atelier_runtime::Role::Service, "the order service token is not a service's");
+        let days_left = (identity.exp - atelier_runtime::now_ms()) / (24 * 3600 * 1000);
+        if days_left < 10 {
+            tracing::warn!(
+                days_left,
+                "the order service token expires soon; the operator renews it (`atelier keys` mints one)"
+            );
+        }
         Ok(Self {
             pool,
             verifier,
             products: ProductServiceClient::new(atelier_runtime::grpc::traced_channel(deps.product_addr)?),
             carts: CartServiceClient::new(atelier_runtime::grpc::traced_channel(deps.cart_addr)?),
-            service_token: deps.service_token,
+            credential: std::sync::Arc::new(deps.service_token),
             abandoned_after: ABANDONED_CHECKOUT_AFTER,
         })
     }
@@ -69,6 +109,11 @@ impl OrderService {
     pub fn with_abandoned_after(mut self, after: std::time::Duration) -> Self {
         self.abandoned_after = after;
         self
+    }
+
+    /// The token to call the product service with.
+    pub(crate) fn service_token(&self) -> String {
+        self.credential.token()
     }
 
     pub fn pool(&self) -> &db::Pool {

@@ -17,7 +17,7 @@ use tonic::Code;
 
 impl OrderService {
     pub(crate) async fn release_stock(&self, order_id: &str) -> ServiceResult<bool> {
-        let request = authorized(ReleaseRequest { order_id: order_id.into() }, &self.service_token);
+        let request = authorized(ReleaseRequest { order_id: order_id.into() }, &self.service_token());
         Ok(self.products.clone().release(request).await?.into_inner().released)
     }
 
@@ -93,7 +93,7 @@ impl OrderService {
                 unit_price_cents: Some(l.unit_price_cents),
             })
             .collect();
-        let reserve = authorized(ReserveRequest { order_id: order_id.into(), lines }, &self.service_token);
+        let reserve = authorized(ReserveRequest { order_id: order_id.into(), lines }, &self.service_token());
         let reserved = match self.products.clone().reserve(reserve).await {
             Ok(r) => r.into_inner().lines,
             Err(s) if matches!(s.code(), Code::FailedPrecondition | Code::InvalidArgument | Code::NotFound) => {
@@ -110,7 +110,7 @@ impl OrderService {
         // Confirmed, the reservation no longer expires; one that expired or
         // was released by recovery meanwhile fails the checkout here, before
         // an order exists without its stock.
-        let confirm = authorized(ConfirmRequest { order_id: order_id.into() }, &self.service_token);
+        let confirm = authorized(ConfirmRequest { order_id: order_id.into() }, &self.service_token());
         match self.products.clone().confirm(confirm).await {
             Ok(_) => {}
             Err(s) if s.code() == Code::FailedPrecondition => {
