@@ -33,10 +33,12 @@ const CSP: &str = "default-src 'self'; img-src 'self' https: data:; style-src 's
 /// The whole application: web site, JSON API, operations endpoints.
 pub fn app(backends: &Backends) -> anyhow::Result<Router> {
     let state = AppState::connect(backends)?;
-    let (api, doc) = api::router().split_for_parts();
+    let (api, mut doc) = api::router().split_for_parts();
+    api::document_common_errors(&mut doc);
     let doc = Arc::new(doc);
-    let api =
-        api.route("/api/v1/openapi.json", axum::routing::get(move || async move { axum::Json(doc.as_ref().clone()) }));
+    let api = api
+        .route("/api/v1/openapi.json", axum::routing::get(move || async move { axum::Json(doc.as_ref().clone()) }))
+        .method_not_allowed_fallback(api::method_not_allowed);
     let router = Router::new()
         .merge(web::router(state.clone()))
         .merge(api)

@@ -502,3 +502,29 @@ async fn password_change_guesses_are_limited() {
     let (status, body) = guess("demo123").await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "even the right one waits: {body}");
 }
+
+/// Every API error, query-string and wrong-method ones included, is the
+/// API's JSON error; a web form target opened directly gets a page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn query_and_method_errors_speak_json_on_the_api_and_html_on_the_site() {
+    let shop = TestShop::start().await;
+    for query in ["page=abc", "in_stock=1", "min_price=1e3", "per_page=-1"] {
+        let (status, body) = json(&shop.app, "GET", &format!("/api/v1/products?{query}"), None, None).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {body}");
+        assert_eq!(body["error"]["code"], "bad_request", "{query}: {body}");
+        assert!(!body["error"]["message"].as_str().unwrap().is_empty());
+    }
+    let (status, body) = json(&shop.app, "PUT", "/api/v1/products", None, Some(json!({}))).await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{body}");
+    assert_eq!(body["error"]["code"], "method_not_allowed");
+    let mut b = shop.browser();
+    for path in ["/checkout", "/logout", "/cart/items"] {
+        let page = b.get(path).await;
+        assert_eq!(page.status, StatusCode::METHOD_NOT_ALLOWED, "{path}");
+        assert!(page.body.contains("Atelier") && page.body.contains("form"), "a branded page: {}", page.body);
+    }
+    // The document lists these answers on the operations that can give them.
+    let (_, doc) = json(&shop.app, "GET", "/api/v1/openapi.json", None, None).await;
+    let list = &doc["paths"]["/api/v1/products"]["get"]["responses"];
+    assert!(list["400"].is_object() && list["503"].is_object(), "{list}");
+}

@@ -1,11 +1,15 @@
 //! Administration endpoints.
 
-use super::{ApiError, ApiJson, ApiUser, extract::ErrorBody, types::*};
+use super::{
+    ApiError, ApiJson, ApiUser,
+    extract::{ApiQuery, ErrorBody},
+    types::*,
+};
 use crate::{format, session::as_user, state::AppState};
 use atelier_proto::{auth, order, product};
 use axum::{
     Json,
-    extract::{Path, Query, State},
+    extract::{Path, State},
     http::StatusCode,
 };
 
@@ -19,11 +23,11 @@ fn size(s: &str) -> Result<i32, ApiError> {
 
 /// All users, by username.
 #[utoipa::path(get, path = "/admin/users", tag = "admin", security(("bearer" = [])), params(UserQuery),
-    responses((status = 200, body = UserPage), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = UserPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn list_users(
     State(state): State<AppState>,
     user: ApiUser,
-    Query(q): Query<UserQuery>,
+    ApiQuery(q): ApiQuery<UserQuery>,
 ) -> Result<Json<UserPage>, ApiError> {
     let admin = user.admin()?;
     let (page, per_page) = crate::app::paging(q.page, q.per_page, 20);
@@ -198,11 +202,11 @@ pub async fn delete_variant(
 
 /// Every order, newest first, by status and customer.
 #[utoipa::path(get, path = "/admin/orders", tag = "admin", security(("bearer" = [])), params(AdminOrderQuery),
-    responses((status = 200, body = OrderPage), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = OrderPage), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn list_orders(
     State(state): State<AppState>,
     user: ApiUser,
-    Query(q): Query<AdminOrderQuery>,
+    ApiQuery(q): ApiQuery<AdminOrderQuery>,
 ) -> Result<Json<OrderPage>, ApiError> {
     let admin = user.admin()?;
     let status = match q.status.as_deref().filter(|s| !s.is_empty()) {

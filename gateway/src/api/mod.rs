@@ -7,7 +7,7 @@ mod extract;
 mod shop;
 mod types;
 
-pub use extract::{ApiError, ApiJson, ApiUser};
+pub use extract::{ApiError, ApiJson, ApiUser, method_not_allowed};
 
 use crate::state::AppState;
 use utoipa::{
@@ -67,4 +67,38 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::list_orders))
         .routes(routes!(admin::set_status));
     OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", v1)
+}
+
+/// Adds the errors any operation can answer to every operation of the
+/// document, so that each lists every status it may return: 400 for a
+/// malformed body or query string, 413/415 for a body too large or not JSON,
+/// 401 where a token is needed, 422 for a value a service refused, 503 when
+/// a service behind the gateway is down.
+pub fn document_common_errors(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder, path::ParameterIn};
+    let error = |description: &str| {
+        let content = ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build();
+        ResponseBuilder::new().description(description).content("application/json", content).build()
+    };
+    for item in doc.paths.paths.values_mut() {
+        let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+        for operation in operations.into_iter().flatten() {
+            let has_body = operation.request_body.is_some();
+            let params = operation.parameters.iter().flatten();
+            let has_query = params.clone().any(|p| p.parameter_in == ParameterIn::Query);
+            let has_input = has_body || params.count() > 0;
+            let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+            let mut add = |code: &str, description: &str, applies: bool| {
+                if applies && !operation.responses.responses.contains_key(code) {
+                    operation.responses.responses.insert(code.to_string(), error(description).into());
+                }
+            };
+            add("400", "Malformed JSON body or query string", has_body || has_query);
+            add("401", "Missing, invalid or expired token", secured);
+            add("413", "Request body too large", has_body);
+            add("415", "The body is not JSON", has_body);
+            add("422", "A value was refused", has_input);
+            add("503", "A service behind the gateway is unavailable", true);
+        }
+    }
 }

@@ -1,20 +1,24 @@
 //! Catalogue, cart and orders.
 
-use super::{ApiError, ApiJson, ApiUser, extract::ErrorBody, types::*};
+use super::{
+    ApiError, ApiJson, ApiUser,
+    extract::{ApiQuery, ErrorBody},
+    types::*,
+};
 use crate::{clients::read, format, session::as_user, state::AppState};
 use atelier_proto::{cart, order, product};
 use axum::{
     Json,
-    extract::{Path, Query, State},
+    extract::{Path, State},
     http::{HeaderMap, StatusCode},
 };
 
 /// The catalogue: search, filter, sort, page.
 #[utoipa::path(get, path = "/products", tag = "catalogue", params(ProductQuery),
-    responses((status = 200, body = ProductPage), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    responses((status = 200, body = ProductPage), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn list_products(
     State(state): State<AppState>,
-    Query(q): Query<ProductQuery>,
+    ApiQuery(q): ApiQuery<ProductQuery>,
 ) -> Result<Json<ProductPage>, ApiError> {
     let size = match q.size.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => 0,
@@ -145,11 +149,11 @@ pub async fn place_order(
 
 /// Your orders, newest first.
 #[utoipa::path(get, path = "/orders", tag = "orders", security(("bearer" = [])), params(PageQuery),
-    responses((status = 200, body = OrderPage), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = OrderPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub async fn my_orders(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    Query(q): Query<PageQuery>,
+    ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<OrderPage>, ApiError> {
     let (page, per_page) = crate::app::paging(q.page, q.per_page, 20);
     let r = state

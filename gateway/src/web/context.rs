@@ -322,6 +322,15 @@ pub async fn not_found(uri: axum::http::Uri) -> Response {
     }
 }
 
+/// 405 for a known path asked with the wrong method (a bookmarked form
+/// target such as GET /checkout): a page that says where to go instead.
+pub async fn method_not_allowed() -> Response {
+    error_page(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "This address is a form's target and cannot be opened directly. Go back and use the page's button.",
+    )
+}
+
 pub async fn stylesheet() -> Response {
     (
         [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
