@@ -103,6 +103,10 @@ pub enum Role {
         /// replica needs the same one (secret). Without it: a random key.
         #[arg(long, env = "ATELIER_GATEWAY_KEY", hide_env_values = true)]
         gateway_key: Option<String>,
+        /// The gateway's service token (from `atelier keys`; secret): the
+        /// auth service believes client addresses only from it.
+        #[arg(long, env = "ATELIER_GATEWAY_TOKEN", hide_env_values = true)]
+        gateway_token: Option<String>,
     },
 }
 

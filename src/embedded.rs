@@ -36,6 +36,7 @@ pub async fn run(listener: TcpListener, data_dir: &Path, shutdown: Shutdown) -> 
         order: services.order.to_string(),
         // Served directly: the peer is the client.
         trusted_proxies: Default::default(),
+        credential: keys.signer().map(|signer| atelier_runtime::identity::ServiceCredential::minted(signer, "gateway")),
     };
     tracing::info!("Atelier is open at http://{}", listener.local_addr()?);
     tracing::warn!(

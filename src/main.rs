@@ -32,6 +32,7 @@ async fn main() -> anyhow::Result<()> {
             println!("ATELIER_IDENTITY_SIGNING_KEY={}", keys.signing_key_b64().unwrap_or_default());
             println!("ATELIER_IDENTITY_VERIFYING_KEY={}", keys.verifying_key_b64());
             println!("ATELIER_SERVICE_TOKEN={}", keys.signer().map(|s| s.service_token("order")).unwrap_or_default());
+            println!("ATELIER_GATEWAY_TOKEN={}", keys.signer().map(|s| s.service_token("gateway")).unwrap_or_default());
             Ok(())
         }
         Some(Command::Seed(args)) => {
@@ -86,7 +87,7 @@ async fn serve(role: Role, shutdown: Shutdown) -> anyhow::Result<()> {
             let abandoned = std::time::Duration::from_secs_f64(abandoned_checkout_after.clamp(0.1, 86_400.0));
             roles::run_order(grpc::bind(listen).await?, &db.database_url, &keys, deps, abandoned, shutdown).await
         }
-        Role::Gateway { listen, backends, gateway_key } => {
+        Role::Gateway { listen, backends, gateway_key, gateway_token } => {
             if let Some(key) = gateway_key {
                 atelier_gateway::web::cookie_key::set_from_base64(&key)?;
             }
@@ -97,6 +98,7 @@ async fn serve(role: Role, shutdown: Shutdown) -> anyhow::Result<()> {
                 order: backends.order_addr,
                 trusted_proxies: atelier_gateway::proxies::TrustedProxies::parse(&backends.trusted_proxies)
                     .context("--trusted-proxies")?,
+                credential: gateway_token.map(atelier_runtime::identity::ServiceCredential::Token),
             };
             atelier_gateway::serve(grpc::bind(listen).await?, config, shutdown.wait()).await
         }

@@ -169,7 +169,7 @@ pub async fn start_services(
     let (a, p, c, o) = (loopback().await?, loopback().await?, loopback().await?, loopback().await?);
     let addrs = (a.local_addr()?, p.local_addr()?, c.local_addr()?, o.local_addr()?);
     let signer = keys.signer().ok_or_else(|| anyhow::anyhow!("signing key needed"))?;
-    let service_token = ServiceCredential::minted(signer);
+    let service_token = ServiceCredential::minted(signer, "order");
     // Connect (and migrate) before serving, so that a returned shop is usable.
     let auth = AuthService::connect(&urls.auth, keys).await?;
     let product = ProductService::connect(&urls.product, keys).await?;

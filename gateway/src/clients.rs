@@ -19,6 +19,10 @@ pub struct Backends {
     /// The proxies in front of the gateway whose forwarding headers it
     /// believes (none: the TCP peer is the client).
     pub trusted_proxies: crate::proxies::TrustedProxies,
+    /// The gateway's own service identity: it vouches for the client
+    /// addresses the gateway passes to the auth service (without it, the
+    /// auth service believes no address).
+    pub credential: Option<atelier_runtime::identity::ServiceCredential>,
 }
 
 #[derive(Clone)]

@@ -65,13 +65,18 @@ impl axum::extract::FromRequestParts<AppState> for ClientAddress {
 /// Metadata key of the client address (the auth service reads it).
 const CLIENT_ADDRESS_HEADER: &str = "x-atelier-client-address";
 
-/// A login request carrying the client's address for the failed-login limits.
+/// A login request carrying the client's address for the failed-login
+/// limits, vouched for by the gateway's own service identity (the auth
+/// service believes the address only with it).
 pub fn login_request(
+    state: &AppState,
     username: String,
     password: String,
     address: &ClientAddress,
 ) -> tonic::Request<atelier_proto::auth::LoginRequest> {
-    let mut request = tonic::Request::new(atelier_proto::auth::LoginRequest { username, password });
+    let message = atelier_proto::auth::LoginRequest { username, password };
+    let Some(credential) = &state.credential else { return tonic::Request::new(message) };
+    let mut request = atelier_runtime::identity::authorized(message, &credential.token());
     if let Ok(v) = address.0.parse() {
         request.metadata_mut().insert(CLIENT_ADDRESS_HEADER, v);
     }

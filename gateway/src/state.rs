@@ -11,6 +11,7 @@ pub struct AppState {
     pub clients: Arc<Clients>,
     pub(crate) pages: Arc<PageCache>,
     pub(crate) proxies: Arc<crate::proxies::TrustedProxies>,
+    pub(crate) credential: Option<Arc<atelier_runtime::identity::ServiceCredential>>,
 }
 
 impl AppState {
@@ -19,6 +20,7 @@ impl AppState {
             clients: Arc::new(Clients::connect(backends)?),
             pages: Arc::new(PageCache::from_env()),
             proxies: Arc::new(backends.trusted_proxies.clone()),
+            credential: backends.credential.clone().map(Arc::new),
         })
     }
 }

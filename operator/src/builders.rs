@@ -155,6 +155,7 @@ pub fn deployment(shop: &Shop, component: &str, port: u16, checksum: &str) -> De
                 env.push(json!({"name": format!("ATELIER_{}_ADDR", service.to_uppercase()), "value": format!("{}:{p}", name(shop, service))}));
             }
             env.push(secret_env("ATELIER_GATEWAY_KEY", &identity, "gateway-key"));
+            env.push(secret_env("ATELIER_GATEWAY_TOKEN", &identity, "gateway-token"));
             if let Some(proxies) =
                 shop.spec.ingress.as_ref().map(|i| i.trusted_proxies.join(",")).filter(|p| !p.is_empty())
             {

@@ -20,8 +20,11 @@ fn random_password() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
-/// The identity key pair, the order service's token and the key that signs
-/// the gateway's cookies.
+/// The service tokens in the identity Secret: (key, service).
+const SERVICE_TOKENS: [(&str, &str); 2] = [("service-token", "order"), ("gateway-token", "gateway")];
+
+/// The identity key pair, the service tokens and the key that signs the
+/// gateway's cookies.
 pub fn identity_data() -> BTreeMap<String, String> {
     let keys = atelier_identity::IdentityKeys::generate();
     let signer = keys.signer().expect("generated keys can sign");
@@ -29,6 +32,7 @@ pub fn identity_data() -> BTreeMap<String, String> {
         ("signing-key".into(), keys.signing_key_b64().unwrap_or_default()),
         ("verifying-key".into(), keys.verifying_key_b64()),
         ("service-token".into(), signer.service_token("order")),
+        ("gateway-token".into(), signer.service_token("gateway")),
         ("gateway-key".into(), gateway_key()),
     ])
 }
@@ -52,15 +56,21 @@ pub fn completed_identity(secret: &Secret) -> Option<BTreeMap<String, String>> {
         secret.data.as_ref()?.iter().map(|(k, v)| (k.clone(), String::from_utf8_lossy(&v.0).into_owned())).collect();
     let keys = atelier_identity::IdentityKeys::from_signing_b64(data.get("signing-key")?).ok()?;
     let renew_after = atelier_identity::now_ms() + atelier_identity::SERVICE_TOKEN_RENEW_BEFORE.as_millis() as i64;
-    let current = data.get("service-token").and_then(|t| keys.verifier().verify(t).ok());
-    let token_due = current.is_none_or(|id| id.exp <= renew_after);
+    let due: Vec<(&str, &str)> = SERVICE_TOKENS
+        .into_iter()
+        .filter(|(key, _)| {
+            let current = data.get(*key).and_then(|t| keys.verifier().verify(t).ok());
+            current.is_none_or(|id| id.exp <= renew_after)
+        })
+        .collect();
     let key_missing = !data.contains_key("gateway-key");
-    if !token_due && !key_missing {
+    if due.is_empty() && !key_missing {
         return None;
     }
     let mut data = data;
-    if token_due {
-        data.insert("service-token".into(), keys.signer()?.service_token("order"));
+    let signer = keys.signer()?;
+    for (key, service) in due {
+        data.insert(key.into(), signer.service_token(service));
     }
     if key_missing {
         data.insert("gateway-key".into(), gateway_key());

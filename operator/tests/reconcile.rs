@@ -398,8 +398,11 @@ async fn the_service_token_is_renewed_before_it_expires_and_the_order_pods_roll(
         exp: five_days,
     });
     // ... in a Secret from before the gateway had a cookie key.
-    let patch =
-        json!({"data": {"service-token": base64::engine::general_purpose::STANDARD.encode(&old), "gateway-key": null}});
+    let patch = json!({"data": {
+        "service-token": base64::engine::general_purpose::STANDARD.encode(&old),
+        "gateway-key": null,
+        "gateway-token": null,
+    }});
     secrets.patch("boutique-identity", &PatchParams::default(), &Patch::Merge(&patch)).await.unwrap();
     let before = order_checksum(list(&client).await);
     run(&client).await;
@@ -409,6 +412,8 @@ async fn the_service_token_is_renewed_before_it_expires_and_the_order_pods_roll(
     let token = String::from_utf8(renewed["service-token"].0.clone()).unwrap();
     assert_ne!(token, old);
     assert!(renewed["gateway-key"].0.len() >= 40, "the gateway key is added");
+    let gateway = keys.verifier().verify(&String::from_utf8(renewed["gateway-token"].0.clone()).unwrap());
+    assert_eq!(gateway.expect("the gateway's token is added").name, "gateway");
     let id = keys.verifier().verify(&token).expect("the new token is valid");
     assert!(id.exp > five_days + 20 * 24 * 3600 * 1000, "valid for weeks again");
     assert!(keys.verifier().verify(&old).is_ok(), "the old token still works during the roll");

@@ -99,6 +99,7 @@ impl Split {
                     for s in ["auth", "product", "cart", "order"] {
                         e.push((format!("ATELIER_{}_ADDR", s.to_uppercase()), addr(s)));
                     }
+                    e.push(("ATELIER_GATEWAY_TOKEN".into(), keys.signer().unwrap().service_token("gateway")));
                 }
                 service => {
                     e.push(("ATELIER_IDENTITY_VERIFYING_KEY".into(), keys.verifying_key_b64()));

@@ -179,3 +179,36 @@ async fn users_are_listed_in_pages() {
         assert_eq!(third.users[0].username, "page-user-4");
     }
 }
+
+/// The auth service believes a client address only when the gateway vouches
+/// for it with its service identity: metadata anyone can send to the auth
+/// service neither escapes the limits nor pins failures on someone else.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_addresses_count_only_when_the_gateway_vouches_for_them() {
+    for shop in shops().await {
+        let gateway = shop.keys.signer().unwrap().service_token("gateway");
+        let client = shop.new_client("someone-else").await;
+        let login = |address: &'static str, voucher: Option<&str>, password: &'static str| {
+            let mut auth = shop.auth.clone();
+            let message = LoginRequest { username: "demo-client".into(), password: password.into() };
+            let mut request = match voucher {
+                Some(token) => as_user(token, message),
+                None => tonic::Request::new(message),
+            };
+            request.metadata_mut().insert("x-atelier-client-address", address.parse().unwrap());
+            async move { auth.login(request).await.map(|_| ()).map_err(|s| s.code()) }
+        };
+        // Straight to the auth service, naming the owner's address; then
+        // with a client's token instead of the gateway's.
+        for voucher in [None, None, Some(client.as_str()), None, None] {
+            assert_eq!(login("192.0.2.1", voucher, "wrong").await, Err(Code::Unauthenticated));
+        }
+        assert_eq!(login("192.0.2.1", Some(&gateway), "demo123").await, Ok(()), "{}", shop.backend);
+        // Through the gateway, failures count against their own address only.
+        for _ in 0..5 {
+            assert_eq!(login("192.0.2.2", Some(&gateway), "wrong").await, Err(Code::Unauthenticated));
+        }
+        assert_eq!(login("192.0.2.2", Some(&gateway), "demo123").await, Err(Code::ResourceExhausted));
+        assert_eq!(login("192.0.2.3", Some(&gateway), "demo123").await, Ok(()));
+    }
+}

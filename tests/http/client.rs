@@ -42,6 +42,7 @@ impl TestShop {
             order: services.order.to_string(),
             // Requests "from" 10.x play the ingress in the tests.
             trusted_proxies: atelier_gateway::proxies::TrustedProxies::parse("10.0.0.0/8").unwrap(),
+            credential: keys.signer().map(|s| atelier_runtime::identity::ServiceCredential::minted(s, "gateway")),
         };
         TestShop { app: atelier_gateway::app(&backends).unwrap(), backends, shutdown, _services: services, _dir: dir }
     }

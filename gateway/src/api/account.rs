@@ -16,7 +16,13 @@ pub async fn login(
     address: ClientAddress,
     ApiJson(body): ApiJson<LoginBody>,
 ) -> Result<(StatusCode, Json<SessionOut>), ApiError> {
-    let r = state.clients.auth.clone().login(login_request(body.username, body.password, &address)).await?.into_inner();
+    let r = state
+        .clients
+        .auth
+        .clone()
+        .login(login_request(&state, body.username, body.password, &address))
+        .await?
+        .into_inner();
     Ok((
         StatusCode::CREATED,
         Json(SessionOut { token: r.session_token, expires_at_ms: r.expires_at_ms, user: r.user.map(Into::into) }),

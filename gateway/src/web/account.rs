@@ -73,7 +73,7 @@ pub async fn login(
     address: ClientAddress,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, WebError> {
-    let request = login_request(form.username.clone(), form.password, &address);
+    let request = login_request(&state, form.username.clone(), form.password, &address);
     match state.clients.auth.clone().login(request).await {
         Ok(r) => {
             let r = r.into_inner();

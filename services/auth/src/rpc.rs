@@ -50,8 +50,15 @@ impl Rpc for AuthService {
     }
 
     async fn login(&self, request: Request<pb::LoginRequest>) -> RpcResult<pb::LoginResponse> {
-        let address =
-            request.metadata().get(crate::CLIENT_ADDRESS_HEADER).and_then(|v| v.to_str().ok()).map(str::to_string);
+        // The client's address counts only when the gateway vouches for it
+        // with its service identity; anyone else's metadata is ignored.
+        let from_gateway = self.verifier.caller(&request).is_ok_and(|c| c.role == Role::Service && c.name == "gateway");
+        let address = request
+            .metadata()
+            .get(crate::CLIENT_ADDRESS_HEADER)
+            .filter(|_| from_gateway)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
         let r = request.into_inner();
         if let Err(wait) = self.throttle.check(&r.username, address.as_deref()) {
             return Err(too_many("failed logins", wait));

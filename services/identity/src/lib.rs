@@ -145,6 +145,43 @@ pub const SERVICE_TOKEN_LIFETIME: std::time::Duration = std::time::Duration::fro
 /// rotates it; the embedded shop mints a fresh one).
 pub const SERVICE_TOKEN_RENEW_BEFORE: std::time::Duration = std::time::Duration::from_secs(10 * 24 * 3600);
 
+/// How a service proves who it is to another service.
+#[derive(Clone)]
+pub enum ServiceCredential {
+    /// A token from the environment: the operator renews it (and rolls the
+    /// pods) long before it expires.
+    Token(String),
+    /// The signing key itself (the embedded shop): a token for `service`
+    /// minted now and again whenever the current one nears its expiry.
+    Minted { signer: Box<Signer>, service: String, current: std::sync::Arc<std::sync::Mutex<(String, i64)>> },
+}
+
+impl std::fmt::Debug for ServiceCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ServiceCredential(redacted)")
+    }
+}
+
+impl ServiceCredential {
+    pub fn minted(signer: Signer, service: &str) -> Self {
+        Self::Minted { signer: Box::new(signer), service: service.to_string(), current: Default::default() }
+    }
+
+    pub fn token(&self) -> String {
+        match self {
+            Self::Token(token) => token.clone(),
+            Self::Minted { signer, service, current } => {
+                let mut current = current.lock().unwrap_or_else(|e| e.into_inner());
+                let now = now_ms();
+                if current.1 - now < SERVICE_TOKEN_RENEW_BEFORE.as_millis() as i64 {
+                    *current = (signer.service_token(service), now + SERVICE_TOKEN_LIFETIME.as_millis() as i64);
+                }
+                current.0.clone()
+            }
+        }
+    }
+}
+
 /// Checks identity tokens.
 #[derive(Clone)]
 pub struct Verifier {

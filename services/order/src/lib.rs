@@ -15,6 +15,7 @@ use atelier_proto::{
 use atelier_runtime::grpc::TracedChannel;
 use atelier_runtime::{IdentityKeys, Verifier, db};
 
+pub use atelier_runtime::identity::ServiceCredential;
 pub use bulk::{LineTemplate, generate_orders};
 pub use recovery::recover;
 
@@ -36,38 +37,6 @@ pub struct Dependencies<'a> {
     pub product_addr: &'a str,
     pub cart_addr: &'a str,
     pub service_token: ServiceCredential,
-}
-
-/// How the order service proves it is the order service.
-#[derive(Clone)]
-pub enum ServiceCredential {
-    /// A token from the environment: the operator renews it (and rolls the
-    /// pods) long before it expires.
-    Token(String),
-    /// The signing key itself (the embedded shop): a token minted now and
-    /// again whenever the current one (token, expiry) nears its expiry.
-    Minted { signer: Box<atelier_runtime::Signer>, current: std::sync::Arc<std::sync::Mutex<(String, i64)>> },
-}
-
-impl ServiceCredential {
-    pub fn minted(signer: atelier_runtime::Signer) -> Self {
-        Self::Minted { signer: Box::new(signer), current: Default::default() }
-    }
-
-    fn token(&self) -> String {
-        match self {
-            Self::Token(token) => token.clone(),
-            Self::Minted { signer, current } => {
-                let mut current = current.lock().unwrap_or_else(|e| e.into_inner());
-                let now = atelier_runtime::now_ms();
-                if current.1 - now < atelier_runtime::identity::SERVICE_TOKEN_RENEW_BEFORE.as_millis() as i64 {
-                    let lifetime = atelier_runtime::identity::SERVICE_TOKEN_LIFETIME.as_millis() as i64;
-                    *current = (signer.service_token("order"), now + lifetime);
-                }
-                current.0.clone()
-            }
-        }
-    }
 }
 
 /// Default for [`OrderService::abandoned_after`]: far longer than any live checkout.
