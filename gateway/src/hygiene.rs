@@ -21,11 +21,9 @@ fn is_static_asset(path: &str) -> bool {
 fn is_personal(request: &Request) -> bool {
     let headers = request.headers();
     headers.contains_key(header::AUTHORIZATION)
-        || headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .any(|v| v.split(';').any(|c| c.trim().starts_with(&format!("{SESSION_COOKIE}="))))
+        || headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).any(|v| {
+            v.split(';').any(|c| c.trim().trim_start_matches("__Host-").starts_with(&format!("{SESSION_COOKIE}=")))
+        })
 }
 
 pub async fn headers(State(state): State<AppState>, request: Request, next: Next) -> Response {

@@ -48,7 +48,7 @@ impl TestShop {
     }
 
     pub fn browser(&self) -> Browser {
-        Browser { app: self.app.clone(), cookies: BTreeMap::new(), csrf: None }
+        Browser { app: self.app.clone(), cookies: BTreeMap::new(), csrf: None, via_tls_ingress: false }
     }
 }
 
@@ -66,6 +66,8 @@ pub struct Browser {
     /// The CSRF token of the forms on the last page seen (None once the
     /// session changed: the next form comes from a fresh page).
     csrf: Option<String>,
+    /// Every request arrives through the (trusted) ingress over HTTPS.
+    pub via_tls_ingress: bool,
 }
 
 impl Browser {
@@ -75,12 +77,17 @@ impl Browser {
         if !cookie.is_empty() {
             request.headers_mut().insert(header::COOKIE, cookie.parse().unwrap());
         }
+        if self.via_tls_ingress {
+            request.headers_mut().insert("x-forwarded-proto", "https".parse().unwrap());
+            let ingress: std::net::SocketAddr = "10.0.0.2:40000".parse().unwrap();
+            request.extensions_mut().insert(axum::extract::ConnectInfo(ingress));
+        }
         let response = self.app.clone().oneshot(request).await.unwrap();
         for set in response.headers().get_all(header::SET_COOKIE) {
             let set = set.to_str().unwrap();
             let (pair, attrs) = set.split_once(';').unwrap_or((set, ""));
             let (k, v) = pair.split_once('=').unwrap();
-            if k == "atelier_session" {
+            if k.trim_start_matches("__Host-") == "atelier_session" {
                 self.csrf = None;
             }
             if attrs.contains("Max-Age=0") {
@@ -134,7 +141,7 @@ impl Browser {
         self.get("/login").await;
         let page = self.post("/login", &[("username", username), ("password", password)]).await;
         assert_eq!(page.status, StatusCode::SEE_OTHER, "login {username}: {}", page.body);
-        assert!(self.cookies.contains_key("atelier_session"));
+        assert!(self.cookies.keys().any(|k| k.trim_start_matches("__Host-") == "atelier_session"));
     }
 
     pub async fn register(&mut self, username: &str) {

@@ -339,3 +339,30 @@ async fn forms_with_invalid_utf8_are_refused_and_change_nothing() {
         .await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
 }
+
+/// Over HTTPS (through the trusted ingress) the cookies carry the `__Host-`
+/// prefix and Secure, so no sibling subdomain can plant one; a cookie
+/// without the prefix is not believed there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_tls_cookies_are_host_only() {
+    let shop = TestShop::start().await;
+    let mut b = shop.browser();
+    b.via_tls_ingress = true;
+    b.login("demo-client", "demo123").await;
+    assert!(b.cookies.contains_key("__Host-atelier_session"), "{:?}", b.cookies.keys());
+    assert!(b.cookies.contains_key("__Host-atelier_csrf"));
+    assert!(!b.cookies.contains_key("atelier_session"));
+    let account = b.get("/account").await;
+    assert_eq!(account.status, StatusCode::OK);
+    assert!(account.body.contains("demo-client"));
+    // A form posted over TLS works with the host-only cookies.
+    let page = b
+        .post("/cart/items", &[("code", "TSHIRT-001"), ("quantity", "1"), ("product_id", "basic-cotton-t-shirt")])
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    // The same session under the plain name (as a planted cookie would be) is ignored over TLS.
+    let session = b.cookies.remove("__Host-atelier_session").unwrap();
+    b.cookies.insert("atelier_session".into(), session);
+    let page = b.get("/account").await;
+    assert!(page.status.is_redirection(), "not signed in: {}", page.status);
+}

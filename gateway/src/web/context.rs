@@ -27,8 +27,20 @@ struct CsrfToken(String);
 #[derive(Clone, Copy)]
 struct Secure(bool);
 
+/// The name a cookie goes by: over TLS with the `__Host-` prefix, which
+/// browsers accept only from this very host, over HTTPS, for path `/`, so
+/// that no sibling subdomain can plant one; over plain HTTP as it is.
+pub fn cookie_name(base: &str, secure: bool) -> String {
+    if secure { format!("__Host-{base}") } else { base.to_string() }
+}
+
+/// A cookie of this request, under the name it goes by (see [`cookie_name`]).
+pub fn read_cookie<'a>(jar: &'a CookieJar, base: &str, secure: bool) -> Option<&'a Cookie<'static>> {
+    jar.get(&cookie_name(base, secure))
+}
+
 pub fn cookie(name: &'static str, value: String, secure: bool, max_age_secs: i64) -> Cookie<'static> {
-    Cookie::build((name, value))
+    Cookie::build((cookie_name(name, secure), value))
         .path("/")
         .http_only(true)
         .same_site(SameSite::Lax)
@@ -66,11 +78,11 @@ fn random_token() -> String {
 /// not carry it, and clears a flash message once it has been shown.
 pub async fn web_middleware(State(state): State<AppState>, jar: CookieJar, request: Request, next: Next) -> Response {
     let secure = state.proxies.came_over_tls(crate::proxies::peer(request.extensions()), request.headers());
-    let existing = jar.get(CSRF_COOKIE).map(|c| c.value().to_string()).filter(|v| v.len() >= 16);
+    let existing = read_cookie(&jar, CSRF_COOKIE, secure).map(|c| c.value().to_string()).filter(|v| v.len() >= 16);
     // Signed in, the token is derived from the session (which only this
     // browser holds): a pair of made-up cookie and field proves nothing.
     // Before signing in it is the random CSRF cookie's value.
-    let session = jar.get(SESSION_COOKIE).map(|c| c.value().to_string()).filter(|v| !v.is_empty());
+    let session = read_cookie(&jar, SESSION_COOKIE, secure).map(|c| c.value().to_string()).filter(|v| !v.is_empty());
     let cookie_token = existing.clone().unwrap_or_else(random_token);
     let token = session.as_deref().map_or_else(|| cookie_token.clone(), session_csrf_token);
     let expected = if session.is_some() { Some(token.clone()) } else { existing.clone() };
@@ -99,11 +111,11 @@ pub async fn web_middleware(State(state): State<AppState>, jar: CookieJar, reque
     };
     parts.extensions.insert(CsrfToken(token.clone()));
     parts.extensions.insert(Secure(secure));
-    let had_flash = jar.get(FLASH_COOKIE).is_some();
+    let had_flash = read_cookie(&jar, FLASH_COOKIE, secure).is_some();
     let mut response = next.run(Request::from_parts(parts, body)).await;
     if let Some(ErrorInfo { status, message }) = response.extensions_mut().remove::<ErrorInfo>() {
         // Error pages show the real header (who is signed in), like any page.
-        let user = match jar.get(SESSION_COOKIE) {
+        let user = match read_cookie(&jar, SESSION_COOKIE, secure) {
             Some(c) => session::authenticate(&state, c.value()).await.ok().flatten(),
             None => None,
         };
@@ -122,7 +134,7 @@ pub async fn web_middleware(State(state): State<AppState>, jar: CookieJar, reque
         .headers()
         .get_all(header::SET_COOKIE)
         .iter()
-        .any(|v| v.as_bytes().starts_with(FLASH_COOKIE.as_bytes()));
+        .any(|v| v.as_bytes().starts_with(cookie_name(FLASH_COOKIE, secure).as_bytes()));
     if had_flash && !sets_flash && !response.status().is_redirection() {
         set.push(cookie(FLASH_COOKIE, String::new(), secure, 0));
     }
@@ -191,8 +203,9 @@ impl FromRequestParts<AppState> for Ctx {
         let jar = CookieJar::from_headers(&parts.headers);
         let csrf = parts.extensions.get::<CsrfToken>().map(|t| t.0.clone()).unwrap_or_default();
         let secure = parts.extensions.get::<Secure>().is_some_and(|s| s.0);
-        let flashes = jar.get(FLASH_COOKIE).and_then(|c| Flash::decode(c.value())).into_iter().collect();
-        let (user, auth_down) = match jar.get(SESSION_COOKIE) {
+        let flashes =
+            read_cookie(&jar, FLASH_COOKIE, secure).and_then(|c| Flash::decode(c.value())).into_iter().collect();
+        let (user, auth_down) = match read_cookie(&jar, SESSION_COOKIE, secure) {
             Some(c) => match session::authenticate(state, c.value()).await {
                 Ok(user) => (user, false),
                 Err(s) => {
