@@ -208,6 +208,7 @@ async fn reconcile_inner(shop: &Shop, ctx: &Context) -> Result<Action, Error> {
     let mut observed = Observed {
         crashing: status::crashing_pods(&pods),
         demo_accounts: shop.spec.seed.demo_accounts,
+        generated_admin_secret: shop.spec.seed.generates_admin_password().then(|| builders::name(shop, "admin")),
         ..Default::default()
     };
     for d in &deployments {
@@ -301,6 +302,9 @@ async fn announce_transitions(ctx: &Context, shop: &Shop, before: &ShopStatus, a
             ("Ready", "True") => publish(ctx, shop, EventType::Normal, "ShopReady", &c.message).await,
             ("Degraded", "True") => publish(ctx, shop, EventType::Warning, &c.reason, &c.message).await,
             ("DemoAccounts", "True") => publish(ctx, shop, EventType::Warning, &c.reason, &c.message).await,
+            ("DemoAccounts", "False") if c.reason == "AdminPasswordGenerated" => {
+                publish(ctx, shop, EventType::Normal, &c.reason, &c.message).await
+            }
             ("Seeded", "True") => publish(ctx, shop, EventType::Normal, "Seeded", &c.message).await,
             ("Seeded", "False") if c.reason == "SeedFailed" => {
                 publish(ctx, shop, EventType::Warning, "SeedFailed", &c.message).await

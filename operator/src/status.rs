@@ -20,6 +20,8 @@ pub struct Observed {
     pub crashing: Vec<(String, String, String)>,
     /// The seed creates the demo accounts, whose passwords are published.
     pub demo_accounts: bool,
+    /// The Secret holding the admin password the operator generated.
+    pub generated_admin_secret: Option<String>,
 }
 
 /// Pods whose containers are crash-looping or cannot start.
@@ -98,6 +100,16 @@ pub fn conditions(previous: &[Condition], observed: &Observed, now: &str) -> Vec
                 "admin/admin123 and demo-client/demo123 can log in: their passwords are published. \
                  Set spec.seed.demoAccounts: false for a shop open to the public"
                     .to_string(),
+            )
+        } else if let Some(secret) = &observed.generated_admin_secret {
+            (
+                "DemoAccounts",
+                false,
+                "AdminPasswordGenerated",
+                format!(
+                    "no account has a published password; the admin's was generated: \
+                     kubectl get secret {secret} -o jsonpath='{{.data.password}}' | base64 -d"
+                ),
             )
         } else {
             ("DemoAccounts", false, "NoDemoAccounts", "no account has a published password".to_string())

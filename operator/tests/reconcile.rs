@@ -349,7 +349,11 @@ async fn a_shop_without_demo_accounts_gets_a_generated_admin_password() {
     assert_eq!(condition(&demo, "DemoAccounts").0, "True", "the demo shop says its passwords are published");
     edit(&client, json!({"seed": {"demoAccounts": false}})).await;
     let shop = run(&client).await;
-    assert_eq!(condition(&shop, "DemoAccounts").0, "False");
+    let (status, reason, message) = condition(&shop, "DemoAccounts");
+    assert_eq!((status.as_str(), reason.as_str()), ("False", "AdminPasswordGenerated"));
+    assert!(message.contains("kubectl get secret boutique-admin"), "the status says how to read it: {message}");
+    let events: Vec<k8s_openapi::api::events::v1::Event> = list(&client).await;
+    assert!(events.iter().any(|e| e.reason.as_deref() == Some("AdminPasswordGenerated")), "and an Event");
     let secrets: Vec<Secret> = list(&client).await;
     let admin = secrets.iter().find(|s| s.name_any() == "boutique-admin").expect("an admin password Secret");
     let password = &admin.data.as_ref().unwrap()["password"].0;
