@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
     shortname = "shop",
     status = "ShopStatus",
     derive = "Default",
+    doc = "An Atelier online shop: the operator runs its four services, gateway and (managed) database, seeds it and reports its health in status. `kubectl explain shop.spec` documents every field.",
     printcolumn = r#"{"name":"Ready","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].status"}"#,
     printcolumn = r#"{"name":"URL","type":"string","jsonPath":".status.url"}"#,
     printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#
@@ -24,6 +25,7 @@ use std::collections::BTreeMap;
 pub struct ShopSpec {
     /// Container image with the `atelier` binary. Default: the operator's own image.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[x_kube(validation = Rule::new("self != ''").message("image must not be empty (leave it out for the operator's own)"))]
     pub image: Option<String>,
     /// Image pull policy: Always, IfNotPresent or Never.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -73,12 +75,28 @@ pub struct ComponentSpec {
     pub autoscaling: Option<AutoscalingSpec>,
 }
 
+/// A bounded map of resource name to quantity: bounds keep the CEL rules'
+/// estimated cost within what the API server accepts.
+fn quantities(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "object",
+        "maxProperties": 3,
+        "additionalProperties": {"type": "string", "maxLength": 32}
+    })
+}
+
 /// Requests and limits, as in a Pod spec (e.g. cpu: 100m, memory: 64Mi).
-#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, KubeSchema)]
 pub struct Resources {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(schema_with = "quantities")]
+    #[x_kube(validation = Rule::new("self.all(k, k in ['cpu', 'memory', 'ephemeral-storage'])").message("resources are cpu, memory or ephemeral-storage"))]
+    #[x_kube(validation = Rule::new("self.all(k, isQuantity(self[k]))").message("each request must be a quantity, e.g. 100m or 64Mi"))]
     pub requests: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(schema_with = "quantities")]
+    #[x_kube(validation = Rule::new("self.all(k, k in ['cpu', 'memory', 'ephemeral-storage'])").message("resources are cpu, memory or ephemeral-storage"))]
+    #[x_kube(validation = Rule::new("self.all(k, isQuantity(self[k]))").message("each limit must be a quantity, e.g. 500m or 128Mi"))]
     pub limits: BTreeMap<String, String>,
 }
 
@@ -100,21 +118,30 @@ pub struct AutoscalingSpec {
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq, KubeSchema)]
 #[serde(rename_all = "camelCase")]
 #[x_kube(validation = Rule::new("self.kind == 'managed' || has(self.secretName)").message("an external database needs secretName"))]
+#[x_kube(validation = Rule::new("!has(oldSelf.storage) || (has(self.storage) && self.storage == oldSelf.storage)").message("database.storage cannot change once set: a StatefulSet's volume claims are immutable"))]
+#[x_kube(validation = Rule::new("!has(oldSelf.storageClassName) || (has(self.storageClassName) && self.storageClassName == oldSelf.storageClassName)").message("database.storageClassName cannot change once set"))]
 pub struct DatabaseSpec {
     /// `managed`: the operator runs PostgreSQL (a StatefulSet) with one
     /// database and login per service. `external`: connection URLs come from
     /// `secretName` (keys auth, product, cart, order).
+    #[serde(default = "managed")]
     #[schemars(regex(pattern = "^(managed|external)$"))]
     pub kind: String,
-    /// Volume size of the managed database (default 1Gi).
+    /// Volume size of the managed database (default 1Gi); fixed once set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 32))]
+    #[x_kube(validation = Rule::new("isQuantity(self)").message("storage must be a quantity, e.g. 10Gi"))]
     pub storage: Option<String>,
-    /// Storage class of the managed database's volume.
+    /// Storage class of the managed database's volume; fixed once set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub storage_class_name: Option<String>,
     /// Secret with the connection URL of each service (external only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret_name: Option<String>,
+}
+
+fn managed() -> String {
+    "managed".into()
 }
 
 impl Default for DatabaseSpec {
