@@ -2,7 +2,7 @@
 
 use atelier_operator::{
     crd::Shop,
-    leader::{LEASE_SECONDS, LeaderElection},
+    leader::{Leadership, Timing},
     reconcile::{self, Context},
 };
 use clap::{Parser, Subcommand};
@@ -19,7 +19,7 @@ use kube::{
     Api, Client, CustomResourceExt,
     runtime::{Controller, watcher},
 };
-use std::{net::SocketAddr, sync::Arc, time::Duration};
+use std::{net::SocketAddr, sync::Arc};
 
 /// The Atelier operator: turns Shop resources into running shops.
 #[derive(Parser)]
@@ -88,23 +88,34 @@ async fn main() -> anyhow::Result<()> {
     // Ready once connected; a standby replica is healthy too, it just waits to lead.
     ready.store(true, std::sync::atomic::Ordering::Relaxed);
 
+    let mut leadership = None;
     if cli.leader_election {
         let identity = std::env::var("POD_NAME").unwrap_or_else(|_| format!("atelier-operator-{}", std::process::id()));
-        let election = LeaderElection::new(client.clone(), &cli.namespace, "atelier-operator-leader", &identity);
+        let mut joined = Leadership::join(client.clone(), &cli.namespace, &identity, Timing::default()).await?;
         tracing::info!(%identity, "waiting to lead");
-        election.acquire().await;
-        tracing::info!("leading");
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(Duration::from_secs((LEASE_SECONDS / 3) as u64)).await;
-                if !matches!(election.try_acquire().await, Ok(true)) {
-                    // Another replica may take over: stop rather than reconcile twice.
-                    tracing::error!("lost the leader lease; exiting");
-                    std::process::exit(1);
+        tokio::select! {
+            _ = joined.acquired() => tracing::info!("leading"),
+            // A standby asked to stop just leaves.
+            _ = terminated() => {
+                if let Err(e) = joined.release().await {
+                    tracing::warn!(error = %format!("{e:#}"), "leaving the election; the lease expires by itself");
                 }
+                return Ok(());
             }
-        });
+        }
+        leadership = Some(joined);
     }
+    // Reconciling stops on SIGTERM, or at once if another replica took the
+    // lease (never two leaders reconciling).
+    let lost = leadership.as_ref().map(Leadership::lost);
+    let stop = async move {
+        match lost {
+            Some(lost) => {
+                tokio::select! { _ = lost => tracing::error!("lost the leader lease"), _ = terminated() => {} }
+            }
+            None => terminated().await,
+        }
+    };
 
     let shops: Api<Shop> = Api::all(client.clone());
     let owned = watcher::Config::default().labels("app.kubernetes.io/managed-by=atelier-operator");
@@ -120,7 +131,7 @@ async fn main() -> anyhow::Result<()> {
         .owns(Api::<HorizontalPodAutoscaler>::all(client.clone()), owned.clone())
         .owns(Api::<NetworkPolicy>::all(client.clone()), owned.clone())
         .watches(Api::<Pod>::all(client.clone()), owned, reconcile::shop_of_pod)
-        .shutdown_on_signal()
+        .graceful_shutdown_on(stop)
         .run(reconcile::reconcile, reconcile::error_policy, ctx)
         .for_each(|result| async move {
             // Failed reconciles are logged by the error policy; what reaches
@@ -130,7 +141,27 @@ async fn main() -> anyhow::Result<()> {
             }
         })
         .await;
+    if let Some(leadership) = leadership {
+        let lost = !leadership.is_leading();
+        match leadership.release().await {
+            Ok(()) => tracing::info!("leader lease released"),
+            Err(e) => tracing::warn!(error = %format!("{e:#}"), "the leader lease expires by itself"),
+        }
+        if lost {
+            // Back as a standby, through a restart.
+            std::process::exit(1);
+        }
+    }
     Ok(())
+}
+
+/// Resolves on SIGTERM or SIGINT.
+async fn terminated() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+        (Ok(mut term), Ok(mut int)) => tokio::select! { _ = term.recv() => {}, _ = int.recv() => {} },
+        _ => std::future::pending().await,
+    }
 }
 
 async fn serve_http(

@@ -20,5 +20,4 @@ pub const CLUSTER_RULES: &[(&str, &str, &[&str])] = &[
 ];
 
 /// In the operator's own namespace only: the leader Lease.
-pub const NAMESPACE_RULES: &[(&str, &str, &[&str])] =
-    &[("coordination.k8s.io", "leases", &["create", "get", "update"])];
+pub const NAMESPACE_RULES: &[(&str, &str, &[&str])] = &[("coordination.k8s.io", "leases", &["create", "get", "patch"])];
