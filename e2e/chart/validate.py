@@ -39,8 +39,23 @@ def validate_manifest(doc):
 lint = helm.lint(str(CHART))
 check("helm lint", lambda: (_ for _ in ()).throw(Exception(lint)) if lint.get("errors") else None)
 
+def refused(values, says):
+    try:
+        chart.render(values, name="atelier", namespace="atelier-system", is_install=True)
+    except Exception as e:  # noqa: BLE001 - the render must fail, and say why
+        if says not in str(e):
+            raise Exception(f"refused without saying {says!r}: {e}") from e
+        return
+    raise Exception("rendered")
+
+
 chart = helm.Chart.load(str(CHART))
-for label, values in [("default values", {}), ("two replicas, no leader election", {"replicaCount": 2, "leaderElection": False, "logLevel": "debug"})]:
+check("two replicas without leader election are refused with a clear message",
+      lambda: refused({"replicaCount": 2, "leaderElection": False}, "needs leaderElection: true"))
+check("an image tag that is not a string is refused by values.schema.json",
+      lambda: refused({"image": {"tag": 12}}, "tag"))
+check("an unknown value is refused by values.schema.json", lambda: refused({"replicas": 2}, "replicas"))
+for label, values in [("default values", {}), ("two replicas with leader election", {"replicaCount": 2, "logLevel": "debug"})]:
     rendered = chart.render(values, name="atelier", namespace="atelier-system", is_install=True)
     docs = []
     for path, text in sorted(rendered.items()):
