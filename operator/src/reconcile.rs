@@ -102,15 +102,27 @@ where
     api.patch(&obj.name_any(), &PatchParams::apply(MANAGER).force(), &Patch::Apply(obj)).await
 }
 
-/// Applies `desired` and deletes the Shop's objects of that kind that are no longer desired.
-async fn converge<K>(client: &Client, shop: &Shop, desired: Vec<K>) -> kube::Result<Vec<K>>
+/// Applies `desired`, each object on its own (one the API refuses is noted
+/// in `refused` as "Kind name: reason" and the others are still applied),
+/// and deletes the Shop's objects of that kind that are no longer desired.
+async fn converge<K>(client: &Client, shop: &Shop, desired: Vec<K>, refused: &mut Vec<String>) -> kube::Result<Vec<K>>
 where
     K: Resource<DynamicType = (), Scope = NamespaceResourceScope> + Clone + Serialize + DeserializeOwned + Debug,
 {
     let ns = shop.namespace().unwrap_or_default();
     let mut applied = vec![];
     for obj in &desired {
-        applied.push(apply(client, &ns, obj).await?);
+        match apply(client, &ns, obj).await {
+            Ok(done) => applied.push(done),
+            // The API said no to this object: nothing a retry changes until
+            // the Shop (or the object) is edited. Say so; go on with the rest.
+            Err(kube::Error::Api(e)) if e.code != 409 && e.code < 500 => {
+                let kind = K::kind(&());
+                tracing::warn!(kind = kind.as_ref(), name = %obj.name_any(), reason = %e.message, "apply refused");
+                refused.push(format!("{kind} {}: {}", obj.name_any(), e.message));
+            }
+            Err(e) => return Err(e),
+        }
     }
     let api: Api<K> = Api::namespaced(client.clone(), &ns);
     let keep: Vec<String> = desired.iter().map(ResourceExt::name_any).collect();
@@ -183,15 +195,16 @@ async fn reconcile_inner(shop: &Shop, ctx: &Context) -> Result<Action, Error> {
     let database_checksum = crate::checksum(&[&secrets::fingerprint(&refs[refs.len() - 1..])]);
     let desired = Desired::of(shop, &checksum, &database_checksum);
 
-    converge(client, shop, desired.config_maps).await?;
-    let sets: Vec<StatefulSet> = converge(client, shop, desired.stateful_sets).await?;
-    converge(client, shop, desired.services).await?;
-    let deployments: Vec<Deployment> = converge(client, shop, desired.deployments).await?;
-    let jobs: Vec<Job> = converge(client, shop, desired.jobs).await?;
-    converge(client, shop, desired.disruption_budgets).await?;
-    converge(client, shop, desired.autoscalers).await?;
-    converge(client, shop, desired.ingresses).await?;
-    converge(client, shop, desired.network_policies).await?;
+    let mut refused = vec![];
+    converge(client, shop, desired.config_maps, &mut refused).await?;
+    let sets: Vec<StatefulSet> = converge(client, shop, desired.stateful_sets, &mut refused).await?;
+    converge(client, shop, desired.services, &mut refused).await?;
+    let deployments: Vec<Deployment> = converge(client, shop, desired.deployments, &mut refused).await?;
+    let jobs: Vec<Job> = converge(client, shop, desired.jobs, &mut refused).await?;
+    converge(client, shop, desired.disruption_budgets, &mut refused).await?;
+    converge(client, shop, desired.autoscalers, &mut refused).await?;
+    converge(client, shop, desired.ingresses, &mut refused).await?;
+    converge(client, shop, desired.network_policies, &mut refused).await?;
     if !managed {
         // Switched to an external database: the generated credentials go too.
         let api: Api<Secret> = Api::namespaced(client.clone(), &ns);
@@ -209,6 +222,7 @@ async fn reconcile_inner(shop: &Shop, ctx: &Context) -> Result<Action, Error> {
         crashing: status::crashing_pods(&pods),
         demo_accounts: shop.spec.seed.demo_accounts,
         generated_admin_secret: shop.spec.seed.generates_admin_password().then(|| builders::name(shop, "admin")),
+        refused,
         ..Default::default()
     };
     for d in &deployments {
@@ -302,6 +316,7 @@ async fn announce_transitions(ctx: &Context, shop: &Shop, before: &ShopStatus, a
             ("Ready", "True") => publish(ctx, shop, EventType::Normal, "ShopReady", &c.message).await,
             ("Degraded", "True") => publish(ctx, shop, EventType::Warning, &c.reason, &c.message).await,
             ("DemoAccounts", "True") => publish(ctx, shop, EventType::Warning, &c.reason, &c.message).await,
+            ("Reconciled", "False") => publish(ctx, shop, EventType::Warning, &c.reason, &c.message).await,
             ("DemoAccounts", "False") if c.reason == "AdminPasswordGenerated" => {
                 publish(ctx, shop, EventType::Normal, &c.reason, &c.message).await
             }

@@ -22,6 +22,8 @@ pub struct Observed {
     pub demo_accounts: bool,
     /// The Secret holding the admin password the operator generated.
     pub generated_admin_secret: Option<String>,
+    /// Children the API refused to apply: "Kind name: reason".
+    pub refused: Vec<String>,
 }
 
 /// Pods whose containers are crash-looping or cannot start.
@@ -70,6 +72,11 @@ pub fn conditions(previous: &[Condition], observed: &Observed, now: &str) -> Vec
         .collect();
     let ready = all_ready && observed.seeded && observed.database_ready;
     let entries = [
+        if observed.refused.is_empty() {
+            ("Reconciled", true, "Applied", "every child object is applied".to_string())
+        } else {
+            ("Reconciled", false, "ApplyRefused", format!("the API refused: {}", observed.refused.join("; ")))
+        },
         (
             "DatabaseReady",
             observed.database_ready,

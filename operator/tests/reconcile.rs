@@ -425,3 +425,45 @@ async fn the_service_token_is_renewed_before_it_expires_and_the_order_pods_roll(
     let events: Vec<k8s_openapi::api::events::v1::Event> = list(&client).await;
     assert!(events.iter().any(|e| e.reason.as_deref() == Some("ServiceTokenRotated")), "an Event says so");
 }
+
+/// The API refuses one child (as it refuses an edit of a StatefulSet's
+/// volume claim templates): the Shop says which and why in
+/// `Reconciled=False` and a Warning Event, in that same reconcile, and every
+/// other child is still applied and the generation observed.
+#[tokio::test]
+async fn a_refused_child_speaks_and_the_others_are_still_applied() {
+    let mut shop = Shop::new("boutique", ShopSpec::default());
+    shop.metadata.namespace = Some(NS.into());
+    shop.metadata.uid = Some("uid-boutique".into());
+    shop.metadata.generation = Some(3);
+    let refusal = "StatefulSet.apps \"boutique-db\" is invalid: spec: Forbidden: updates to statefulset spec for fields other than 'replicas', 'template' and 'updateStrategy' are forbidden";
+    let client = kube_fake_client::ClientBuilder::new()
+        .with_resource::<Shop>()
+        .with_status_subresource::<Shop>()
+        .with_status_subresource::<Deployment>()
+        .with_status_subresource::<StatefulSet>()
+        .with_status_subresource::<Job>()
+        .with_object(shop)
+        .with_interceptor_funcs(kube_fake_client::interceptor::Funcs::new().patch(move |ctx| {
+            if ctx.patch["kind"] == "StatefulSet" {
+                return Err(kube_fake_client::Error::InvalidRequest(refusal.into()));
+            }
+            Ok(None)
+        }))
+        .build()
+        .await
+        .unwrap();
+    let shop = run(&client).await;
+    let (status, reason, message) = condition(&shop, "Reconciled");
+    assert_eq!((status.as_str(), reason.as_str()), ("False", "ApplyRefused"));
+    assert!(message.contains("StatefulSet boutique-db") && message.contains("Forbidden"), "{message}");
+    assert_eq!(shop.status.as_ref().unwrap().observed_generation, Some(3));
+    let events: Vec<k8s_openapi::api::events::v1::Event> = list(&client).await;
+    assert!(events.iter().any(|e| e.reason.as_deref() == Some("ApplyRefused")), "a Warning Event says so");
+    // Everything else is there.
+    assert_eq!(list::<Deployment>(&client).await.len(), 5);
+    assert!(list::<Service>(&client).await.len() >= 5);
+    assert!(!list::<NetworkPolicy>(&client).await.is_empty());
+    assert_eq!(list::<Job>(&client).await.len(), 1);
+    assert!(list::<StatefulSet>(&client).await.is_empty(), "only the refused one is missing");
+}
