@@ -292,14 +292,17 @@ async fn reconcile_inner(shop: &Shop, ctx: &Context) -> Result<Action, Error> {
     Ok(Action::requeue(retry_seed_in.map_or(next, |r| r.min(next))))
 }
 
+/// Writes the status by server-side apply on the status subresource: what
+/// this status no longer says (a URL without an ingress) is removed, because
+/// the operator's field manager owned it.
 async fn patch_status(shops: &Api<Shop>, shop: &Shop, status: &ShopStatus) -> kube::Result<()> {
-    let mut patch = serde_json::json!({"status": status});
-    // A merge patch keeps what it does not name: say "no URL" explicitly,
-    // so removing the ingress clears a stale one.
+    let mut patch =
+        serde_json::json!({"apiVersion": Shop::api_version(&()), "kind": Shop::kind(&()), "status": status});
+    // And said explicitly, for servers that keep what an apply leaves out.
     if status.url.is_none() {
         patch["status"]["url"] = serde_json::Value::Null;
     }
-    shops.patch_status(&shop.name_any(), &PatchParams::default(), &Patch::Merge(&patch)).await?;
+    shops.patch_status(&shop.name_any(), &PatchParams::apply(MANAGER).force(), &Patch::Apply(&patch)).await?;
     Ok(())
 }
 

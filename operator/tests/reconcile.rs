@@ -240,7 +240,8 @@ async fn spec_changes_update_exactly_what_they_should() {
         json!({"gateway": {"replicas": 1}, "ingress": null, "database": {"kind": "external", "secretName": "shop-db"}}),
     )
     .await;
-    run(&client).await;
+    let shop = run(&client).await;
+    assert_eq!(shop.status.as_ref().unwrap().url, None, "the status no longer names a URL");
     assert_eq!(names(&list::<PodDisruptionBudget>(&client).await), ["boutique-auth"]);
     assert!(list::<Ingress>(&client).await.is_empty());
     assert!(list::<StatefulSet>(&client).await.is_empty(), "no managed database any more");
