@@ -97,6 +97,10 @@ pub enum Role {
     Gateway {
         #[arg(long, env = "ATELIER_LISTEN", default_value = "0.0.0.0:3000")]
         listen: SocketAddr,
+        /// Serve /metrics, /healthz and /readyz here only (not on the public
+        /// port); default: on the public port.
+        #[arg(long, env = "ATELIER_OPS_LISTEN")]
+        ops_listen: Option<SocketAddr>,
         #[command(flatten)]
         backends: BackendArgs,
         /// Base64 key (32+ bytes) that signs the gateway's cookies; every

@@ -87,7 +87,7 @@ async fn serve(role: Role, shutdown: Shutdown) -> anyhow::Result<()> {
             let abandoned = std::time::Duration::from_secs_f64(abandoned_checkout_after.clamp(0.1, 86_400.0));
             roles::run_order(grpc::bind(listen).await?, &db.database_url, &keys, deps, abandoned, shutdown).await
         }
-        Role::Gateway { listen, backends, gateway_key, gateway_token } => {
+        Role::Gateway { listen, ops_listen, backends, gateway_key, gateway_token } => {
             if let Some(key) = gateway_key {
                 atelier_gateway::web::cookie_key::set_from_base64(&key)?;
             }
@@ -100,7 +100,11 @@ async fn serve(role: Role, shutdown: Shutdown) -> anyhow::Result<()> {
                     .context("--trusted-proxies")?,
                 credential: gateway_token.map(atelier_runtime::identity::ServiceCredential::Token),
             };
-            atelier_gateway::serve(grpc::bind(listen).await?, config, shutdown.wait()).await
+            let ops = match ops_listen {
+                Some(addr) => Some(grpc::bind(addr).await?),
+                None => None,
+            };
+            atelier_gateway::serve(grpc::bind(listen).await?, ops, config, shutdown.wait()).await
         }
     }
 }

@@ -32,17 +32,23 @@ const CSP: &str = "default-src 'self'; img-src 'self' https: data:; style-src 's
 
 /// The whole application: web site, JSON API, operations endpoints.
 pub fn app(backends: &Backends) -> anyhow::Result<Router> {
-    let state = AppState::connect(backends)?;
+    Ok(site(AppState::connect(backends)?, true))
+}
+
+/// The web site and the JSON API, with the operations endpoints (`/metrics`,
+/// `/healthz`, `/readyz`) unless they are served on a port of their own.
+fn site(state: AppState, with_ops: bool) -> Router {
     let (api, mut doc) = api::router().split_for_parts();
     api::document_common_errors(&mut doc);
     let doc = Arc::new(doc);
     let api = api
         .route("/api/v1/openapi.json", axum::routing::get(move || async move { axum::Json(doc.as_ref().clone()) }))
         .method_not_allowed_fallback(api::method_not_allowed);
-    let router = Router::new()
-        .merge(web::router(state.clone()))
-        .merge(api)
-        .merge(ops::router())
+    let mut router = Router::new().merge(web::router(state.clone())).merge(api);
+    if with_ops {
+        router = router.merge(ops::router());
+    }
+    router
         .layer(axum::middleware::from_fn_with_state(state.clone(), page_cache::serve))
         .layer(axum::middleware::from_fn_with_state(state.clone(), page_cache::invalidate))
         .layer(axum::middleware::from_fn_with_state(state.clone(), hygiene::headers))
@@ -63,8 +69,7 @@ pub fn app(backends: &Backends) -> anyhow::Result<Router> {
         ))
         .layer(SetResponseHeaderLayer::overriding(http::header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
         .layer(TraceLayer::new_for_http().make_span_with(http_span))
-        .with_state(state);
-    Ok(router)
+        .with_state(state)
 }
 
 /// A server span per request, named by its route, continuing the caller's trace.
@@ -75,13 +80,27 @@ fn http_span(request: &http::Request<axum::body::Body>) -> tracing::Span {
     span
 }
 
-/// Serves the gateway until `shutdown` resolves, then drains in-flight requests.
+/// Serves the gateway until `shutdown` resolves, then drains in-flight
+/// requests. With `ops`, the operations endpoints are served there only, so
+/// that what the public port (the Ingress) exposes holds no metrics.
 pub async fn serve(
     listener: TcpListener,
+    ops: Option<TcpListener>,
     backends: Backends,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let app = app(&backends)?;
+    let state = AppState::connect(&backends)?;
+    let app = site(state.clone(), ops.is_none());
+    let shutdown = futures::FutureExt::shared(Box::pin(shutdown));
+    let ops_server = ops.map(|ops| {
+        let router = ops::router().with_state(state);
+        let stop = shutdown.clone();
+        tokio::spawn(async move {
+            tracing::info!(addr = %ops.local_addr()?, "operations endpoints listening");
+            axum::serve(ops, router).with_graceful_shutdown(stop).await?;
+            anyhow::Ok(())
+        })
+    });
     tracing::info!(addr = %listener.local_addr()?, "gateway listening");
     // No Nagle delay: a response's last small segment must not wait for an ACK.
     let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
@@ -90,5 +109,8 @@ pub async fn serve(
     axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown)
         .await?;
+    if let Some(ops) = ops_server {
+        ops.await??;
+    }
     Ok(())
 }

@@ -108,6 +108,8 @@ fn resources(shop: &Shop, component: &str) -> Value {
 /// service is down.
 pub fn probes(component: &str, port: u16) -> (Value, Value) {
     if component == "gateway" {
+        // On the operations port: the public one does not serve them.
+        let port = METRICS_PORT;
         (
             json!({"httpGet": {"path": "/healthz", "port": port}, "periodSeconds": 10, "failureThreshold": 3}),
             json!({"httpGet": {"path": "/readyz", "port": port}, "periodSeconds": 5, "failureThreshold": 2}),
@@ -146,7 +148,11 @@ pub fn deployment(shop: &Shop, component: &str, port: u16, checksum: &str) -> De
     let identity = name(shop, "identity");
     let mut env = vec![json!({"name": "ATELIER_LISTEN", "value": format!("0.0.0.0:{port}")})];
     env.push(json!({"name": "ATELIER_LOG_FORMAT", "value": "json"}));
-    if component != "gateway" {
+    // Metrics (and the gateway's probes) on a port of their own, which
+    // neither the Ingress nor the Services expose.
+    if component == "gateway" {
+        env.push(json!({"name": "ATELIER_OPS_LISTEN", "value": format!("0.0.0.0:{METRICS_PORT}")}));
+    } else {
         env.push(json!({"name": "ATELIER_METRICS_LISTEN", "value": format!("0.0.0.0:{METRICS_PORT}")}));
     }
     match component {
@@ -180,14 +186,9 @@ pub fn deployment(shop: &Shop, component: &str, port: u16, checksum: &str) -> De
     }
     env.extend(telemetry_env(shop, component));
     let (liveness, readiness) = probes(component, port);
-    let (ports, metrics_port) = if component == "gateway" {
-        (json!([{"name": "http", "containerPort": port}]), port)
-    } else {
-        (
-            json!([{"name": "grpc", "containerPort": port}, {"name": "metrics", "containerPort": METRICS_PORT}]),
-            METRICS_PORT,
-        )
-    };
+    let served = if component == "gateway" { "http" } else { "grpc" };
+    let ports = json!([{"name": served, "containerPort": port}, {"name": "metrics", "containerPort": METRICS_PORT}]);
+    let metrics_port = METRICS_PORT;
     let mut spec = json!({
         "selector": {"matchLabels": selector(shop, component)},
         "template": {
@@ -537,7 +538,7 @@ pub fn network_policies(shop: &Shop) -> Vec<NetworkPolicy> {
                 egress.clear();
             }
             let mut ingress = ingress;
-            if !matches!(component, "database" | "seed" | "gateway") {
+            if !matches!(component, "database" | "seed") {
                 // Prometheus scrapes /metrics from its own namespace.
                 ingress.push(json!({"from": [{"namespaceSelector": {}}], "ports": [{"port": METRICS_PORT}]}));
             }
@@ -570,6 +571,7 @@ mod tests {
             (live["httpGet"]["path"].as_str(), ready["httpGet"]["path"].as_str()),
             (Some("/healthz"), Some("/readyz"))
         );
+        assert_eq!(ready["httpGet"]["port"].as_u64(), Some(METRICS_PORT.into()), "not on the public port");
     }
 
     #[test]
@@ -659,7 +661,7 @@ mod tests {
             }
         }
         assert_eq!(egress_targets("cart"), [("product", 50052), ("database", 5432)]);
-        // The metrics port of every gRPC service may be scraped; nothing else opens up.
+        // The metrics port of every service and the gateway may be scraped; nothing else opens up.
         for p in network_policies(&shop()) {
             let component = p.labels()["app.kubernetes.io/component"].clone();
             let scraped = p.spec.as_ref().unwrap().ingress.iter().flatten().any(|r| {
@@ -668,7 +670,7 @@ mod tests {
                         == Some(k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::Int(METRICS_PORT.into()))
                 })
             });
-            assert_eq!(scraped, SERVICES.contains(&component.as_str()), "{component}");
+            assert_eq!(scraped, SERVICES.contains(&component.as_str()) || component == "gateway", "{component}");
         }
         assert!(
             egress_targets("gateway").iter().all(|(t, _)| *t != "database"),

@@ -36,6 +36,18 @@ async fn the_example_shop_becomes_ready_and_sells_in_a_browser() {
     assert!(shopper.log_in("demo-client", "demo123").await, "the seeded demo account logs in");
     shopper.buy(&sku).await.expect("a checkout through every service");
 
+    // What the Ingress reaches (the public port) holds no operations
+    // endpoints; the probes and Prometheus use the operations port.
+    let http = reqwest::Client::new();
+    let status = |url: String| {
+        let http = http.clone();
+        async move { http.get(url).send().await.map(|r| r.status().as_u16()).unwrap_or(0) }
+    };
+    for path in ["/metrics", "/readyz"] {
+        assert_eq!(status(format!("http://{}:3000{path}", gateways[0])).await, 404, "{path} on the public port");
+    }
+    assert_eq!(status(format!("http://{}:9090/metrics", gateways[0])).await, 200, "metrics on the operations port");
+
     // A shopper's journey in Chromium, at the gateway pod's address.
     let Some(b) = atelier_e2e::Browser::start().await else { return };
     let url = format!("http://{}:3000", gateways[0]);
