@@ -55,7 +55,13 @@ check("two replicas without leader election are refused with a clear message",
 check("an image tag that is not a string is refused by values.schema.json",
       lambda: refused({"image": {"tag": 12}}, "tag"))
 check("an unknown value is refused by values.schema.json", lambda: refused({"replicas": 2}, "replicas"))
-for label, values in [("default values", {}), ("two replicas with leader election", {"replicaCount": 2, "logLevel": "debug"})]:
+CLUSTER_WIDE = ["ClusterRole", "ClusterRoleBinding", "Deployment", "Role", "RoleBinding", "ServiceAccount"]
+ONE_NAMESPACE = ["Deployment", "Role", "Role", "RoleBinding", "RoleBinding", "ServiceAccount"]
+for label, values, expected in [
+    ("default values", {}, CLUSTER_WIDE),
+    ("two replicas with leader election", {"replicaCount": 2, "logLevel": "debug"}, CLUSTER_WIDE),
+    ("one watched namespace", {"watchNamespace": "shops"}, ONE_NAMESPACE),
+]:
     rendered = chart.render(values, name="atelier", namespace="atelier-system", is_install=True)
     docs = []
     for path, text in sorted(rendered.items()):
@@ -66,12 +72,28 @@ for label, values in [("default values", {}), ("two replicas with leader electio
             if doc:
                 docs.append((path, doc))
     kinds = sorted(d["kind"] for _, d in docs)
-    check(f"{label}: renders the operator's objects {kinds}", lambda k=kinds: None if k == ["ClusterRole", "ClusterRoleBinding", "Deployment", "Role", "RoleBinding", "ServiceAccount"] else (_ for _ in ()).throw(Exception(k)))
+    check(f"{label}: renders the operator's objects {kinds}", lambda k=kinds, e=expected: None if k == e else (_ for _ in ()).throw(Exception(k)))
     for path, doc in docs:
         check(f"{label}: {path} {doc['kind']} is valid for Kubernetes {K8S} (strict)", lambda d=doc: validate_manifest(d))
     deployment = next(d for _, d in docs if d["kind"] == "Deployment")
     sc = deployment["spec"]["template"]["spec"]["containers"][0]["securityContext"]
     check(f"{label}: operator container is hardened", lambda s=sc: None if s["readOnlyRootFilesystem"] and s["capabilities"]["drop"] == ["ALL"] and s["runAsNonRoot"] else (_ for _ in ()).throw(Exception(s)))
+
+def scoped_to_one_namespace():
+    rendered = chart.render({"watchNamespace": "shops"}, name="atelier", namespace="atelier-system", is_install=True)
+    docs = [d for path, text in rendered.items() if not path.endswith("NOTES.txt") for d in yaml.safe_load_all(text) if d]
+    shop_rules = [d for d in docs if d["kind"] == "Role" and any("shops" in r["resources"] for r in d["rules"])]
+    if [d["metadata"]["namespace"] for d in shop_rules] != ["shops"]:
+        raise Exception(f"the Shop permissions are not confined to namespace shops: {shop_rules}")
+    binding = next(d for d in docs if d["kind"] == "RoleBinding" and d["roleRef"]["name"] == shop_rules[0]["metadata"]["name"])
+    if binding["metadata"]["namespace"] != "shops":
+        raise Exception(binding)
+    env = next(d for d in docs if d["kind"] == "Deployment")["spec"]["template"]["spec"]["containers"][0]["env"]
+    if {"name": "ATELIER_OPERATOR_WATCH_NAMESPACE", "value": "shops"} not in env:
+        raise Exception(env)
+
+
+check("watchNamespace: the operator's permissions are a Role in that namespace and it watches only there", scoped_to_one_namespace)
 
 crd = yaml.safe_load((CHART / "crds" / "shops.atelier.dev.yaml").read_text())
 check("CRD is a valid CustomResourceDefinition (strict)", lambda: validate_manifest(crd))

@@ -33,6 +33,10 @@ struct Cli {
     /// Elect a leader on a Lease so that several replicas are safe.
     #[arg(long, env = "ATELIER_OPERATOR_LEADER_ELECTION", default_value_t = true, action = clap::ArgAction::Set)]
     leader_election: bool,
+    /// Watch Shops (and their children) in this namespace only; the chart
+    /// then grants a Role there instead of a ClusterRole. Default: all.
+    #[arg(long, env = "ATELIER_OPERATOR_WATCH_NAMESPACE")]
+    watch_namespace: Option<String>,
     /// Namespace of the leader Lease (default: the pod's namespace).
     #[arg(long, env = "POD_NAMESPACE", default_value = "default")]
     namespace: String,
@@ -117,20 +121,20 @@ async fn main() -> anyhow::Result<()> {
         }
     };
 
-    let shops: Api<Shop> = Api::all(client.clone());
+    let scope = Scope(cli.watch_namespace.clone());
     let owned = watcher::Config::default().labels("app.kubernetes.io/managed-by=atelier-operator");
-    Controller::new(shops, watcher::Config::default())
-        .owns(Api::<Deployment>::all(client.clone()), owned.clone())
-        .owns(Api::<StatefulSet>::all(client.clone()), owned.clone())
-        .owns(Api::<Job>::all(client.clone()), owned.clone())
-        .owns(Api::<Service>::all(client.clone()), owned.clone())
-        .owns(Api::<Secret>::all(client.clone()), owned.clone())
-        .owns(Api::<Ingress>::all(client.clone()), owned.clone())
-        .owns(Api::<ConfigMap>::all(client.clone()), owned.clone())
-        .owns(Api::<PodDisruptionBudget>::all(client.clone()), owned.clone())
-        .owns(Api::<HorizontalPodAutoscaler>::all(client.clone()), owned.clone())
-        .owns(Api::<NetworkPolicy>::all(client.clone()), owned.clone())
-        .watches(Api::<Pod>::all(client.clone()), owned, reconcile::shop_of_pod)
+    Controller::new(scope.api::<Shop>(&client), watcher::Config::default())
+        .owns(scope.api::<Deployment>(&client), owned.clone())
+        .owns(scope.api::<StatefulSet>(&client), owned.clone())
+        .owns(scope.api::<Job>(&client), owned.clone())
+        .owns(scope.api::<Service>(&client), owned.clone())
+        .owns(scope.api::<Secret>(&client), owned.clone())
+        .owns(scope.api::<Ingress>(&client), owned.clone())
+        .owns(scope.api::<ConfigMap>(&client), owned.clone())
+        .owns(scope.api::<PodDisruptionBudget>(&client), owned.clone())
+        .owns(scope.api::<HorizontalPodAutoscaler>(&client), owned.clone())
+        .owns(scope.api::<NetworkPolicy>(&client), owned.clone())
+        .watches(scope.api::<Pod>(&client), owned, reconcile::shop_of_pod)
         .graceful_shutdown_on(stop)
         .run(reconcile::reconcile, reconcile::error_policy, ctx)
         .for_each(|result| async move {
@@ -153,6 +157,22 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Where the operator watches: every namespace, or one.
+struct Scope(Option<String>);
+
+impl Scope {
+    fn api<K>(&self, client: &Client) -> Api<K>
+    where
+        K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>,
+        K::DynamicType: Default,
+    {
+        match &self.0 {
+            Some(namespace) => Api::namespaced(client.clone(), namespace),
+            None => Api::all(client.clone()),
+        }
+    }
 }
 
 /// Resolves on SIGTERM or SIGINT.
