@@ -16,20 +16,9 @@ import helm_python as helm
 import jsonschema
 import kubernetes_validate
 import yaml
+from checks import K8S, ROOT, check, finish
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
 CHART = ROOT / "charts" / "atelier-operator"
-K8S = "1.32.0"
-failures = []
-
-
-def check(what, fn):
-    try:
-        fn()
-        print(f"ok    {what}")
-    except Exception as e:  # noqa: BLE001 - report every failure, not only the first
-        failures.append(what)
-        print(f"FAIL  {what}: {e}")
 
 
 def validate_manifest(doc):
@@ -118,7 +107,4 @@ ports = sorted(m["containerPort"] for n in kind["nodes"] for m in n.get("extraPo
 check("kind-config.yaml is a kind Cluster mapping ports 80 and 443",
       lambda: None if kind["kind"] == "Cluster" and kind["apiVersion"] == "kind.x-k8s.io/v1alpha4" and ports == [80, 443] else (_ for _ in ()).throw(Exception(kind)))
 
-if failures:
-    print(f"{len(failures)} check(s) failed")
-    sys.exit(1)
-print("chart, CRD, example Shop and kind config are valid")
+finish("chart, CRD, example Shop and kind config are valid")

@@ -7,27 +7,14 @@ Unknown fields are errors, as with `kubectl apply --validate=strict`.
 Exit status 0 when everything is valid; prints what it checked."""
 
 import copy
-import pathlib
-import sys
 
 import jsonschema
 import kubernetes_validate
 import yaml
+from checks import K8S, ROOT, check, finish
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "charts" / "atelier-operator" / "examples" / "cloudnative-pg.yaml"
 CNPG = ROOT / "operator" / "tests" / "schemas" / "cloudnative-pg"
-K8S = "1.32.0"
-failures = []
-
-
-def check(what, fn):
-    try:
-        fn()
-        print(f"ok    {what}")
-    except Exception as e:  # noqa: BLE001 - report every failure, not only the first
-        failures.append(what)
-        print(f"FAIL  {what}: {str(e).splitlines()[0]}")
 
 
 def strict(schema):
@@ -92,7 +79,4 @@ database = copy.deepcopy(next(d for d in docs if d["kind"] == "Database"))
 del database["spec"]["owner"]
 check("a Database without an owner is refused", lambda: refused(database))
 
-if failures:
-    print(f"{len(failures)} check(s) failed")
-    sys.exit(1)
-print("the CloudNativePG example is valid")
+finish("the CloudNativePG example is valid")

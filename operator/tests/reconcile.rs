@@ -22,10 +22,12 @@ use std::sync::Arc;
 
 const NS: &str = "shops";
 
-async fn cluster() -> Client {
+/// An in-memory API holding the Shop `boutique` at `generation`.
+fn builder(generation: i64) -> kube_fake_client::ClientBuilder {
     let mut shop = Shop::new("boutique", ShopSpec::default());
     shop.metadata.namespace = Some(NS.into());
     shop.metadata.uid = Some("uid-boutique".into());
+    shop.metadata.generation = Some(generation);
     kube_fake_client::ClientBuilder::new()
         .with_resource::<Shop>()
         .with_status_subresource::<Shop>()
@@ -33,9 +35,10 @@ async fn cluster() -> Client {
         .with_status_subresource::<StatefulSet>()
         .with_status_subresource::<Job>()
         .with_object(shop)
-        .build()
-        .await
-        .expect("fake cluster")
+}
+
+async fn cluster() -> Client {
+    builder(1).build().await.expect("fake cluster")
 }
 
 async fn shop(client: &Client) -> Shop {
@@ -433,18 +436,8 @@ async fn the_service_token_is_renewed_before_it_expires_and_the_order_pods_roll(
 /// other child is still applied and the generation observed.
 #[tokio::test]
 async fn a_refused_child_speaks_and_the_others_are_still_applied() {
-    let mut shop = Shop::new("boutique", ShopSpec::default());
-    shop.metadata.namespace = Some(NS.into());
-    shop.metadata.uid = Some("uid-boutique".into());
-    shop.metadata.generation = Some(3);
     let refusal = "StatefulSet.apps \"boutique-db\" is invalid: spec: Forbidden: updates to statefulset spec for fields other than 'replicas', 'template' and 'updateStrategy' are forbidden";
-    let client = kube_fake_client::ClientBuilder::new()
-        .with_resource::<Shop>()
-        .with_status_subresource::<Shop>()
-        .with_status_subresource::<Deployment>()
-        .with_status_subresource::<StatefulSet>()
-        .with_status_subresource::<Job>()
-        .with_object(shop)
+    let client = builder(3)
         .with_interceptor_funcs(kube_fake_client::interceptor::Funcs::new().patch(move |ctx| {
             if ctx.patch["kind"] == "StatefulSet" {
                 return Err(kube_fake_client::Error::InvalidRequest(refusal.into()));
