@@ -72,8 +72,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Adds the errors any operation can answer to every operation of the
 /// document, so that each lists every status it may return: 400 for a
 /// malformed body or query string, 413/415 for a body too large or not JSON,
-/// 401 where a token is needed, 422 for a value a service refused, 503 when
-/// a service behind the gateway is down.
+/// 401 where a token is needed, 404 where the path names something, 422 for
+/// a value a service refused, 503 when a service behind the gateway is down.
 pub fn document_common_errors(doc: &mut utoipa::openapi::OpenApi) {
     use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder, path::ParameterIn};
     let error = |description: &str| {
@@ -86,6 +86,7 @@ pub fn document_common_errors(doc: &mut utoipa::openapi::OpenApi) {
             let has_body = operation.request_body.is_some();
             let params = operation.parameters.iter().flatten();
             let has_query = params.clone().any(|p| p.parameter_in == ParameterIn::Query);
+            let has_path = params.clone().any(|p| p.parameter_in == ParameterIn::Path);
             let has_input = has_body || params.count() > 0;
             let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
             let mut add = |code: &str, description: &str, applies: bool| {
@@ -95,6 +96,7 @@ pub fn document_common_errors(doc: &mut utoipa::openapi::OpenApi) {
             };
             add("400", "Malformed JSON body or query string", has_body || has_query);
             add("401", "Missing, invalid or expired token", secured);
+            add("404", "What the path names does not exist", has_path);
             add("413", "Request body too large", has_body);
             add("415", "The body is not JSON", has_body);
             add("422", "A value was refused", has_input);
