@@ -366,3 +366,22 @@ async fn over_tls_cookies_are_host_only() {
     let page = b.get("/account").await;
     assert!(page.status.is_redirection(), "not signed in: {}", page.status);
 }
+
+/// Every page says what it is about to search engines and link previews,
+/// has an icon, and marks where the shopper is in the navigation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_carry_a_description_an_icon_and_the_current_section() {
+    let shop = TestShop::start().await;
+    let mut b = shop.browser();
+    let page = b.get("/products").await;
+    assert!(page.body.contains(r#"<meta name="description" content="Atelier: clothing made to last."#));
+    assert!(page.body.contains(r#"<link rel="icon" href="/static/favicon.svg""#));
+    assert!(page.body.contains(r#"<a href="/products" aria-current="page">Shop</a>"#), "Shop is current");
+    assert!(page.body.contains(r#"<a href="/">Home</a>"#), "Home is not");
+    let home = b.get("/").await;
+    assert!(home.body.contains(r#"<a href="/" aria-current="page">Home</a>"#));
+    let icon = b.get("/static/favicon.svg").await;
+    assert_eq!(icon.status, StatusCode::OK);
+    assert_eq!(icon.headers[http::header::CONTENT_TYPE], "image/svg+xml");
+    assert!(!icon.headers.contains_key(http::header::SET_COOKIE));
+}

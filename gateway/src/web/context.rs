@@ -188,6 +188,15 @@ pub struct Layout {
     pub flashes: Vec<Flash>,
     /// The sign-in service is down: pages still render, without the account.
     pub auth_down: bool,
+    /// The path asked for, to mark the current section in the navigation.
+    pub path: String,
+}
+
+impl Layout {
+    /// True when `href` is the section this page belongs to.
+    pub fn is_current(&self, href: &str) -> bool {
+        if href == "/" { self.path == "/" } else { self.path == href || self.path.starts_with(&format!("{href}/")) }
+    }
 }
 
 /// Extracted by every page handler.
@@ -215,7 +224,8 @@ impl FromRequestParts<AppState> for Ctx {
             },
             None => (None, false),
         };
-        Ok(Ctx { layout: Layout { user, csrf, flashes, auth_down }, secure })
+        let path = parts.uri.path().to_string();
+        Ok(Ctx { layout: Layout { user, csrf, flashes, auth_down, path }, secure })
     }
 }
 
@@ -342,6 +352,14 @@ pub async fn method_not_allowed() -> Response {
         StatusCode::METHOD_NOT_ALLOWED,
         "This address is a form's target and cannot be opened directly. Go back and use the page's button.",
     )
+}
+
+pub async fn favicon() -> Response {
+    (
+        [(header::CONTENT_TYPE, "image/svg+xml"), (header::CACHE_CONTROL, "public, max-age=86400")],
+        include_str!("../../static/favicon.svg"),
+    )
+        .into_response()
 }
 
 pub async fn stylesheet() -> Response {

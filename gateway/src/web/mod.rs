@@ -48,6 +48,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/admin/orders/{id}/status", post(admin::set_status))
         .route("/img/{file}", get(crate::images::garment))
         .route("/static/app.css", get(context::stylesheet))
+        .route("/static/favicon.svg", get(context::favicon))
         .method_not_allowed_fallback(context::method_not_allowed)
         .fallback(context::not_found)
         .layer(axum::middleware::from_fn_with_state(state, context::web_middleware))
