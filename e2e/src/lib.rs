@@ -69,6 +69,9 @@ pub struct Browser {
     /// group; dropping the browser ends the whole group.
     group: Option<u32>,
     _profile: tempfile::TempDir,
+    /// TMPDIR of chromedriver and Chromium: the singleton socket directories
+    /// Chromium leaves in it when killed go with it.
+    _scratch: tempfile::TempDir,
 }
 
 impl Drop for Browser {
@@ -99,8 +102,10 @@ impl Browser {
             return None;
         };
         let port = std::net::TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
+        let scratch = tempfile::tempdir().expect("scratch dir");
         let child = Command::new(driver)
             .arg(format!("--port={port}"))
+            .env("TMPDIR", scratch.path())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .process_group(0)
@@ -127,7 +132,9 @@ impl Browser {
                 .connect(&format!("http://127.0.0.1:{port}"))
                 .await
             {
-                Ok(client) => return Some(Browser { client, _driver: child, group, _profile: profile }),
+                Ok(client) => {
+                    return Some(Browser { client, _driver: child, group, _profile: profile, _scratch: scratch });
+                }
                 Err(e) => last = Some(e),
             }
             tokio::time::sleep(Duration::from_millis(100)).await;

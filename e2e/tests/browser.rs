@@ -189,7 +189,13 @@ async fn no_browser_process_outlives_its_test() {
     b.goto("about:blank").await;
     let profile = b.profile_dir().display().to_string();
     assert!(!processes_mentioning(&profile).is_empty(), "Chromium runs with its own profile");
+    // Chromium keeps its singleton socket in a directory of TMPDIR, which it
+    // never removes when killed.
+    let socket = std::fs::read_link(b.profile_dir().join("SingletonSocket")).expect("Chromium's singleton socket");
+    let socket_dir = socket.parent().unwrap().to_path_buf();
+    assert!(socket_dir.exists());
     drop(b);
+    assert!(!socket_dir.exists(), "Chromium's temporary directory {} is left behind", socket_dir.display());
     // SIGKILL is delivered at once; the kernel may take a moment to tear the processes down.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
     let mut left = processes_mentioning(&profile);
