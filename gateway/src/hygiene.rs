@@ -20,10 +20,7 @@ fn is_static_asset(path: &str) -> bool {
 /// A request made as somebody: a session cookie or a bearer token.
 fn is_personal(request: &Request) -> bool {
     let headers = request.headers();
-    headers.contains_key(header::AUTHORIZATION)
-        || headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).any(|v| {
-            v.split(';').any(|c| c.trim().trim_start_matches("__Host-").starts_with(&format!("{SESSION_COOKIE}=")))
-        })
+    headers.contains_key(header::AUTHORIZATION) || crate::web::carries_cookie(headers, SESSION_COOKIE)
 }
 
 pub async fn headers(State(state): State<AppState>, request: Request, next: Next) -> Response {

@@ -71,12 +71,9 @@ const CACHEABLE: &[&str] = &["/", "/products", "/api/v1/products"];
 
 /// True when the response cannot depend on who asks.
 fn anonymous(request: &Request) -> bool {
-    let jar = axum_extra::extract::cookie::CookieJar::from_headers(request.headers());
-    // Under either name (plain or `__Host-`): a cookie means somebody.
     let personal = [crate::session::SESSION_COOKIE, crate::web::FLASH_COOKIE]
         .iter()
-        .flat_map(|name| [false, true].map(|tls| crate::web::cookie_name(name, tls)))
-        .any(|name| jar.get(&name).is_some());
+        .any(|name| crate::web::carries_cookie(request.headers(), name));
     !personal && !request.headers().contains_key(header::AUTHORIZATION)
 }
 

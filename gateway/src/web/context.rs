@@ -34,6 +34,14 @@ pub fn cookie_name(base: &str, secure: bool) -> String {
     if secure { format!("__Host-{base}") } else { base.to_string() }
 }
 
+/// True when the request carries cookie `base` under either of its names
+/// (plain or `__Host-`): for decisions that must be conservative, such as
+/// whether an answer is personal.
+pub fn carries_cookie(headers: &axum::http::HeaderMap, base: &str) -> bool {
+    let jar = CookieJar::from_headers(headers);
+    [false, true].iter().any(|tls| jar.get(&cookie_name(base, *tls)).is_some())
+}
+
 /// A cookie of this request, under the name it goes by (see [`cookie_name`]).
 pub fn read_cookie<'a>(jar: &'a CookieJar, base: &str, secure: bool) -> Option<&'a Cookie<'static>> {
     jar.get(&cookie_name(base, secure))

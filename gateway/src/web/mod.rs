@@ -8,7 +8,7 @@ pub mod cookie_key;
 mod orders;
 mod shop;
 
-pub use context::{Ctx, FLASH_COOKIE, Flash, Layout, WebError, cookie_name};
+pub use context::{Ctx, FLASH_COOKIE, Flash, Layout, WebError, carries_cookie, cookie_name};
 
 use crate::state::AppState;
 use axum::{
