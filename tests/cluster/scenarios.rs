@@ -183,7 +183,9 @@ async fn credentials_lost_shop_reapplied_and_database_switched_keep_the_shop_wor
                 *last_failure.lock().unwrap() = why;
                 None
             };
-            c.wait_for(what, Duration::from_secs(120), || async {
+            // Generous: after a database switch under a loaded CI machine the
+            // database pod and a rollout of every Deployment take a while.
+            c.wait_for(what, Duration::from_secs(240), || async {
                 let endpoint = c.endpoints("boutique-gateway").first().cloned()?;
                 let mut shopper = Shopper::at(&endpoint);
                 if !shopper.log_in("demo-client", "demo123").await {
