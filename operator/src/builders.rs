@@ -191,6 +191,8 @@ pub fn deployment(shop: &Shop, component: &str, port: u16, checksum: &str) -> De
     let metrics_port = METRICS_PORT;
     let mut spec = json!({
         "selector": {"matchLabels": selector(shop, component)},
+        // New pods first: a rollout never has fewer ready pods than asked for.
+        "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
         "template": {
             "metadata": {
                 "labels": labels(shop, component),
@@ -200,8 +202,11 @@ pub fn deployment(shop: &Shop, component: &str, port: u16, checksum: &str) -> De
             "spec": {
                 "automountServiceAccountToken": false,
                 "securityContext": pod_security(),
+                // The pre-stop delay, then at most 20 s to finish what is in flight.
+                "terminationGracePeriodSeconds": PRE_STOP_SECONDS + 20,
                 "containers": [{
                     "name": component,
+                    "lifecycle": {"preStop": {"sleep": {"seconds": PRE_STOP_SECONDS}}},
                     "image": shop.image(),
                     "imagePullPolicy": shop.spec.image_pull_policy.clone().unwrap_or_else(|| "IfNotPresent".into()),
                     "args": ["serve", component],
@@ -223,14 +228,27 @@ pub fn deployment(shop: &Shop, component: &str, port: u16, checksum: &str) -> De
     )
 }
 
+/// The gateway's Service is a virtual IP for the Ingress. The gRPC services'
+/// are headless: cluster DNS answers with every ready pod, and the clients
+/// spread their calls over them (one long-lived HTTP/2 connection through a
+/// virtual IP would pin each client to one pod).
 pub fn service(shop: &Shop, component: &str, port: u16) -> Service {
-    let port_name = if component == "gateway" { "http" } else { "grpc" };
+    let mut spec = json!({"selector": selector(shop, component), "ports": [{"name": "http", "port": port, "targetPort": port, "appProtocol": "http"}]});
+    if component != "gateway" {
+        spec["clusterIP"] = json!("None");
+        spec["ports"] = json!([{"name": "grpc", "port": port, "targetPort": port, "appProtocol": "kubernetes.io/h2c"}]);
+    }
     typed(json!({
         "apiVersion": "v1", "kind": "Service",
         "metadata": metadata(shop, &name(shop, component), component),
-        "spec": {"selector": selector(shop, component), "ports": [{"name": port_name, "port": port, "targetPort": port, "appProtocol": if component == "gateway" { "http" } else { "kubernetes.io/h2c" }}]}
+        "spec": spec
     }))
 }
+
+/// How long a stopping pod keeps serving after it left its Service: longer
+/// than the time endpoints, cluster DNS (clients resolve every second) and
+/// ingress controllers take to stop sending it anything new.
+pub const PRE_STOP_SECONDS: i64 = 5;
 
 pub fn pdb(shop: &Shop, component: &str) -> Option<PodDisruptionBudget> {
     let spec = component_spec(shop, component);
@@ -539,8 +557,12 @@ pub fn network_policies(shop: &Shop) -> Vec<NetworkPolicy> {
             }
             let mut ingress = ingress;
             if !matches!(component, "database" | "seed") {
-                // Prometheus scrapes /metrics from its own namespace.
-                ingress.push(json!({"from": [{"namespaceSelector": {}}], "ports": [{"port": METRICS_PORT}]}));
+                // Prometheus scrapes /metrics from the namespaces the Shop names (any, by default).
+                let namespaces = match &shop.spec.monitoring {
+                    Some(m) => json!({"matchLabels": m.namespace_selector.match_labels}),
+                    None => json!({}),
+                };
+                ingress.push(json!({"from": [{"namespaceSelector": namespaces}], "ports": [{"port": METRICS_PORT}]}));
             }
             typed(json!({
                 "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",

@@ -54,6 +54,8 @@ pub struct ShopSpec {
     pub seed: SeedSpec,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub telemetry: Option<TelemetrySpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monitoring: Option<MonitoringSpec>,
     /// Stop reconciling this shop (children are left as they are).
     #[serde(default)]
     pub paused: bool,
@@ -231,6 +233,25 @@ pub struct TelemetrySpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 0.0, max = 1.0))]
     pub sampling_ratio: Option<f64>,
+}
+
+/// Who scrapes the components' metrics (port 9090, never exposed by the
+/// Ingress or the Services).
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MonitoringSpec {
+    /// The namespaces whose pods may scrape, by their labels, e.g.
+    /// `matchLabels: {kubernetes.io/metadata.name: monitoring}`. Without
+    /// this section, pods of any namespace may.
+    pub namespace_selector: NamespaceSelector,
+}
+
+/// Namespaces by labels (every label must match).
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NamespaceSelector {
+    #[serde(default)]
+    pub match_labels: BTreeMap<String, String>,
 }
 
 /// What the operator sees.

@@ -13,7 +13,7 @@ use k8s_openapi::{
     api::{
         apps::v1::{Deployment, StatefulSet},
         batch::v1::Job,
-        core::v1::{Pod, Secret},
+        core::v1::{Pod, Secret, Service},
     },
 };
 use kube::{
@@ -136,6 +136,26 @@ where
     Ok(applied)
 }
 
+/// A Service's cluster IP cannot change in place: one that has a virtual IP
+/// but should now be headless (a Shop made by an older operator) is deleted,
+/// so that the apply creates it anew.
+async fn make_way_for_headless(client: &Client, ns: &str, desired: &[Service]) -> kube::Result<()> {
+    let api: Api<Service> = Api::namespaced(client.clone(), ns);
+    for svc in desired.iter().filter(|s| cluster_ip(s) == Some("None")) {
+        if let Some(live) = api.get_opt(&svc.name_any()).await?
+            && cluster_ip(&live).is_some_and(|ip| ip != "None")
+        {
+            tracing::info!(service = %svc.name_any(), "recreating the Service as headless");
+            api.delete(&svc.name_any(), &DeleteParams::default()).await?;
+        }
+    }
+    Ok(())
+}
+
+fn cluster_ip(svc: &Service) -> Option<&str> {
+    svc.spec.as_ref()?.cluster_ip.as_deref()
+}
+
 pub async fn reconcile(shop: Arc<Shop>, ctx: Arc<Context>) -> Result<Action, Error> {
     let started = std::time::Instant::now();
     let result = reconcile_inner(&shop, &ctx).await;
@@ -198,6 +218,7 @@ async fn reconcile_inner(shop: &Shop, ctx: &Context) -> Result<Action, Error> {
     let mut refused = vec![];
     converge(client, shop, desired.config_maps, &mut refused).await?;
     let sets: Vec<StatefulSet> = converge(client, shop, desired.stateful_sets, &mut refused).await?;
+    make_way_for_headless(client, &ns, &desired.services).await?;
     converge(client, shop, desired.services, &mut refused).await?;
     let deployments: Vec<Deployment> = converge(client, shop, desired.deployments, &mut refused).await?;
     let jobs: Vec<Job> = converge(client, shop, desired.jobs, &mut refused).await?;

@@ -461,3 +461,59 @@ async fn a_refused_child_speaks_and_the_others_are_still_applied() {
     assert_eq!(list::<Job>(&client).await.len(), 1);
     assert!(list::<StatefulSet>(&client).await.is_empty(), "only the refused one is missing");
 }
+
+#[tokio::test]
+async fn grpc_services_become_headless_even_where_an_older_shop_has_virtual_ips() {
+    // Services as an older operator made them: each with a cluster IP, which
+    // the API never lets change in place.
+    let grpc = ["boutique-auth", "boutique-product", "boutique-cart", "boutique-order"];
+    let with_vip = Arc::new(std::sync::Mutex::new(grpc.map(String::from).to_vec()));
+    let (on_patch, on_delete) = (with_vip.clone(), with_vip.clone());
+    let mut builder = builder(1).with_interceptor_funcs(
+        kube_fake_client::interceptor::Funcs::new()
+            .patch(move |ctx| {
+                let headless = ctx.patch["spec"]["clusterIP"] == "None";
+                if ctx.patch["kind"] == "Service" && headless && on_patch.lock().unwrap().iter().any(|n| n == ctx.name) {
+                    return Err(kube_fake_client::Error::InvalidRequest(format!(
+                        "Service \"{}\" is invalid: spec.clusterIPs[0]: Invalid value: [\"None\"]: may not change once set",
+                        ctx.name
+                    )));
+                }
+                Ok(None)
+            })
+            .delete(move |ctx| {
+                on_delete.lock().unwrap().retain(|n| n != ctx.name);
+                Ok(None)
+            }),
+    );
+    for (i, name) in grpc.iter().enumerate() {
+        builder = builder.with_object(Service {
+            metadata: kube::api::ObjectMeta {
+                name: Some((*name).into()),
+                namespace: Some(NS.into()),
+                labels: Some(
+                    [("app.kubernetes.io/instance", "boutique"), ("app.kubernetes.io/managed-by", "atelier-operator")]
+                        .map(|(k, v)| (k.to_string(), v.to_string()))
+                        .into(),
+                ),
+                ..Default::default()
+            },
+            spec: Some(k8s_openapi::api::core::v1::ServiceSpec {
+                cluster_ip: Some(format!("10.96.0.{}", 10 + i)),
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+    }
+    let client = builder.build().await.unwrap();
+    let shop = run(&client).await;
+
+    assert_eq!(condition(&shop, "Reconciled").0, "True", "no apply was refused");
+    let services: Vec<Service> = list(&client).await;
+    for name in grpc {
+        let svc = services.iter().find(|s| s.name_any() == name).unwrap_or_else(|| panic!("{name} exists"));
+        assert_eq!(svc.spec.as_ref().unwrap().cluster_ip.as_deref(), Some("None"), "{name} is headless");
+    }
+    let gateway = services.iter().find(|s| s.name_any() == "boutique-gateway").unwrap();
+    assert_ne!(gateway.spec.as_ref().unwrap().cluster_ip.as_deref(), Some("None"), "the Ingress needs a virtual IP");
+}

@@ -4,6 +4,8 @@
 //! shop is used through its Services. Needs root and PostgreSQL; skipped with
 //! a notice without them, a failure under `CI=true`.
 
+mod policies;
+mod replicas;
 mod scenarios;
 mod shopper;
 

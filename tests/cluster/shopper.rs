@@ -11,8 +11,13 @@ pub struct Shopper {
 
 impl Shopper {
     pub fn at(endpoint: &str) -> Self {
+        Self::at_url(&format!("http://{endpoint}:3000"))
+    }
+
+    /// A shopper at a base URL (a Service exposed on the host).
+    pub fn at_url(base: &str) -> Self {
         let http = reqwest::Client::builder().timeout(std::time::Duration::from_secs(10)).build().unwrap();
-        Self { http, base: format!("http://{endpoint}:3000"), token: None }
+        Self { http, base: base.to_string(), token: None }
     }
 
     pub async fn get(&self, path: &str) -> (u16, Value) {

@@ -12,14 +12,16 @@ use std::{
 };
 
 /// Debian packages: PostgreSQL server binaries (throwaway clusters),
-/// Chromium + chromedriver (browser journeys), iproute2 + util-linux
-/// (the cluster in a box's network namespaces, mounts and users).
-const SYSTEM_PACKAGES: [(&str, &str); 5] = [
+/// Chromium + chromedriver (browser journeys), iproute2 + util-linux +
+/// nftables (the cluster in a box's network namespaces, mounts, users and
+/// NetworkPolicies).
+const SYSTEM_PACKAGES: [(&str, &str); 6] = [
     ("postgresql", "/usr/lib/postgresql"),
     ("chromium", "/usr/bin/chromium"),
     ("chromium-driver", "/usr/bin/chromedriver"),
     ("iproute2", "/usr/sbin/ip"),
     ("util-linux", "/usr/bin/setpriv"),
+    ("nftables", "/usr/sbin/nft"),
 ];
 
 /// PyPI packages: the real Helm engine and Kubernetes schemas (chart checks),

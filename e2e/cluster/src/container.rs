@@ -224,10 +224,22 @@ impl ContainerRun {
         }
     }
 
-    /// The image's stop signal to the container's process group, SIGKILL
-    /// after the grace period.
+    /// The pre-stop hook, then the image's stop signal to the container's
+    /// process group, then SIGKILL when the grace period (which the hook
+    /// counts against) is over.
     async fn terminate(&self, child: &mut tokio::process::Child, pid: Option<u32>) -> i32 {
         let Some(pid) = pid else { return 137 };
+        let deadline = Instant::now() + self.grace;
+        if let Some(hook) = self.container.lifecycle.as_ref().and_then(|l| l.pre_stop.as_ref()) {
+            // Only the sleep action: exec and httpGet hooks are not used here.
+            if let Some(sleep) = &hook.sleep {
+                let took = Duration::from_secs(sleep.seconds.max(0) as u64).min(self.grace);
+                // The container keeps running (and serving) meanwhile; it may also end by itself.
+                if let Ok(status) = tokio::time::timeout(took, child.wait()).await {
+                    return status.ok().and_then(|s| s.code()).unwrap_or(137);
+                }
+            }
+        }
         let group = Pid::from_raw(pid as i32);
         let signal = self
             .kubelet
@@ -235,7 +247,8 @@ impl ContainerRun {
             .resolve(self.container.image.as_deref().unwrap_or_default())
             .map_or(Signal::SIGTERM, |i| i.stop_signal);
         let _ = nix::sys::signal::killpg(group, signal);
-        let status = match tokio::time::timeout(self.grace, child.wait()).await {
+        let status = match tokio::time::timeout(deadline.saturating_duration_since(Instant::now()), child.wait()).await
+        {
             Ok(status) => status.ok(),
             Err(_) => {
                 let _ = nix::sys::signal::killpg(group, Signal::SIGKILL);

@@ -8,9 +8,11 @@ use crate::{
     images::Images,
     network::{Network, PodNet},
     pod_spec,
+    policy::Peer,
 };
 use k8s_openapi::{
     api::core::v1::{Container, ContainerState, ContainerStateWaiting, ContainerStatus, Pod, PodCondition, PodStatus},
+    api::networking::v1::NetworkPolicy,
     apimachinery::pkg::apis::meta::v1::Time,
     jiff::Timestamp,
 };
@@ -67,6 +69,9 @@ pub struct Kubelet {
     net: Arc<Network>,
     state: PathBuf,
     pods: Mutex<HashMap<String, RunningPod>>,
+    /// Pods being stopped (pre-stop hook, grace period): a new pod of the
+    /// same name (a StatefulSet's) waits until its predecessor is gone.
+    stopping: Mutex<HashMap<String, tokio::task::JoinHandle<()>>>,
     /// Images whose pull takes a while: available from that instant.
     pub(crate) pulls: Mutex<HashMap<String, Instant>>,
     /// Mount points this node had to create on the host, removed at the end.
@@ -93,6 +98,7 @@ impl Kubelet {
             net,
             state: state.into(),
             pods: Mutex::default(),
+            stopping: Mutex::default(),
             pulls: Mutex::default(),
             mount_points: Mutex::default(),
         }
@@ -130,16 +136,20 @@ impl Kubelet {
                 .collect()
         };
         for name in gone {
-            // Awaited: a pod of the same name (a StatefulSet's) must not start
-            // before this one's network and files are gone. Images stop on
-            // their own stop signal, so this is quick.
-            self.stop_pod(&name).await;
+            // In the background: a pod's pre-stop delay and grace period must
+            // not hold up the rest of the node (its Services' DNS above all).
+            let Some(rp) = self.pods.lock().unwrap().remove(&name) else { continue };
+            let (kubelet, task_name) = (self.clone(), name.clone());
+            let stopping = tokio::spawn(async move { kubelet.finish_pod(&task_name, rp).await });
+            self.stopping.lock().unwrap().insert(name, stopping);
         }
+        self.stopping.lock().unwrap().retain(|_, task| !task.is_finished());
         for pod in &pods {
             let name = pod.name_any();
             let new = !self.pods.lock().unwrap().contains_key(&name)
+                && !self.stopping.lock().unwrap().contains_key(&name)
                 && pod.status.as_ref().and_then(|s| s.phase.as_deref()).is_none_or(|p| p == "Pending");
-            if new && let Err(e) = self.start_pod(pod) {
+            if new && let Err(e) = self.start_pod(pod, hosts) {
                 eprintln!("cluster: cannot start pod {name}: {e:#}");
             }
         }
@@ -163,7 +173,37 @@ impl Kubelet {
         Ok(())
     }
 
-    fn start_pod(self: &Arc<Self>, pod: &Pod) -> anyhow::Result<()> {
+    /// NetworkPolicies in every running pod's namespace; `others` are pods
+    /// outside the API (other namespaces) that policies may name.
+    pub async fn enforce(&self, policies: &[NetworkPolicy], others: &[Peer]) -> anyhow::Result<()> {
+        let api: Api<Pod> = Api::namespaced(self.client.clone(), &self.namespace);
+        let pods = api.list(&Default::default()).await?.items;
+        let running: Vec<(Peer, PodNet)> = {
+            let running = self.pods.lock().unwrap();
+            pods.iter()
+                .filter_map(|p| {
+                    let net = running.get(&p.name_any())?.net.clone();
+                    let peer = Peer {
+                        key: p.name_any(),
+                        namespace: self.namespace.clone(),
+                        namespace_labels: [("kubernetes.io/metadata.name".to_string(), self.namespace.clone())].into(),
+                        labels: p.labels().clone(),
+                        ip: net.ip.to_string(),
+                    };
+                    Some((peer, net))
+                })
+                .collect()
+        };
+        let mut peers: Vec<Peer> = running.iter().map(|(p, _)| p.clone()).collect();
+        peers.extend_from_slice(others);
+        let node = self.net.node_ip().to_string();
+        for (me, net) in &running {
+            self.net.enforce(net, crate::policy::ruleset(me, policies, &peers, &node));
+        }
+        Ok(())
+    }
+
+    fn start_pod(self: &Arc<Self>, pod: &Pod, hosts: &str) -> anyhow::Result<()> {
         let name = pod.name_any();
         let spec = pod.spec.clone().unwrap_or_default();
         let mut passwd = std::fs::read_to_string("/etc/passwd")?;
@@ -176,6 +216,8 @@ impl Kubelet {
             }
         }
         let net = self.net.add_pod(&name, &passwd)?;
+        // Cluster DNS answers from a pod's first instant.
+        self.net.set_hosts(&net, &format!("{hosts}{} {name}\n", net.ip));
         let (stop, _) = watch::channel(false);
         let containers: Vec<(String, Arc<Mutex<Live>>)> = spec
             .containers
@@ -199,16 +241,32 @@ impl Kubelet {
     /// period) and removes its network.
     async fn stop_pod(&self, name: &str) {
         let Some(rp) = self.pods.lock().unwrap().remove(name) else { return };
+        self.finish_pod(name, rp).await;
+    }
+
+    async fn finish_pod(&self, name: &str, rp: RunningPod) {
         let _ = rp.stop.send(true);
         let _ = rp.done.await;
         self.net.remove_pod(name);
-        let _ = std::fs::remove_dir_all(self.state.join("pods").join(name));
+        // Its logs stay readable (`kubectl logs` of a pod that is gone, for failure reports).
+        let pod_dir = self.state.join("pods").join(name);
+        let kept = self.state.join("logs").join(name);
+        if std::fs::create_dir_all(&kept).is_ok() {
+            for entry in std::fs::read_dir(&pod_dir).into_iter().flatten().flatten() {
+                if entry.path().extension().is_some_and(|e| e == "log") {
+                    let _ = std::fs::rename(entry.path(), kept.join(entry.file_name()));
+                }
+            }
+        }
+        let _ = std::fs::remove_dir_all(&pod_dir);
     }
 
     /// Stops every pod at once (the end of a test).
     pub async fn stop_all(&self) {
         let names: Vec<String> = self.pods.lock().unwrap().keys().cloned().collect();
         futures_join(names.iter().map(|n| self.stop_pod(n))).await;
+        let stopping: Vec<_> = self.stopping.lock().unwrap().drain().map(|(_, task)| task).collect();
+        futures_join(stopping).await;
         for dir in self.mount_points.lock().unwrap().drain(..).rev() {
             let _ = std::fs::remove_dir(&dir);
         }

@@ -12,9 +12,12 @@
 //!   probes (gRPC, HTTP, TCP, exec) with the spec's timings; restarts with
 //!   back-off.
 //! - kube-proxy and cluster DNS ([`network`]): Service names resolve, in each
-//!   pod's hosts file, to the ready endpoints.
+//!   pod's hosts file, to the ready endpoints; [`Cluster::expose`] forwards a
+//!   host port to a Service, connection by connection, as kube-proxy would.
+//! - a CNI plugin ([`policy`]): NetworkPolicies enforced with nftables in
+//!   each pod's network namespace.
 //!
-//! Needs root (network namespaces, mounts), `ip`, `setpriv` and the
+//! Needs root (network namespaces, mounts), `ip`, `setpriv`, `nft` and the
 //! PostgreSQL server binaries.
 
 pub mod container;
@@ -22,6 +25,8 @@ pub mod images;
 pub mod kubelet;
 pub mod network;
 pub mod pod_spec;
+pub mod policy;
+pub mod service_proxy;
 pub mod workloads;
 
 use atelier_operator::{
@@ -32,6 +37,7 @@ use k8s_openapi::api::{
     apps::v1::{Deployment, StatefulSet},
     batch::v1::Job,
     core::v1::Pod,
+    networking::v1::NetworkPolicy,
 };
 use kube::{Api, Client, ResourceExt, api::ListParams};
 use std::{
@@ -48,7 +54,7 @@ pub fn missing_prerequisites() -> Option<String> {
     if !nix_is_root() {
         return Some("the cluster in a box needs root (network namespaces and mounts)".into());
     }
-    for tool in ["ip", "setpriv", "mount"] {
+    for tool in ["ip", "setpriv", "mount", "nft"] {
         if !Path::new("/usr/bin").join(tool).exists()
             && !Path::new("/usr/sbin").join(tool).exists()
             && !Path::new("/bin").join(tool).exists()
@@ -78,10 +84,12 @@ pub struct Cluster {
     kubelet: Arc<kubelet::Kubelet>,
     controllers: Arc<workloads::Controllers>,
     endpoints: Arc<Mutex<BTreeMap<String, Vec<String>>>>,
+    /// Pods of other namespaces (see [`Cluster::outsider`]).
+    outsiders: Arc<Mutex<Vec<policy::Peer>>>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
     operator_paused: Arc<std::sync::atomic::AtomicBool>,
     state: PathBuf,
-    _net: Arc<network::Network>,
+    net: Arc<network::Network>,
 }
 
 /// One cluster at a time per test process: they share the host's mount
@@ -97,6 +105,8 @@ impl Cluster {
         if let Some(missing) = missing_prerequisites() {
             anyhow::bail!("{missing}");
         }
+        let root = state_root.to_path_buf();
+        let machine_lock = tokio::task::spawn_blocking(move || lock_machine(&root)).await??;
         reclaim_abandoned(state_root);
         let id = (std::process::id() % 9000) as u16;
         let state = state_root.join(format!("cluster-{id}"));
@@ -125,13 +135,14 @@ impl Cluster {
             kubelet,
             controllers,
             endpoints: Arc::default(),
+            outsiders: Arc::default(),
             tasks: vec![],
             operator_paused: Arc::default(),
             state,
-            _net: net,
+            net,
         };
         cluster.spawn_loops();
-        Ok(ClusterGuard { cluster: Some(cluster), _lock: lock })
+        Ok(ClusterGuard { cluster: Some(cluster), _lock: lock, _machine_lock: machine_lock })
     }
 
     fn spawn_loops(&mut self) {
@@ -153,8 +164,8 @@ impl Cluster {
             }
         }));
         // The control plane and the node.
-        let (controllers, kubelet, endpoints) =
-            (self.controllers.clone(), self.kubelet.clone(), self.endpoints.clone());
+        let (controllers, kubelet, endpoints, outsiders) =
+            (self.controllers.clone(), self.kubelet.clone(), self.endpoints.clone(), self.outsiders.clone());
         self.tasks.push(tokio::spawn(async move {
             loop {
                 if let Err(e) = controllers.sync().await {
@@ -168,6 +179,18 @@ impl Cluster {
                         }
                     }
                     Err(e) => eprintln!("cluster: services: {e:#}"),
+                }
+                let others = outsiders.lock().unwrap().clone();
+                let policies = Api::<NetworkPolicy>::namespaced(controllers.client.clone(), &controllers.namespace)
+                    .list(&ListParams::default())
+                    .await;
+                match policies {
+                    Ok(policies) => {
+                        if let Err(e) = kubelet.enforce(&policies.items, &others).await {
+                            eprintln!("cluster: network policies: {e:#}");
+                        }
+                    }
+                    Err(e) => eprintln!("cluster: network policies: {e}"),
                 }
                 tokio::time::sleep(Duration::from_millis(250)).await;
             }
@@ -216,6 +239,45 @@ impl Cluster {
         self.endpoints.lock().unwrap().get(service).cloned().unwrap_or_default()
     }
 
+    /// A host port forwarding to Service `service` on `port` (what a
+    /// NodePort or an ingress controller gives users outside the cluster).
+    pub async fn expose(&self, service: &str, port: u16) -> anyhow::Result<service_proxy::ServiceProxy> {
+        service_proxy::ServiceProxy::start(self.endpoints.clone(), service, port).await
+    }
+
+    /// The node's address on the pod network.
+    pub fn node_ip(&self) -> std::net::Ipv4Addr {
+        self.net.node_ip()
+    }
+
+    /// What a TCP connection from running pod `pod` to `ip:port` meets.
+    pub fn reach(&self, pod: &str, ip: &str, port: u16) -> network::Reach {
+        match self.net.pod(pod) {
+            Some(net) => self.net.reach(&net, ip, port),
+            None => panic!("pod {pod} does not run"),
+        }
+    }
+
+    /// A pod in another namespace (labelled `namespace_labels`), with
+    /// `labels`: only its network, to try connections from. It goes when
+    /// dropped.
+    pub fn outsider(&self, name: &str, namespace: &str, namespace_labels: &[(&str, &str)]) -> Outsider {
+        let key = format!("{namespace}.{name}");
+        let net = self.net.add_pod(&key, "").expect("an outsider's network");
+        let mut ns_labels: BTreeMap<String, String> =
+            namespace_labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        ns_labels.insert("kubernetes.io/metadata.name".into(), namespace.into());
+        let peer = policy::Peer {
+            key: key.clone(),
+            namespace: namespace.into(),
+            namespace_labels: ns_labels,
+            labels: [("app".to_string(), name.to_string())].into(),
+            ip: net.ip.to_string(),
+        };
+        self.outsiders.lock().unwrap().push(peer);
+        Outsider { key, net, network: self.net.clone(), outsiders: self.outsiders.clone() }
+    }
+
     /// The pods whose labels include `labels`.
     pub async fn pods(&self, labels: &str) -> Vec<Pod> {
         Api::<Pod>::namespaced(self.client.clone(), &self.namespace)
@@ -249,6 +311,26 @@ impl Cluster {
     /// A container's log so far.
     pub fn log(&self, pod: &str, container: &str) -> String {
         std::fs::read_to_string(self.state.join("pods").join(pod).join(format!("{container}.log"))).unwrap_or_default()
+    }
+
+    /// Log lines containing `needle`, of every container that ran, as
+    /// "pod/container: line".
+    pub fn log_lines(&self, needle: &str) -> Vec<String> {
+        let mut lines = vec![];
+        for dir in ["pods", "logs"] {
+            for pod in std::fs::read_dir(self.state.join(dir)).into_iter().flatten().flatten() {
+                for log in std::fs::read_dir(pod.path()).into_iter().flatten().flatten() {
+                    let (pod, file) = (pod.file_name(), log.file_name());
+                    let container = file.to_string_lossy().trim_end_matches(".log").to_string();
+                    for line in std::fs::read_to_string(log.path()).unwrap_or_default().lines() {
+                        if line.contains(needle) {
+                            lines.push(format!("{}/{container}: {line}", pod.to_string_lossy()));
+                        }
+                    }
+                }
+            }
+        }
+        lines
     }
 
     /// What the cluster looks like: pods, their states and restarts, the
@@ -312,11 +394,35 @@ impl Cluster {
     }
 }
 
+/// A pod of another namespace, as far as the network is concerned.
+pub struct Outsider {
+    key: String,
+    net: network::PodNet,
+    network: Arc<network::Network>,
+    outsiders: Arc<Mutex<Vec<policy::Peer>>>,
+}
+
+impl Outsider {
+    /// What a TCP connection from this pod to `ip:port` meets.
+    pub fn reach(&self, ip: &str, port: u16) -> network::Reach {
+        self.network.reach(&self.net, ip, port)
+    }
+}
+
+impl Drop for Outsider {
+    fn drop(&mut self) {
+        self.outsiders.lock().unwrap().retain(|p| p.key != self.key);
+        self.network.remove_pod(&self.key);
+    }
+}
+
 /// Holds the cluster (and the right to run one); stops everything on drop,
 /// also when a test panics.
 pub struct ClusterGuard {
     cluster: Option<Cluster>,
     _lock: tokio::sync::MutexGuard<'static, ()>,
+    /// Released when dropped, after the cluster is gone (fields drop after `drop`).
+    _machine_lock: nix::fcntl::Flock<std::fs::File>,
 }
 
 impl std::ops::Deref for ClusterGuard {
@@ -393,6 +499,23 @@ fn reclaim_abandoned(state_root: &Path) {
             let _ = std::fs::remove_dir(point);
         }
         let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+/// One cluster at a time per machine, too (test processes run side by
+/// side, and clusters share the host's mount points): an exclusive lock on
+/// the state root, which the last cluster removes — so a lock taken on a
+/// root that was removed meanwhile is taken again on the new one.
+fn lock_machine(state_root: &Path) -> anyhow::Result<nix::fcntl::Flock<std::fs::File>> {
+    use std::os::unix::fs::MetadataExt;
+    loop {
+        std::fs::create_dir_all(state_root)?;
+        let dir = std::fs::File::open(state_root)?;
+        let dir = nix::fcntl::Flock::lock(dir, nix::fcntl::FlockArg::LockExclusive).map_err(|(_, e)| e)?;
+        let (held, now) = (dir.metadata()?, std::fs::metadata(state_root));
+        if now.is_ok_and(|now| now.ino() == held.ino() && now.dev() == held.dev()) {
+            return Ok(dir);
+        }
     }
 }
 

@@ -38,7 +38,19 @@ pub struct Network {
     prefix: [u8; 3],
     next: AtomicU8,
     pods: Mutex<BTreeMap<String, PodNet>>,
+    /// The NetworkPolicy rules in place in each pod's namespace.
+    rules: Mutex<BTreeMap<String, Option<String>>>,
     etc: PathBuf,
+}
+
+/// What a connection attempt from inside a pod met.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    Connected,
+    /// Reset: nothing listens there.
+    Refused,
+    /// No answer: a policy dropped it.
+    Dropped,
 }
 
 impl Network {
@@ -51,7 +63,62 @@ impl Network {
         let gateway = format!("{}.{}.{}.1/24", prefix[0], prefix[1], prefix[2]);
         run("ip", &["addr", "add", &gateway, "dev", &bridge])?;
         run("ip", &["link", "set", &bridge, "up"])?;
-        Ok(Self { bridge, prefix, next: AtomicU8::new(2), pods: Mutex::default(), etc: PathBuf::from("/etc/netns") })
+        Ok(Self {
+            bridge,
+            prefix,
+            next: AtomicU8::new(2),
+            pods: Mutex::default(),
+            rules: Mutex::default(),
+            etc: PathBuf::from("/etc/netns"),
+        })
+    }
+
+    /// The node's address on the pod network (the kubelet's, the host's).
+    pub fn node_ip(&self) -> Ipv4Addr {
+        Ipv4Addr::new(self.prefix[0], self.prefix[1], self.prefix[2], 1)
+    }
+
+    /// Puts a pod's NetworkPolicy rules in place when they changed (None:
+    /// no policy selects it, everything passes).
+    pub fn enforce(&self, pod: &PodNet, ruleset: Option<String>) {
+        use std::io::Write;
+        let mut rules = self.rules.lock().unwrap();
+        if rules.get(&pod.namespace).is_some_and(|r| *r == ruleset) {
+            return;
+        }
+        let script = crate::policy::replacement(ruleset.as_deref());
+        let applied = Command::new("ip")
+            .args(["netns", "exec", &pod.namespace, "nft", "-f", "-"])
+            .stdin(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .and_then(|mut child| {
+                child.stdin.take().expect("piped").write_all(script.as_bytes())?;
+                child.wait_with_output()
+            });
+        match applied {
+            Ok(out) if out.status.success() => {
+                rules.insert(pod.namespace.clone(), ruleset);
+            }
+            Ok(out) => {
+                eprintln!("cluster: nft in {}: {}\n{script}", pod.namespace, String::from_utf8_lossy(&out.stderr))
+            }
+            Err(e) => eprintln!("cluster: nft: {e}"),
+        }
+    }
+
+    /// Tries a TCP connection to `ip:port` from inside a pod's namespace.
+    pub fn reach(&self, pod: &PodNet, ip: &str, port: u16) -> Reach {
+        let status = Command::new("ip")
+            .args(["netns", "exec", &pod.namespace, "timeout", "2", "bash", "-c"])
+            .arg(format!("exec 3<>/dev/tcp/{ip}/{port}"))
+            .stderr(std::process::Stdio::null())
+            .status();
+        match status.ok().and_then(|s| s.code()) {
+            Some(0) => Reach::Connected,
+            Some(124) => Reach::Dropped,
+            _ => Reach::Refused,
+        }
     }
 
     /// A namespace, an address and a veth pair for a new pod.
@@ -84,14 +151,18 @@ impl Network {
 
     /// Rewrites a pod's hosts file when its content changes, in place (the
     /// running processes see the bind-mounted inode) and never through an
-    /// empty file: the new content is written over the old, then cut to size.
+    /// empty or mixed file: the new content, padded with blank lines to the
+    /// old length, is written over the old in one write, then cut to size.
     pub fn set_hosts(&self, pod: &PodNet, content: &str) {
         use std::io::Write;
         let path = self.etc.join(&pod.namespace).join("hosts");
-        if std::fs::read_to_string(&path).ok().as_deref() != Some(content)
+        let old = std::fs::read_to_string(&path).unwrap_or_default();
+        if old != content
             && let Ok(mut file) = std::fs::OpenOptions::new().write(true).open(&path)
         {
-            let _ = file.write_all(content.as_bytes());
+            let mut padded = content.to_string();
+            padded.extend(std::iter::repeat_n('\n', old.len().saturating_sub(content.len())));
+            let _ = file.write_all(padded.as_bytes());
             let _ = file.set_len(content.len() as u64);
         }
     }
@@ -103,7 +174,13 @@ impl Network {
             let _ = run("ip", &["link", "del", &pod.host_link]);
             let _ = run("ip", &["netns", "del", &pod.namespace]);
             let _ = std::fs::remove_dir_all(self.etc.join(&pod.namespace));
+            self.rules.lock().unwrap().remove(&pod.namespace);
         }
+    }
+
+    /// The network of a pod by its key.
+    pub fn pod(&self, pod_key: &str) -> Option<PodNet> {
+        self.pods.lock().unwrap().get(pod_key).cloned()
     }
 }
 

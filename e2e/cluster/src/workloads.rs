@@ -66,6 +66,23 @@ fn new_pod(ns: &str, name: String, template: &PodTemplateSpec, owner: OwnerRefer
     }
 }
 
+/// (maxSurge, maxUnavailable) of a Deployment as pod counts: percentages of
+/// the replicas (surge rounded up, unavailable down), 25 % each by default,
+/// and never both zero.
+fn rolling_update_bounds(spec: &k8s_openapi::api::apps::v1::DeploymentSpec, replicas: usize) -> (usize, usize) {
+    use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+    let rolling = spec.strategy.as_ref().and_then(|s| s.rolling_update.clone()).unwrap_or_default();
+    let count = |v: Option<IntOrString>, round_up: bool| match v.unwrap_or(IntOrString::String("25%".into())) {
+        IntOrString::Int(n) => n.max(0) as usize,
+        IntOrString::String(p) => {
+            let percent: usize = p.trim_end_matches('%').parse().unwrap_or(25);
+            if round_up { (replicas * percent).div_ceil(100) } else { replicas * percent / 100 }
+        }
+    };
+    let (surge, unavailable) = (count(rolling.max_surge, true), count(rolling.max_unavailable, false));
+    if surge == 0 && unavailable == 0 { (0, 1) } else { (surge, unavailable) }
+}
+
 fn suffix() -> String {
     use std::sync::atomic::{AtomicU32, Ordering};
     static N: AtomicU32 = AtomicU32::new(0);
@@ -125,7 +142,12 @@ impl Controllers {
         let (current, old): (Vec<&Pod>, Vec<&Pod>) =
             mine.iter().partition(|p| p.labels().get("pod-template-hash") == Some(&hash));
         let api = self.api::<Pod>();
-        for _ in current.len()..replicas {
+        // RollingUpdate: at most replicas + maxSurge pods, at least
+        // replicas - maxUnavailable ready ones, as the Deployment says.
+        let (surge, unavailable) = rolling_update_bounds(&spec, replicas);
+        let total = current.len() + old.len();
+        let room = (replicas + surge).saturating_sub(total);
+        for _ in 0..replicas.saturating_sub(current.len()).min(room) {
             let name = format!("{}-{hash}-{}", d.name_any(), suffix());
             api.create(
                 &PostParams::default(),
@@ -136,12 +158,19 @@ impl Controllers {
         for extra in current.iter().skip(replicas) {
             api.delete(&extra.name_any(), &DeleteParams::default()).await?;
         }
-        // Rolling update: an old pod goes once the new ones are ready.
-        let current_ready = current.iter().filter(|p| is_ready(p)).count();
-        if current_ready >= replicas || old.iter().all(|p| !is_ready(p)) {
-            for p in &old {
-                api.delete(&p.name_any(), &DeleteParams::default()).await?;
+        let mut ready_total = mine.iter().filter(|p| is_ready(p)).count();
+        let min_ready = replicas.saturating_sub(unavailable);
+        // Old pods that are not ready go first; a ready one only while enough stay ready.
+        let mut old = old.clone();
+        old.sort_by_key(|p| is_ready(p));
+        for p in old {
+            if is_ready(p) {
+                if ready_total <= min_ready {
+                    break;
+                }
+                ready_total -= 1;
             }
+            api.delete(&p.name_any(), &DeleteParams::default()).await?;
         }
         let ready = mine.iter().filter(|p| is_ready(p)).count() as i32;
         let status = DeploymentStatus {

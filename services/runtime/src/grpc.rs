@@ -205,13 +205,80 @@ pub fn traced_channel(addr: &str) -> anyhow::Result<TracedChannel> {
     Ok(tonic::service::interceptor::InterceptedService::new(channel(addr)?, crate::telemetry::Traced))
 }
 
-/// A lazily connecting channel to another service: tonic reconnects by
-/// itself, so no periodic re-dialing is needed. Every call gets a deadline.
+/// A channel to another service that spreads calls over every address its
+/// name resolves to, and follows the name as endpoints come and go.
+///
+/// On Kubernetes the services are headless, so cluster DNS answers with the
+/// ready pods' addresses: each call goes to one of them (power of two
+/// choices), new replicas get traffic within one resolution interval, and
+/// a pod leaving its Service stops getting calls before it shuts down (its
+/// pre-stop delay is longer than the interval). Every call gets a deadline.
 pub fn channel(addr: &str) -> anyhow::Result<Channel> {
-    let uri = if addr.contains("://") { addr.to_string() } else { format!("http://{addr}") };
-    Ok(Endpoint::from_shared(uri)?
+    let uri: http::Uri = if addr.contains("://") { addr.parse()? } else { format!("http://{addr}").parse()? };
+    let host = uri.host().ok_or_else(|| anyhow::anyhow!("{addr}: no host"))?.trim_matches(['[', ']']).to_string();
+    let port = uri.port_u16().unwrap_or(80);
+    let (channel, changes) = Channel::balance_channel(64);
+    tokio::spawn(follow_name(uri, host, port, changes));
+    Ok(channel)
+}
+
+/// How often a service name is resolved again (cluster DNS caches for 5 s at
+/// most; pods leave their Service well before they stop).
+const RESOLVE_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+fn endpoint(uri: http::Uri) -> Endpoint {
+    Endpoint::from(uri)
         .connect_timeout(std::time::Duration::from_secs(2))
         .timeout(std::time::Duration::from_secs(5))
         .tcp_nodelay(true)
-        .connect_lazy())
+}
+
+/// Keeps a balanced channel's endpoints equal to what `host` resolves to.
+/// When the name resolves to nothing (no ready pod, a DNS failure), the
+/// name itself stays an endpoint, so calls fail fast with "unavailable"
+/// instead of waiting for an address; the task ends with the channel.
+async fn follow_name(
+    origin: http::Uri,
+    host: String,
+    port: u16,
+    changes: tokio::sync::mpsc::Sender<tonic::transport::channel::Change<String, Endpoint>>,
+) {
+    use std::collections::BTreeSet;
+    use tonic::transport::channel::Change;
+    let by_name = origin.to_string();
+    let mut current: BTreeSet<String> = BTreeSet::new();
+    loop {
+        let resolved: BTreeSet<String> = match tokio::net::lookup_host((host.as_str(), port)).await {
+            Ok(addrs) => addrs.map(|a| a.to_string()).collect(),
+            Err(e) => {
+                tracing::debug!(%host, error = %e, "cannot resolve");
+                BTreeSet::new()
+            }
+        };
+        let wanted = if resolved.is_empty() { BTreeSet::from([by_name.clone()]) } else { resolved };
+        for added in wanted.difference(&current) {
+            let uri = if *added == by_name {
+                origin.clone()
+            } else {
+                format!("http://{added}").parse().expect("an address is a URI")
+            };
+            // The origin keeps the service's name in `:authority`.
+            if changes.send(Change::Insert(added.clone(), endpoint(uri).origin(origin.clone()))).await.is_err() {
+                return;
+            }
+        }
+        for removed in current.difference(&wanted) {
+            if changes.send(Change::Remove(removed.clone())).await.is_err() {
+                return;
+            }
+        }
+        // A name that resolves to nothing yet (a pod's first instant, DNS
+        // catching up) is asked again soon.
+        let next = if wanted.contains(&by_name) { RESOLVE_EVERY / 10 } else { RESOLVE_EVERY };
+        current = wanted;
+        tokio::time::sleep(next).await;
+        if changes.is_closed() {
+            return;
+        }
+    }
 }
