@@ -186,6 +186,13 @@ impl Browser {
         self.click_and_wait(Locator::Css(css), css).await;
     }
 
+    /// Clicks something that changes the page in place (a swatch, a size
+    /// button), without waiting for a new page.
+    pub async fn tap(&self, css: &str) {
+        let target = self.client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"));
+        target.click().await.unwrap_or_else(|e| panic!("click {css}: {e}"));
+    }
+
     /// Clicks the button or link whose text contains `text`.
     pub async fn click_text(&self, text: &str) {
         let xpath = format!("//*[self::button or self::a][contains(normalize-space(.), '{text}')]");

@@ -22,12 +22,20 @@ async fn choose(b: &Browser, select: &str, value: &str) {
     element.select_by_value(value).await.expect("option");
 }
 
-async fn add_to_cart(b: &Browser, code: &str, quantity: &str) {
-    let radio = b.client.find(Locator::Css(&format!("input[name='code'][value='{code}']"))).await.expect("variant");
-    radio.click().await.expect("choose variant");
+/// Chooses a colour swatch and a size button as a shopper clicks them, then
+/// adds `quantity` to the cart; returns what the product page says then.
+async fn add_to_cart(b: &Browser, color: &str, size: &str, quantity: &str) -> String {
+    b.tap(&format!("label.color-choice:has(input[value='{color}']) .dot")).await;
+    b.tap(&format!("label.size-choice:has(input[value='{size}']) span")).await;
     b.fill("#quantity", quantity).await;
     b.click_text("Add to cart").await;
-    assert!(b.text().await.contains(&format!("Added {quantity} × {code}")), "added {code}");
+    let page = b.text().await;
+    let what = if quantity == "1" { String::new() } else { format!("{quantity} × ") };
+    assert!(
+        page.contains(&format!("Added to your cart: {what}")) && page.contains(&format!("— {size} / {color}")),
+        "added {size} / {color}: {page}"
+    );
+    page
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -59,11 +67,18 @@ async fn a_new_shopper_buys_and_cancels() {
 
     // Product page: two sizes into the cart.
     b.click("article.card h3 a[href='/products/classic-denim-jeans']").await;
-    assert!(b.text().await.contains("50 in stock"));
+    let page = b.text().await;
+    assert!(
+        page.contains("€45.99") && !page.contains("in stock"),
+        "the cheaper size first, stock untold when plenty: {page}"
+    );
+    // The price follows the size chosen (the page's script), before anything is sent.
+    b.tap("label.size-choice:has(input[value='L']) span").await;
+    assert_eq!(b.client.find(Locator::Css("#product-price")).await.unwrap().text().await.unwrap(), "€49.99");
     b.screenshot("04-product").await;
-    add_to_cart(&b, "JEANS-001", "2").await;
-    assert!(b.text().await.contains("2 already in your cart"));
-    add_to_cart(&b, "JEANS-002", "1").await;
+    let page = add_to_cart(&b, "Blue", "L", "2").await;
+    assert!(page.contains("2 in your cart"), "{page}");
+    add_to_cart(&b, "Blue", "S", "1").await;
 
     // Cart: change a quantity, see the total, place the order.
     b.goto(&format!("{}/cart", shop.url)).await;
@@ -88,9 +103,11 @@ async fn a_new_shopper_buys_and_cancels() {
     b.click_text("Cancel order").await;
     assert!(b.text().await.contains("Your order was canceled"));
 
-    b.goto(&format!("{}/products/classic-denim-jeans", shop.url)).await;
-    let product = b.text().await;
-    assert_eq!(product.matches("50 in stock").count(), 2, "stock is back: {product}");
+    let api = reqwest::get(format!("{}/api/v1/products/classic-denim-jeans", shop.url)).await.unwrap();
+    let product: serde_json::Value = api.json().await.unwrap();
+    let stock: Vec<i64> =
+        product["variants"].as_array().unwrap().iter().map(|v| v["stock"].as_i64().unwrap()).collect();
+    assert_eq!(stock, [50, 50], "stock is back: {product}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -101,7 +118,7 @@ async fn an_admin_runs_the_shop() {
     // A demo order to work on.
     login(&b, &shop, "demo-client", "demo123").await;
     b.goto(&format!("{}/products/comfortable-fleece-hoodie", shop.url)).await;
-    add_to_cart(&b, "HOODIE-001", "1").await;
+    add_to_cart(&b, "Gray", "S", "1").await;
     b.goto(&format!("{}/cart", shop.url)).await;
     b.click_text("Place order").await;
     assert!(b.text().await.contains("Thank you"));
@@ -134,7 +151,9 @@ async fn an_admin_runs_the_shop() {
     assert!(b.text().await.contains("Linen Blazer"));
     b.goto(&format!("{}/products/linen-blazer", shop.url)).await;
     let page = b.text().await;
-    assert!(page.contains("5 in stock") && page.contains("3 in stock") && page.contains("€129.00"), "{page}");
+    assert!(page.contains("Only 5 left") && page.contains("€129.00"), "{page}");
+    b.tap("label.size-choice:has(input[value='L']) span").await;
+    assert_eq!(b.client.find(Locator::Css("#stock-note")).await.unwrap().text().await.unwrap(), "Only 3 left");
 
     // Advance the demo order: shipped, then delivered.
     b.goto(&format!("{}/admin/orders", shop.url)).await;

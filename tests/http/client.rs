@@ -131,6 +131,19 @@ impl Browser {
         self.send(request).await
     }
 
+    /// The stock of variant `code` of product `product`, as the JSON API says.
+    pub async fn stock(&mut self, product: &str, code: &str) -> i64 {
+        let page = self.get(&format!("/api/v1/products/{product}")).await;
+        let body: serde_json::Value = serde_json::from_str(&page.body).unwrap();
+        body["variants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["sku"] == code)
+            .and_then(|v| v["stock"].as_i64())
+            .unwrap_or_else(|| panic!("{code} is a variant of {product}: {body}"))
+    }
+
     /// Follows a redirect.
     pub async fn follow(&mut self, page: Page) -> Page {
         assert!(page.status.is_redirection(), "expected a redirect, got {} {}", page.status, page.body);

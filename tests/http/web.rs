@@ -37,8 +37,12 @@ async fn anonymous_browsing_and_security_headers() {
 
     let product = b.get("/products/basic-cotton-t-shirt").await;
     assert_eq!(product.status, StatusCode::OK);
-    assert!(product.body.contains("100 in stock") && product.body.contains("€24.99"));
-    assert!(product.body.contains("Log in to buy"));
+    assert!(product.body.contains("€24.99") && !product.body.contains("in stock"), "plenty of stock goes unsaid");
+    assert!(
+        product.body.contains("/login?next=/products/basic-cotton-t-shirt"),
+        "log in, then back here: {}",
+        product.body
+    );
     assert_eq!(b.get("/products/no-such-thing").await.status, StatusCode::NOT_FOUND);
     assert_eq!(b.get("/nowhere").await.status, StatusCode::NOT_FOUND);
     let svg = b.get("/img/hoodie.svg?color=Navy").await;
@@ -133,7 +137,7 @@ async fn register_shop_checkout_and_cancel() {
         .post("/cart/items", &[("code", "HOODIE-002"), ("quantity", "45"), ("product_id", "comfortable-fleece-hoodie")])
         .await;
     let after = b.follow(added).await;
-    assert!(after.body.contains("45 already in your cart"), "the last unit can be bought");
+    assert!(after.body.contains("All we have of this is in your cart"), "the last unit can be bought");
     let too_many = b
         .post("/cart/items", &[("code", "HOODIE-002"), ("quantity", "1"), ("product_id", "comfortable-fleece-hoodie")])
         .await;
@@ -155,12 +159,12 @@ async fn register_shop_checkout_and_cancel() {
     assert!(order.body.contains("Thank you") && order.body.contains("processing"));
     let orders = b.get("/orders").await;
     assert_eq!(orders.body.matches("href=\"/orders/").count(), 1, "one order after a double submit");
-    assert!(b.get("/products/comfortable-fleece-hoodie").await.body.contains("42 in stock"));
+    assert_eq!(b.stock("comfortable-fleece-hoodie", "HOODIE-002").await, 42);
 
     let order_url = second.location.unwrap();
     let canceled = b.post(&format!("{order_url}/cancel"), &[]).await;
     assert!(b.follow(canceled).await.body.contains("canceled"));
-    assert!(b.get("/products/comfortable-fleece-hoodie").await.body.contains("45 in stock"));
+    assert_eq!(b.stock("comfortable-fleece-hoodie", "HOODIE-002").await, 45);
 
     // Another shopper cannot see it.
     let mut other = shop.browser();
@@ -384,4 +388,45 @@ async fn pages_carry_a_description_an_icon_and_the_current_section() {
     assert_eq!(icon.status, StatusCode::OK);
     assert_eq!(icon.headers[http::header::CONTENT_TYPE], "image/svg+xml");
     assert!(!icon.headers.contains_key(http::header::SET_COOKIE));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shopper_picks_colour_and_size_and_returns_where_they_were_after_logging_in() {
+    let shop = TestShop::start().await;
+    let mut b = shop.browser();
+    // Signing in from a product page comes back to it; never to another site.
+    b.get("/login?next=/products/classic-denim-jeans").await;
+    let back = b
+        .post(
+            "/login",
+            &[("username", "demo-client"), ("password", "demo123"), ("next", "/products/classic-denim-jeans")],
+        )
+        .await;
+    assert_eq!(back.location.as_deref(), Some("/products/classic-denim-jeans"));
+    for elsewhere in ["//evil.example/x", "/\\evil.example", "https://evil.example/", "javascript:alert(1)", "/a b"] {
+        let mut other = shop.browser();
+        other.get("/login").await;
+        let page =
+            other.post("/login", &[("username", "demo-client"), ("password", "demo123"), ("next", elsewhere)]).await;
+        assert_eq!(page.location.as_deref(), Some("/"), "{elsewhere:?} is not followed");
+    }
+
+    // Swatches and size buttons: the page sells what the shopper chose.
+    let page = b.get("/products/classic-denim-jeans").await;
+    assert!(page.body.contains("name=\"color\" value=\"Blue\"") && page.body.contains("name=\"size\" value=\"L\""));
+    let add = |color: &'static str, size: &'static str| {
+        vec![("product_id", "classic-denim-jeans"), ("color", color), ("size", size), ("quantity", "1")]
+    };
+    let added = b.post("/cart/items", &add("Blue", "L")).await;
+    assert_eq!(added.location.as_deref(), Some("/products/classic-denim-jeans?code=JEANS-001"));
+    let after = b.follow(added).await;
+    assert!(after.body.contains("Added to your cart: Classic Denim Jeans — L / Blue"), "{}", after.body);
+    assert!(after.body.contains("href=\"/cart\"") && after.body.contains("View cart"));
+    // A combination the product is not made in is refused, and nothing is added.
+    let missing = b.post("/cart/items", &add("Red", "M")).await;
+    assert!(b.follow(missing).await.body.contains("Classic Denim Jeans is not made in M / Red."));
+    let nothing = b.post("/cart/items", &add("", "")).await;
+    assert!(b.follow(nothing).await.body.contains("Choose a colour and a size."));
+    let cart = b.get("/cart").await;
+    assert_eq!(cart.body.matches("href=\"/products/classic-denim-jeans\"").count(), 1, "one line: {}", cart.body);
 }

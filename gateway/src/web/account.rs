@@ -1,6 +1,6 @@
 //! Log in, register, log out, profile and password.
 
-use super::context::{Ctx, Flash, Layout, WebError, capitalize, cookie, field_of, redirect, render_status};
+use super::context::{Ctx, Flash, Layout, WebError, capitalize, cookie, field_of, redirect, render_status, safe_next};
 use crate::{
     AppState,
     session::{ClientAddress, SESSION_COOKIE, as_user, login_request},
@@ -9,7 +9,7 @@ use askama::Template;
 use atelier_proto::auth as pb;
 use axum::{
     Form,
-    extract::State,
+    extract::{Query, State},
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
@@ -50,13 +50,26 @@ struct LoginPage {
     layout: Layout,
     username: String,
     errors: Errors,
+    /// Where to go once signed in (a path of this site).
+    next: String,
 }
 
-pub async fn login_page(ctx: Ctx) -> Response {
+/// `?next=`: the page to return to after signing in or registering.
+#[derive(Deserialize, Default)]
+pub struct Next {
+    #[serde(default)]
+    next: String,
+}
+
+pub async fn login_page(ctx: Ctx, Query(q): Query<Next>) -> Response {
+    let next = safe_next(&q.next);
     if ctx.layout.user.is_some() {
-        return axum::response::Redirect::to("/").into_response();
+        return axum::response::Redirect::to(&next).into_response();
     }
-    render_status(StatusCode::OK, &LoginPage { layout: ctx.layout, username: String::new(), errors: Errors::new() })
+    render_status(
+        StatusCode::OK,
+        &LoginPage { layout: ctx.layout, username: String::new(), errors: Errors::new(), next },
+    )
 }
 
 #[derive(Deserialize)]
@@ -65,6 +78,8 @@ pub struct LoginForm {
     username: String,
     #[serde(default)]
     password: String,
+    #[serde(default)]
+    next: String,
 }
 
 pub async fn login(
@@ -78,14 +93,15 @@ pub async fn login(
         Ok(r) => {
             let r = r.into_inner();
             let name = r.user.map(|u| u.username).unwrap_or_default();
-            let response = redirect("/", Flash::success(format!("Welcome back, {name}!")), ctx.secure);
+            let response =
+                redirect(&safe_next(&form.next), Flash::success(format!("Welcome back, {name}!")), ctx.secure);
             Ok(with_session(response, r.session_token, ctx.secure, SESSION_MAX_AGE))
         }
         Err(s) if s.code() == Code::Unauthenticated => {
             let errors = Errors::from([("form", "Wrong username or password.".to_string())]);
             Ok(render_status(
                 StatusCode::UNAUTHORIZED,
-                &LoginPage { layout: ctx.layout, username: form.username, errors },
+                &LoginPage { layout: ctx.layout, username: form.username, errors, next: safe_next(&form.next) },
             ))
         }
         Err(s) if s.code() == Code::Unavailable => {
@@ -115,13 +131,13 @@ pub struct RegisterForm {
     email: String,
     #[serde(default)]
     phone: String,
+    #[serde(default)]
+    next: String,
 }
 
-pub async fn register_page(ctx: Ctx) -> Response {
-    render_status(
-        StatusCode::OK,
-        &RegisterPage { layout: ctx.layout, form: RegisterForm::default(), errors: Errors::new() },
-    )
+pub async fn register_page(ctx: Ctx, Query(q): Query<Next>) -> Response {
+    let form = RegisterForm { next: safe_next(&q.next), ..Default::default() };
+    render_status(StatusCode::OK, &RegisterPage { layout: ctx.layout, form, errors: Errors::new() })
 }
 
 pub async fn register(
@@ -144,8 +160,8 @@ pub async fn register(
             Ok(_) => {
                 let login = pb::LoginRequest { username: form.username.clone(), password: form.password.clone() };
                 let session = state.clients.auth.clone().login(login).await?.into_inner();
-                let response =
-                    redirect("/", Flash::success(format!("Welcome to Atelier, {}!", form.username.trim())), ctx.secure);
+                let welcome = Flash::success(format!("Welcome to Atelier, {}!", form.username.trim()));
+                let response = redirect(&safe_next(&form.next), welcome, ctx.secure);
                 return Ok(with_session(response, session.session_token, ctx.secure, SESSION_MAX_AGE));
             }
             Err(s) if s.code() == Code::AlreadyExists => {

@@ -171,6 +171,10 @@ impl Flash {
     pub fn error(m: impl Into<String>) -> Self {
         Self { kind: "error", message: m.into() }
     }
+    /// Something went into the cart: shown with the ways to the cart and checkout.
+    pub fn added(m: impl Into<String>) -> Self {
+        Self { kind: "added", message: m.into() }
+    }
     /// Signed: a flash cookie the gateway did not write is never shown.
     fn encode(&self) -> String {
         super::cookie_key::sign(
@@ -182,6 +186,7 @@ impl Flash {
         let kind = match pairs.iter().find(|(k, _)| k == "k")?.1.as_str() {
             "success" => "success",
             "warning" => "warning",
+            "added" => "added",
             _ => "error",
         };
         Some(Self { kind, message: pairs.into_iter().find(|(k, _)| k == "m")?.1.chars().take(500).collect() })
@@ -376,6 +381,26 @@ pub async fn stylesheet() -> Response {
         include_str!("../../static/app.css"),
     )
         .into_response()
+}
+
+pub async fn product_script() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        include_str!("../../static/product.js"),
+    )
+        .into_response()
+}
+
+/// A `next` address to return to, if it is a path of this site ("/" if
+/// not): never another site (`//host`, `/\\host`, `https://…`), nothing
+/// that is not plain visible ASCII.
+pub fn safe_next(next: &str) -> String {
+    let path_of_this_site = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/\\")
+        && next.len() <= 512
+        && next.bytes().all(|b| b.is_ascii_graphic());
+    if path_of_this_site { next.to_string() } else { "/".into() }
 }
 
 /// The field a service's validation message is about ("email address is

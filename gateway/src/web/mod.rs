@@ -6,6 +6,7 @@ mod admin;
 mod context;
 pub mod cookie_key;
 mod orders;
+mod product_page;
 mod shop;
 
 pub use context::{Ctx, FLASH_COOKIE, Flash, Layout, WebError, carries_cookie, cookie_name};
@@ -20,7 +21,7 @@ pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/", get(shop::home))
         .route("/products", get(shop::catalogue))
-        .route("/products/{id}", get(shop::product))
+        .route("/products/{id}", get(product_page::product))
         .route("/cart", get(shop::cart))
         .route("/cart/items", post(shop::add_to_cart))
         .route("/cart/items/{code}", post(shop::set_quantity))
@@ -49,6 +50,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/img/{file}", get(crate::images::garment))
         .route("/static/app.css", get(context::stylesheet))
         .route("/static/favicon.svg", get(context::favicon))
+        .route("/static/product.js", get(context::product_script))
         .method_not_allowed_fallback(context::method_not_allowed)
         .fallback(context::not_found)
         .layer(axum::middleware::from_fn_with_state(state, context::web_middleware))

@@ -16,7 +16,6 @@ use axum::{
     response::Response,
 };
 use serde::Deserialize;
-use std::collections::HashMap;
 
 /// A product in a grid.
 pub struct Card {
@@ -232,95 +231,16 @@ pub async fn catalogue(State(state): State<AppState>, mut ctx: Ctx, Query(query)
     if unavailable { render_status(StatusCode::SERVICE_UNAVAILABLE, &page_view) } else { render(&page_view) }
 }
 
-pub struct VariantView {
-    pub code: String,
-    pub size: &'static str,
-    pub color: String,
-    pub price: String,
-    pub stock: i64,
-    pub in_cart: i64,
-    /// How many more can go into the cart.
-    pub available: i64,
-    pub selected: bool,
-}
-
-#[derive(Template)]
-#[template(path = "product.html")]
-struct ProductPage {
-    layout: Layout,
-    product: pb::Product,
-    image: String,
-    variants: Vec<VariantView>,
-    any_available: bool,
-}
-
-#[derive(Deserialize)]
-pub struct ProductQuery {
-    #[serde(default)]
-    code: String,
-}
-
-/// The signed-in shopper's cart as code -> quantity (empty if unknown).
-async fn cart_quantities(state: &AppState, ctx: &Ctx) -> HashMap<String, i64> {
-    let Some(user) = &ctx.layout.user else {
-        return HashMap::new();
-    };
-    match state.clients.cart.clone().get_cart(as_user(user, cart_pb::GetCartRequest {})).await {
-        Ok(r) => r.into_inner().cart.unwrap_or_default().lines.into_iter().map(|l| (l.code, l.quantity)).collect(),
-        Err(_) => HashMap::new(),
-    }
-}
-
-pub async fn product(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Path(id): Path<String>,
-    Query(q): Query<ProductQuery>,
-) -> Result<Response, WebError> {
-    let request = pb::GetProductRequest { id };
-    let product = read!(state.clients.product, get_product, request)?.product.unwrap_or_default();
-    let in_cart = cart_quantities(&state, &ctx).await;
-    let preferred = product
-        .variants
-        .iter()
-        .find(|v| v.code == q.code)
-        .or_else(|| product.variants.iter().find(|v| v.stock > in_cart.get(&v.code).copied().unwrap_or(0)))
-        .map(|v| v.code.clone());
-    let variants: Vec<VariantView> = product
-        .variants
-        .iter()
-        .map(|v| {
-            let in_cart = in_cart.get(&v.code).copied().unwrap_or(0);
-            VariantView {
-                code: v.code.clone(),
-                size: format::size_name(v.size),
-                color: v.color.clone(),
-                price: money(v.price_cents),
-                stock: v.stock,
-                in_cart,
-                available: (v.stock - in_cart).max(0),
-                selected: preferred.as_deref() == Some(v.code.as_str()),
-            }
-        })
-        .collect();
-    let color = product
-        .variants
-        .iter()
-        .find(|v| Some(&v.code) == preferred.as_ref())
-        .map_or("", |v| v.color.as_str())
-        .to_string();
-    Ok(render(&ProductPage {
-        image: format::image_url(&product.image, &color),
-        any_available: variants.iter().any(|v| v.available > 0),
-        variants,
-        layout: ctx.layout,
-        product,
-    }))
-}
-
 #[derive(Deserialize)]
 pub struct AddForm {
+    /// A variant by its code, or by `color` and `size` of `product_id`
+    /// (the product page's swatches and size buttons).
+    #[serde(default)]
     code: String,
+    #[serde(default)]
+    color: String,
+    #[serde(default)]
+    size: String,
     #[serde(default)]
     quantity: String,
     #[serde(default)]
@@ -346,14 +266,32 @@ pub async fn add_to_cart(
     Form(form): Form<AddForm>,
 ) -> Result<Response, WebError> {
     let user = ctx.user()?;
-    let back = product_url(&form.product_id, &form.code);
+    let mut back = product_url(&form.product_id, &form.code);
     let Some(quantity) = parse_quantity(&form.quantity).filter(|q| *q >= 1) else {
         return Ok(redirect(&back, Flash::error("Choose a quantity between 1 and 1000."), ctx.secure));
     };
-    let request = as_user(user, cart_pb::AddItemRequest { code: form.code.clone(), quantity });
+    // What the shopper chose, in their words: "Organic Crew Neck Tee — M / Olive".
+    let (code, chosen) = if form.code.is_empty() {
+        let request = pb::GetProductRequest { id: form.product_id.clone() };
+        let product = read!(state.clients.product, get_product, request)?.product.unwrap_or_default();
+        let Some(v) = super::product_page::variant_of(&product, &form.color, &form.size) else {
+            let missing = if form.color.is_empty() || form.size.is_empty() {
+                "Choose a colour and a size.".to_string()
+            } else {
+                format!("{} is not made in {} / {}.", product.name, form.size, form.color)
+            };
+            return Ok(redirect(&back, Flash::error(missing), ctx.secure));
+        };
+        back = product_url(&form.product_id, &v.code);
+        (v.code.clone(), format!("{} — {} / {}", product.name, format::size_name(v.size), v.color))
+    } else {
+        (form.code.clone(), form.code.clone())
+    };
+    let request = as_user(user, cart_pb::AddItemRequest { code, quantity });
     match state.clients.cart.clone().add_item(request).await {
         Ok(_) => {
-            Ok(redirect(&back, Flash::success(format!("Added {quantity} × {} to your cart.", form.code)), ctx.secure))
+            let what = if quantity == 1 { chosen } else { format!("{quantity} × {chosen}") };
+            Ok(redirect(&back, Flash::added(format!("Added to your cart: {what}")), ctx.secure))
         }
         Err(s) if crate::app::is_refusal(&s) => {
             Ok(redirect(&back, Flash::error(format!("Could not add to your cart: {}.", s.message())), ctx.secure))
