@@ -90,7 +90,10 @@ async fn a_new_shopper_buys_and_cancels() {
     b.click_text("Place order").await;
     let order = b.text().await;
     assert!(
-        order.contains("Thank you! Your order has been placed.") && order.to_lowercase().contains("status processing"),
+        order.contains("Thank you! Your order has been placed: A-10001.")
+            && order.contains("Order A-10001")
+            && order.contains("cancel it here until it ships")
+            && order.to_lowercase().contains("status processing"),
         "{order}"
     );
     b.screenshot("06-order").await;

@@ -96,6 +96,17 @@ pub fn next_statuses(status: i32) -> Vec<(&'static str, &'static str)> {
     }
 }
 
+/// How people see an order: its number (A-10042), or, for an order placed
+/// before numbers existed, the end of its id.
+pub fn order_label(number: i64, id: &str) -> String {
+    if number > 0 {
+        format!("A-{number}")
+    } else {
+        let tail: String = id.chars().rev().take(8).collect::<Vec<_>>().into_iter().rev().collect();
+        format!("#{}", tail.to_uppercase())
+    }
+}
+
 /// An image URL for a product's `image` field and a colour.
 pub fn image_url(image: &str, color: &str) -> String {
     match image.strip_prefix("builtin:") {
@@ -111,6 +122,12 @@ pub fn urlencode(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn orders_are_called_by_their_number() {
+        assert_eq!(order_label(10042, "0b6f0a3e-58b0-4dc5-9a7e-1f2e3d4c5b6a"), "A-10042");
+        assert_eq!(order_label(0, "0b6f0a3e-58b0-4dc5-9a7e-1f2e3d4c5b6a"), "#3D4C5B6A");
+    }
 
     #[test]
     fn money_round_trips() {

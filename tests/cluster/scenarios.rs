@@ -68,7 +68,7 @@ async fn the_example_shop_becomes_ready_and_sells_in_a_browser() {
     b.goto(&format!("{url}/cart")).await;
     b.click_text("Place order").await;
     let order = b.text().await;
-    assert!(order.contains("Thank you! Your order has been placed."), "{order}");
+    assert!(order.contains("Thank you! Your order has been placed: A-1"), "{order}");
     b.screenshot("cluster-order-placed").await;
 }
 

@@ -1,7 +1,7 @@
 //! The invariants that the original broke, proven under concurrency on both
 //! databases (SQLite is the embedded default): no oversell, one order per
 //! idempotency key and per cart, every concurrent cart add counted, stock
-//! restored once.
+//! restored once, every order a number of its own.
 
 use crate::harness::{Shop, as_user, shops};
 use crate::orders::{fill_cart, place, stock};
@@ -188,4 +188,35 @@ async fn concurrent_demotions_never_remove_the_last_admin() {
             shop.auth.clone().set_role(as_user(survivor, promote)).await.unwrap();
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_checkouts_get_numbers_of_their_own() {
+    for shop in shops().await {
+        concurrent_checkouts_get_numbers_of_their_own_on(&shop).await;
+    }
+}
+
+async fn concurrent_checkouts_get_numbers_of_their_own_on(shop: &Shop) {
+    let mut shoppers = vec![];
+    for i in 0..12 {
+        let token = shop.new_client(&format!("numbered-{i}")).await;
+        fill_cart(shop, &token, &[("TSHIRT-001", 1)]).await;
+        shoppers.push(token);
+    }
+    let results = join_all(shoppers.iter().map(|t| {
+        let mut orders = shop.order.clone();
+        async move { orders.place_order(as_user(t, place("numbered"))).await }
+    }))
+    .await;
+    let mut numbers: Vec<i64> =
+        results.into_iter().map(|r| r.expect("placed").into_inner().order.unwrap().number).collect();
+    numbers.sort();
+    let first = numbers[0];
+    assert!(first >= 10001, "numbers start at 10001: {numbers:?}");
+    assert_eq!(numbers, (first..first + 12).collect::<Vec<_>>(), "twelve orders, twelve numbers, none twice");
+    // A number stays with its order.
+    let mut orders = shop.order.clone();
+    let listed = orders.list_my_orders(as_user(&shoppers[0], ListMyOrdersRequest::default())).await.unwrap();
+    assert!(numbers.contains(&listed.into_inner().orders[0].number));
 }

@@ -227,6 +227,9 @@ pub struct OrderLineOut {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OrderOut {
     pub id: String,
+    /// What shoppers and admins call the order, e.g. A-10042 (orders placed
+    /// before numbers existed: # and the end of the id).
+    pub number: String,
     pub username: String,
     /// processing, shipped, delivered or canceled.
     pub status: String,
@@ -239,6 +242,7 @@ pub struct OrderOut {
 impl From<order::Order> for OrderOut {
     fn from(o: order::Order) -> Self {
         OrderOut {
+            number: format::order_label(o.number, &o.id),
             status: format::status_name(o.status).into(),
             id: o.id,
             username: o.username,

@@ -30,7 +30,8 @@ pub struct LineView {
 
 pub struct OrderView {
     pub id: String,
-    pub short_id: String,
+    /// A-10042.
+    pub label: String,
     pub username: String,
     pub date: String,
     pub updated: String,
@@ -43,7 +44,7 @@ pub struct OrderView {
 impl From<pb::Order> for OrderView {
     fn from(o: pb::Order) -> Self {
         OrderView {
-            short_id: o.id.chars().rev().take(8).collect::<String>().chars().rev().collect::<String>().to_uppercase(),
+            label: format::order_label(o.number, &o.id),
             date: format::date(o.created_at_ms),
             updated: format::date(o.updated_at_ms),
             status: format::status_name(o.status),
@@ -87,7 +88,11 @@ pub async fn checkout(
             let order = r.into_inner().order.unwrap_or_default();
             Ok(redirect(
                 &format!("/orders/{}", order.id),
-                Flash::success("Thank you! Your order has been placed."),
+                Flash::success(format!(
+                    "Thank you! Your order has been placed: {}. We are preparing it now; this page shows where it \
+                     is, and you can cancel it here until it ships.",
+                    format::order_label(order.number, &order.id)
+                )),
                 ctx.secure,
             ))
         }

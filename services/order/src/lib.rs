@@ -44,12 +44,14 @@ pub const ABANDONED_CHECKOUT_AFTER: std::time::Duration = std::time::Duration::f
 
 /// Opens the order database and brings its schema up to date.
 pub async fn open_database(database_url: &str) -> anyhow::Result<db::Pool> {
-    db::connect(database_url, &MIGRATOR).await
+    let pool = db::connect(database_url, &MIGRATOR).await?;
+    store::prepare_numbers(&pool).await?;
+    Ok(pool)
 }
 
 impl OrderService {
     pub async fn connect(database_url: &str, keys: &IdentityKeys, deps: Dependencies<'_>) -> anyhow::Result<Self> {
-        let pool = db::connect(database_url, &MIGRATOR).await?;
+        let pool = open_database(database_url).await?;
         atelier_runtime::metrics::register_pool("order", &pool);
         let verifier = keys.verifier();
         let token = deps.service_token.token();

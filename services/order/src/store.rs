@@ -13,6 +13,7 @@ struct OrderRow {
     total_cents: i64,
     created_at_ms: i64,
     updated_at_ms: i64,
+    number: Option<i64>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -27,7 +28,35 @@ struct LineRow {
     quantity: i64,
 }
 
-const ORDER_COLUMNS: &str = "id, user_id, username, status, total_cents, created_at_ms, updated_at_ms";
+const ORDER_COLUMNS: &str = "id, user_id, username, status, total_cents, created_at_ms, updated_at_ms, number";
+
+/// The first order number a shop gives.
+pub const FIRST_NUMBER: i64 = 10001;
+
+/// Makes what order numbers need. On PostgreSQL a sequence gives them
+/// (no two checkouts wait for each other); SQLite, whose writes are one at a
+/// time, takes the highest number so far plus one.
+pub async fn prepare_numbers(pool: &Pool) -> anyhow::Result<()> {
+    if is_postgres(pool) {
+        sqlx::query(&format!("CREATE SEQUENCE IF NOT EXISTS order_numbers START WITH {FIRST_NUMBER}"))
+            .execute(pool)
+            .await?;
+    }
+    Ok(())
+}
+
+fn is_postgres(pool: &Pool) -> bool {
+    pool.connect_options().database_url.scheme().starts_with("postgres")
+}
+
+/// The SQL expression for the next order number.
+fn next_number(pool: &Pool) -> String {
+    if is_postgres(pool) {
+        "nextval('order_numbers')".into()
+    } else {
+        format!("(SELECT COALESCE(MAX(number), {}) + 1 FROM orders)", FIRST_NUMBER - 1)
+    }
+}
 
 async fn with_lines(pool: &Pool, rows: Vec<OrderRow>) -> ServiceResult<Vec<pb::Order>> {
     if rows.is_empty() {
@@ -63,6 +92,7 @@ async fn with_lines(pool: &Pool, rows: Vec<OrderRow>) -> ServiceResult<Vec<pb::O
             total_cents: o.total_cents,
             created_at_ms: o.created_at_ms,
             updated_at_ms: o.updated_at_ms,
+            number: o.number.unwrap_or(0),
         })
         .collect())
 }
@@ -141,12 +171,12 @@ pub async fn drop_pending(pool: &Pool, id: &str) -> ServiceResult<()> {
 pub async fn complete(pool: &Pool, id: &str, lines: &[ReservedLine]) -> ServiceResult<()> {
     let total: i64 = lines.iter().map(|l| l.unit_price_cents * l.quantity).sum();
     let mut tx = pool.begin().await?;
-    let done = sqlx::query("UPDATE orders SET status = 'PROCESSING', total_cents = $2, updated_at_ms = $3 WHERE id = $1 AND status = 'PENDING'")
-        .bind(id)
-        .bind(total)
-        .bind(now_ms())
-        .execute(&mut *tx)
-        .await?;
+    let sql = format!(
+        "UPDATE orders SET status = 'PROCESSING', total_cents = $2, updated_at_ms = $3, number = {}
+         WHERE id = $1 AND status = 'PENDING'",
+        next_number(pool)
+    );
+    let done = sqlx::query(&sql).bind(id).bind(total).bind(now_ms()).execute(&mut *tx).await?;
     if done.rows_affected() == 0 {
         return Err(ServiceError::Aborted("the order was abandoned while being placed".into()));
     }
