@@ -104,6 +104,13 @@ async fn a_new_shopper_buys_and_cancels() {
     b.screenshot("07-my-orders").await;
     b.goto(&format!("{}{order_path}", shop.url)).await;
     b.click_text("Cancel order").await;
+    // One click is not enough to undo an order: a page asks first.
+    let confirm = b.text().await;
+    assert!(confirm.contains("Cancel order A-10001?") && confirm.contains("€195.96"), "{confirm}");
+    b.click_text("Keep the order").await;
+    assert!(b.text().await.to_lowercase().contains("status processing"), "kept");
+    b.click_text("Cancel order").await;
+    b.click_text("Cancel the order").await;
     assert!(b.text().await.contains("Your order was canceled"));
 
     let api = reqwest::get(format!("{}/api/v1/products/classic-denim-jeans", shop.url)).await.unwrap();

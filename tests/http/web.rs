@@ -430,3 +430,31 @@ async fn a_shopper_picks_colour_and_size_and_returns_where_they_were_after_loggi
     let cart = b.get("/cart").await;
     assert_eq!(cart.body.matches("href=\"/products/classic-denim-jeans\"").count(), 1, "one line: {}", cart.body);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_cannot_be_undone_is_asked_first() {
+    let shop = TestShop::start().await;
+    let mut b = shop.browser();
+    b.register("ines").await;
+    b.post("/cart/items", &[("code", "TSHIRT-001"), ("quantity", "1"), ("product_id", "basic-cotton-t-shirt")]).await;
+    // The cart's link leads to a question, which changes nothing by itself.
+    let cart = b.get("/cart").await;
+    assert!(cart.body.contains("href=\"/cart/clear\"") && !cart.body.contains("action=\"/cart/clear\""));
+    let ask = b.get("/cart/clear").await;
+    assert_eq!(ask.status, StatusCode::OK);
+    assert!(ask.body.contains("Empty your cart?") && ask.body.contains("action=\"/cart/clear\""));
+    assert!(b.get("/cart").await.body.contains("Basic Cotton T-Shirt"), "asking empties nothing");
+    let emptied = b.post("/cart/clear", &[]).await;
+    assert!(b.follow(emptied).await.body.contains("Your cart is empty"));
+
+    // Admins are asked before a product goes; shoppers cannot even ask.
+    assert_eq!(b.get("/admin/products/basic-cotton-t-shirt/delete").await.status, StatusCode::FORBIDDEN);
+    let mut admin = shop.browser();
+    admin.login("admin", "admin123").await;
+    let ask = admin.get("/admin/products/basic-cotton-t-shirt/delete").await;
+    assert!(ask.body.contains("Delete Basic Cotton T-Shirt?") && ask.body.contains("Orders that hold it keep"));
+    let ask = admin.get("/admin/variants/TSHIRT-001/delete?product_id=basic-cotton-t-shirt").await;
+    assert!(ask.body.contains("Delete variant TSHIRT-001?"));
+    assert!(ask.body.contains("name=\"product_id\" value=\"basic-cotton-t-shirt\""));
+    assert!(admin.get("/products/basic-cotton-t-shirt").await.status.is_success(), "asking deletes nothing");
+}

@@ -3,6 +3,7 @@
 
 mod account;
 mod admin;
+mod confirm;
 mod context;
 pub mod cookie_key;
 mod orders;
@@ -26,11 +27,11 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/cart/items", post(shop::add_to_cart))
         .route("/cart/items/{code}", post(shop::set_quantity))
         .route("/cart/items/{code}/remove", post(shop::remove_from_cart))
-        .route("/cart/clear", post(shop::clear_cart))
+        .route("/cart/clear", get(confirm::empty_cart).post(shop::clear_cart))
         .route("/checkout", post(orders::checkout))
         .route("/orders", get(orders::my_orders))
         .route("/orders/{id}", get(orders::order))
-        .route("/orders/{id}/cancel", post(orders::cancel))
+        .route("/orders/{id}/cancel", get(confirm::cancel_order).post(orders::cancel))
         .route("/login", get(account::login_page).post(account::login))
         .route("/register", get(account::register_page).post(account::register))
         .route("/logout", post(account::logout))
@@ -41,10 +42,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/admin/products", get(admin::products).post(admin::create_product))
         .route("/admin/products/new", get(admin::new_product))
         .route("/admin/products/{id}", get(admin::edit_product).post(admin::update_product))
-        .route("/admin/products/{id}/delete", post(admin::delete_product))
+        .route("/admin/products/{id}/delete", get(confirm::delete_product).post(admin::delete_product))
         .route("/admin/products/{id}/variants", post(admin::add_variant))
         .route("/admin/variants/{code}", post(admin::update_variant))
-        .route("/admin/variants/{code}/delete", post(admin::delete_variant))
+        .route("/admin/variants/{code}/delete", get(confirm::delete_variant).post(admin::delete_variant))
         .route("/admin/orders", get(admin::orders))
         .route("/admin/orders/{id}/status", post(admin::set_status))
         .route("/img/{file}", get(crate::images::garment))
