@@ -84,6 +84,7 @@ async fn call(shop: &Shop, ctx: &Ctx, rpc: &str, who: Caller) -> Result<(), Stat
         })),
         "product.Confirm" => go!(p.confirm(product::ConfirmRequest { order_id: "x".into() })),
         "product.Release" => go!(p.release(product::ReleaseRequest { order_id: "x".into() })),
+        "product.LowStock" => go!(p.low_stock(product::LowStockRequest { at_most: 5, limit: 10 })),
         "product.ListProducts" => go!(p.list_products(product::ListProductsRequest::default())),
         "product.GetProduct" => go!(p.get_product(product::GetProductRequest { id: "classic-denim-jeans".into() })),
         "product.GetVariants" => go!(p.get_variants(product::GetVariantsRequest { codes: vec!["JEANS-001".into()] })),
@@ -102,6 +103,7 @@ async fn call(shop: &Shop, ctx: &Ctx, rpc: &str, who: Caller) -> Result<(), Stat
             id: ctx.order_id.clone(),
             status: order::Status::Processing as i32
         })),
+        "order.Sales" => go!(o.sales(order::SalesRequest { since_ms: vec![0] })),
         other => panic!("unknown rpc {other}"),
     }
 }
@@ -160,6 +162,7 @@ async fn authorization_matrix() {
         ("product.Reserve", SERVICE),
         ("product.Confirm", SERVICE),
         ("product.Release", SERVICE),
+        ("product.LowStock", ADMIN),
         ("cart.GetCart", ANY_USER),
         ("cart.AddItem", ANY_USER),
         ("cart.SetQuantity", ANY_USER),
@@ -172,6 +175,7 @@ async fn authorization_matrix() {
         // Only the customer cancels while processing (admins record returns).
         ("order.CancelOrder", [U, N, D, D, D]),
         ("order.UpdateStatus", ADMIN),
+        ("order.Sales", ADMIN),
     ];
     let rows: std::collections::BTreeSet<String> = matrix.iter().map(|(rpc, _)| rpc.to_string()).collect();
     assert_eq!(rows, declared_rpcs(), "every declared RPC has exactly one row");

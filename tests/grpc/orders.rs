@@ -325,3 +325,59 @@ async fn a_dropped_checkout_finishes_and_its_retry_gets_the_order() {
         assert_eq!(stock(&shop, "TSHIRT-003").await, before - 2, "stock taken once");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_dashboard_counts_sales_orders_to_ship_and_low_stock() {
+    use atelier_proto::{
+        order::order_service_client::OrderServiceClient,
+        product::{LowStockRequest, UpdateVariantRequest},
+    };
+    for shop in shops().await {
+        let admin = shop.admin().await;
+        let mut orders = shop.order.clone();
+        let since = atelier_runtime::now_ms() - 1;
+        let sales = |orders: &OrderServiceClient<tonic::transport::Channel>, admin: &str| {
+            let request = as_user(admin, SalesRequest { since_ms: vec![since] });
+            let mut orders = orders.clone();
+            async move { orders.sales(request).await.unwrap().into_inner() }
+        };
+        let before = sales(&orders, &admin).await;
+        assert_eq!(before.windows[0].orders, 0);
+
+        let dana = shop.new_client("dana-dash").await;
+        fill_cart(&shop, &dana, &[("TSHIRT-001", 2)]).await;
+        let placed = orders.place_order(as_user(&dana, place("dash"))).await.unwrap().into_inner().order.unwrap();
+        let after = sales(&orders, &admin).await;
+        assert_eq!((after.windows[0].orders, after.windows[0].total_cents), (1, placed.total_cents));
+        assert_eq!(after.to_ship, before.to_ship + 1, "a placed order waits to be shipped");
+        orders.cancel_order(as_user(&dana, CancelOrderRequest { id: placed.id })).await.unwrap();
+        let canceled = sales(&orders, &admin).await;
+        assert_eq!(
+            (canceled.windows[0].orders, canceled.to_ship),
+            (0, before.to_ship),
+            "a canceled order sold nothing"
+        );
+        let too_many = as_user(&admin, SalesRequest { since_ms: vec![0; 5] });
+        assert_eq!(orders.sales(too_many).await.unwrap_err().code(), Code::InvalidArgument);
+
+        // Two left of the jeans (50 - 48): on the low-stock list.
+        let mut products = shop.product.clone();
+        let update = UpdateVariantRequest {
+            code: "JEANS-002".into(),
+            size: atelier_proto::product::Size::S as i32,
+            color: "Blue".into(),
+            price_cents: 4599,
+            stock_delta: -48,
+        };
+        products.update_variant(as_user(&admin, update)).await.unwrap();
+        let low = products
+            .low_stock(as_user(&admin, LowStockRequest { at_most: 2, limit: 50 }))
+            .await
+            .unwrap()
+            .into_inner()
+            .variants;
+        assert!(low.iter().all(|v| v.stock <= 2) && low.windows(2).all(|w| w[0].stock <= w[1].stock), "{low:?}");
+        let jeans = low.iter().find(|v| v.code == "JEANS-002").expect("listed");
+        assert_eq!((jeans.product_name.as_str(), jeans.stock), ("Classic Denim Jeans", 2));
+    }
+}

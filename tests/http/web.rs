@@ -458,3 +458,28 @@ async fn what_cannot_be_undone_is_asked_first() {
     assert!(ask.body.contains("name=\"product_id\" value=\"basic-cotton-t-shirt\""));
     assert!(admin.get("/products/basic-cotton-t-shirt").await.status.is_success(), "asking deletes nothing");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_dashboard_shows_orders_to_ship_sales_and_what_runs_low() {
+    let shop = TestShop::start().await;
+    let mut shopper = shop.browser();
+    assert_eq!(shopper.get("/admin").await.location.as_deref(), Some("/login"), "anonymous: log in first");
+    shopper.register("olga").await;
+    assert_eq!(shopper.get("/admin").await.status, StatusCode::FORBIDDEN, "shoppers have no dashboard");
+    shopper
+        .post("/cart/items", &[("code", "JEANS-002"), ("quantity", "50"), ("product_id", "classic-denim-jeans")])
+        .await;
+    let key = "dashboard-order";
+    let placed = shopper.post("/checkout", &[("idempotency_key", key)]).await;
+    assert_eq!(placed.status, StatusCode::SEE_OTHER);
+
+    let mut admin = shop.browser();
+    admin.login("admin", "admin123").await;
+    let page = admin.get("/admin").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let text = page.body;
+    assert!(text.contains("1</span> order to ship"), "{text}");
+    assert!(text.contains("€2,299.50") || text.contains("€2299.50"), "50 × €45.99 sold today: {text}");
+    let jeans = text.split("JEANS-002").nth(1).expect("the sold-out jeans are listed");
+    assert!(jeans.split("</tr>").next().unwrap().contains("Sold out"), "{text}");
+}

@@ -6,6 +6,7 @@ mod admin;
 mod confirm;
 mod context;
 pub mod cookie_key;
+mod dashboard;
 mod orders;
 mod product_page;
 mod shop;
@@ -37,6 +38,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/logout", post(account::logout))
         .route("/account", get(account::profile_page).post(account::profile))
         .route("/account/password", get(account::password_page).post(account::password))
+        .route("/admin", get(dashboard::dashboard))
         .route("/admin/users", get(admin::users))
         .route("/admin/users/{username}/role", post(admin::set_role))
         .route("/admin/products", get(admin::products).post(admin::create_product))

@@ -85,6 +85,15 @@ impl Rpc for OrderService {
         Ok(Response::new(store::list(&self.pool, filter, Page::new(r.page, r.per_page, 20)).await?))
     }
 
+    async fn sales(&self, request: Request<pb::SalesRequest>) -> RpcResult<pb::SalesResponse> {
+        self.user(&request)?.require_admin()?;
+        let since = request.into_inner().since_ms;
+        if since.len() > 4 {
+            return Err(Status::invalid_argument("at most 4 windows"));
+        }
+        Ok(Response::new(store::sales(&self.pool, &since).await?))
+    }
+
     async fn cancel_order(&self, request: Request<pb::CancelOrderRequest>) -> RpcResult<pb::OrderResponse> {
         let caller = self.user(&request)?;
         let id = request.into_inner().id;

@@ -220,6 +220,25 @@ pub async fn mark_released(pool: &Pool, id: &str) -> ServiceResult<()> {
     Ok(())
 }
 
+/// Placed orders (processing, shipped or delivered) since each moment, and
+/// how many wait to be shipped.
+pub async fn sales(pool: &Pool, since: &[i64]) -> ServiceResult<pb::SalesResponse> {
+    let mut windows = vec![];
+    for since_ms in since {
+        let (orders, total_cents): (i64, i64) = sqlx::query_as(
+            "SELECT COUNT(*), CAST(COALESCE(SUM(total_cents), 0) AS BIGINT) FROM orders
+             WHERE created_at_ms >= $1 AND status IN ('PROCESSING', 'SHIPPED', 'DELIVERED')",
+        )
+        .bind(since_ms)
+        .fetch_one(pool)
+        .await?;
+        windows.push(pb::SalesWindow { since_ms: *since_ms, orders, total_cents });
+    }
+    let to_ship: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM orders WHERE status = 'PROCESSING'").fetch_one(pool).await?;
+    Ok(pb::SalesResponse { windows, to_ship })
+}
+
 pub struct Filter<'a> {
     pub user_id: Option<&'a str>,
     pub username: Option<&'a str>,

@@ -445,3 +445,37 @@ pub async fn touch_catalog(pool: &Pool) {
 pub async fn catalog_version(pool: &Pool) -> ServiceResult<i64> {
     Ok(sqlx::query_scalar("SELECT version FROM catalog_version WHERE id = 1").fetch_one(pool).await?)
 }
+
+#[derive(sqlx::FromRow)]
+struct LowStockRow {
+    product_id: String,
+    product_name: String,
+    code: String,
+    size: String,
+    color: String,
+    stock: i64,
+}
+
+/// The variants with the least stock, at most `at_most` left, fewest first.
+pub async fn low_stock(pool: &Pool, at_most: i64, limit: i32) -> ServiceResult<Vec<pb::LowStockVariant>> {
+    let rows: Vec<LowStockRow> = sqlx::query_as(
+        "SELECT v.product_id, p.name AS product_name, v.code, v.size, v.color, v.stock
+         FROM variants v JOIN products p ON p.id = v.product_id
+         WHERE v.stock <= $1 ORDER BY v.stock, p.name, v.code LIMIT $2",
+    )
+    .bind(at_most)
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| pb::LowStockVariant {
+            size: crate::size_value(&r.size),
+            product_id: r.product_id,
+            product_name: r.product_name,
+            code: r.code,
+            color: r.color,
+            stock: r.stock,
+        })
+        .collect())
+}

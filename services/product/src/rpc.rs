@@ -147,6 +147,16 @@ impl Rpc for ProductService {
         Ok(Response::new(pb::ConfirmResponse {}))
     }
 
+    async fn low_stock(&self, request: Request<pb::LowStockRequest>) -> RpcResult<pb::LowStockResponse> {
+        self.admin(&request)?;
+        let r = request.into_inner();
+        let limit = if r.limit == 0 { 10 } else { r.limit };
+        if !(1..=50).contains(&limit) || r.at_most < 0 {
+            return Err(Status::invalid_argument("limit is 1-50 and at_most not negative"));
+        }
+        Ok(Response::new(pb::LowStockResponse { variants: catalog::low_stock(&self.pool, r.at_most, limit).await? }))
+    }
+
     async fn release(&self, request: Request<pb::ReleaseRequest>) -> RpcResult<pb::ReleaseResponse> {
         self.service(&request)?;
         let released = stock::release(&self.pool, order_id(&request.into_inner().order_id)?).await?;
