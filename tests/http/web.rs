@@ -483,3 +483,28 @@ async fn the_admin_dashboard_shows_orders_to_ship_sales_and_what_runs_low() {
     let jeans = text.split("JEANS-002").nth(1).expect("the sold-out jeans are listed");
     assert!(jeans.split("</tr>").next().unwrap().contains("Sold out"), "{text}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_keeps_showing_a_product_deleted_since() {
+    let shop = TestShop::start().await;
+    let mut shopper = shop.browser();
+    shopper.register("pia").await;
+    shopper
+        .post("/cart/items", &[("code", "JEANS-001"), ("quantity", "1"), ("product_id", "classic-denim-jeans")])
+        .await;
+    let placed = shopper.post("/checkout", &[("idempotency_key", "kept")]).await;
+    let order_url = placed.location.clone().unwrap();
+    assert!(shopper.get(&order_url).await.body.contains("href=\"/products/classic-denim-jeans\""));
+
+    let mut admin = shop.browser();
+    admin.login("admin", "admin123").await;
+    admin.get("/admin/products/classic-denim-jeans/delete").await;
+    let deleted = admin.post("/admin/products/classic-denim-jeans/delete", &[]).await;
+    assert_eq!(deleted.status, StatusCode::SEE_OTHER);
+
+    let order = shopper.get(&order_url).await;
+    assert_eq!(order.status, StatusCode::OK);
+    assert!(order.body.contains("Classic Denim Jeans <span class=\"muted\">(no longer sold)</span>"), "{}", order.body);
+    assert!(!order.body.contains("href=\"/products/classic-denim-jeans\""), "no link to a page that is gone");
+    assert!(order.body.contains("€49.99"), "the line as it was bought");
+}

@@ -4,11 +4,12 @@
 use super::context::{Ctx, Flash, Layout, WebError, page_links, redirect, render};
 use crate::{
     AppState,
+    clients::read,
     format::{self, money},
     session::as_user,
 };
 use askama::Template;
-use atelier_proto::order as pb;
+use atelier_proto::{order as pb, product as product_pb};
 use axum::{
     Form,
     extract::{Path, Query, State},
@@ -26,6 +27,8 @@ pub struct LineView {
     pub unit_price: String,
     pub quantity: i64,
     pub subtotal: String,
+    /// The product is still in the catalogue (its page can be linked).
+    pub still_sold: bool,
 }
 
 pub struct OrderView {
@@ -62,6 +65,7 @@ impl From<pb::Order> for OrderView {
                     size: l.size,
                     color: l.color,
                     quantity: l.quantity,
+                    still_sold: true,
                 })
                 .collect(),
             id: o.id,
@@ -203,8 +207,20 @@ pub async fn order(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Strin
     let can_cancel = is_owner && order.status() == pb::Status::Processing;
     let shipped_to_owner = is_owner && order.status() == pb::Status::Shipped;
     let next_statuses = if user.is_admin { format::next_statuses(order.status) } else { vec![] };
-    let page =
-        OrderPage { layout: ctx.layout, order: order.into(), is_owner, can_cancel, next_statuses, shipped_to_owner };
+    // What the order holds is shown as it was bought; a product deleted since
+    // is named without a link to a page that is gone.
+    let codes = order.lines.iter().map(|l| l.code.clone()).collect();
+    let sold: Option<Vec<String>> =
+        read!(state.clients.product, get_variants, product_pb::GetVariantsRequest { codes })
+            .ok()
+            .map(|r| r.variants.into_iter().map(|v| v.product_id).collect());
+    let mut order: OrderView = order.into();
+    if let Some(sold) = sold {
+        for line in &mut order.lines {
+            line.still_sold = sold.contains(&line.product_id);
+        }
+    }
+    let page = OrderPage { layout: ctx.layout, order, is_owner, can_cancel, next_statuses, shipped_to_owner };
     Ok(render(&page))
 }
 
