@@ -508,3 +508,30 @@ async fn an_order_keeps_showing_a_product_deleted_since() {
     assert!(!order.body.contains("href=\"/products/classic-denim-jeans\""), "no link to a page that is gone");
     assert!(order.body.contains("€49.99"), "the line as it was bought");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn catalogue_filters_show_as_removable_chips_and_paging_says_where_you_are() {
+    let shop = TestShop::start().await;
+    let mut b = shop.browser();
+    let page = b.get("/products?q=denim&size=L&min_price=10&in_stock=1").await.body;
+    for (label, without) in [
+        ("“denim”", "/products?size=L&#38;min_price=10&#38;in_stock=1"),
+        ("Size L", "/products?q=denim&#38;min_price=10&#38;in_stock=1"),
+        ("From €10.00", "/products?q=denim&#38;size=L&#38;in_stock=1"),
+        ("In stock", "/products?q=denim&#38;size=L&#38;min_price=10"),
+    ] {
+        assert!(
+            page.contains(&format!("<a href=\"{without}\" aria-label=\"Remove filter: {label}\">")),
+            "{label}: {page}"
+        );
+    }
+    assert!(page.contains("Clear all") && !page.contains("Page 1 of 1"), "one page needs no pager");
+
+    let swapped = b.get("/products?min_price=100&max_price=10").await.body;
+    assert!(swapped.contains("the two were swapped") && swapped.contains("Up to €100.00"), "{swapped}");
+
+    let beyond = b.get("/products?page=99").await.body;
+    assert!(beyond.contains("There is no page 99.") && beyond.contains("They fill 3 pages."), "{beyond}");
+    assert!(beyond.contains("href=\"/products?page=3\""), "a way to the last page");
+    assert!(!beyond.contains("Try fewer filters"));
+}

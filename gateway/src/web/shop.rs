@@ -159,8 +159,52 @@ impl CatalogueQuery {
         (request, problems)
     }
 
+    /// A minimum price above the maximum matches nothing: the two are
+    /// swapped, and the shopper is told.
+    pub fn swap_reversed_prices(&mut self) -> Option<String> {
+        let (min, max) = (format::parse_money(&self.min_price)?, format::parse_money(&self.max_price)?);
+        (min > max).then(|| {
+            std::mem::swap(&mut self.min_price, &mut self.max_price);
+            "The minimum price was above the maximum: the two were swapped.".to_string()
+        })
+    }
+
     /// This query with another page number, as a URL.
     fn page_url(&self, page: u32) -> String {
+        self.url(None, Some(page))
+    }
+
+    /// The active filters as removable chips: (what it is, the URL without it).
+    fn chips(&self) -> Vec<(String, String)> {
+        let mut chips = vec![];
+        let mut chip = |field: &'static str, label: String| chips.push((label, self.url(Some(field), None)));
+        if !self.q.trim().is_empty() {
+            chip("q", format!("“{}”", self.q.trim()));
+        }
+        if !self.category.is_empty() {
+            chip("category", self.category.clone());
+        }
+        if !self.size.is_empty() {
+            chip("size", format!("Size {}", self.size));
+        }
+        if !self.color.is_empty() {
+            chip("color", self.color.clone());
+        }
+        if let Some(min) = format::parse_money(&self.min_price) {
+            chip("min_price", format!("From {}", format::money(min)));
+        }
+        if let Some(max) = format::parse_money(&self.max_price) {
+            chip("max_price", format!("Up to {}", format::money(max)));
+        }
+        if matches!(self.in_stock.as_str(), "1" | "true" | "on") {
+            chip("in_stock", "In stock".into());
+        }
+        chips
+    }
+
+    /// This query as a URL, without the field `drop`, at `page` (the first
+    /// page when None).
+    fn url(&self, drop: Option<&str>, page: Option<u32>) -> String {
         let pairs = [
             ("q", &self.q),
             ("category", &self.category),
@@ -172,10 +216,15 @@ impl CatalogueQuery {
             ("sort", &self.sort),
         ];
         let mut kept: Vec<(&str, &str)> =
-            pairs.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| (*k, v.as_str())).collect();
-        let page = page.to_string();
-        kept.push(("page", &page));
-        format!("/products?{}", serde_urlencoded::to_string(kept).unwrap_or_default())
+            pairs.iter().filter(|(k, v)| !v.is_empty() && Some(*k) != drop).map(|(k, v)| (*k, v.as_str())).collect();
+        let page = page.map(|p| p.to_string());
+        if let Some(page) = &page {
+            kept.push(("page", page));
+        }
+        match serde_urlencoded::to_string(kept).unwrap_or_default() {
+            q if q.is_empty() => "/products".into(),
+            q => format!("/products?{q}"),
+        }
     }
 }
 
@@ -192,13 +241,21 @@ struct CataloguePage {
     pages: u32,
     prev_url: Option<String>,
     next_url: Option<String>,
+    last_url: String,
+    chips: Vec<(String, String)>,
     sizes: [&'static str; 6],
     colors: Vec<&'static str>,
     unavailable: bool,
 }
 
-pub async fn catalogue(State(state): State<AppState>, mut ctx: Ctx, Query(query): Query<CatalogueQuery>) -> Response {
+pub async fn catalogue(
+    State(state): State<AppState>,
+    mut ctx: Ctx,
+    Query(mut query): Query<CatalogueQuery>,
+) -> Response {
+    let swapped = query.swap_reversed_prices();
     let (request, problems) = query.to_request();
+    ctx.layout.flashes.extend(swapped.map(Flash::warning));
     ctx.layout.flashes.extend(problems.into_iter().map(Flash::warning));
     let result = read!(state.clients.product, list_products, request.clone());
     let (products, total, more, unavailable) = match result {
@@ -214,6 +271,8 @@ pub async fn catalogue(State(state): State<AppState>, mut ctx: Ctx, Query(query)
     let page_view = CataloguePage {
         prev_url: (page > 1).then(|| query.page_url(page - 1)),
         next_url: (page < pages).then(|| query.page_url(page + 1)),
+        last_url: query.page_url(pages),
+        chips: query.chips(),
         layout: ctx.layout,
         query,
         products,
