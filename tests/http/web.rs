@@ -535,3 +535,45 @@ async fn catalogue_filters_show_as_removable_chips_and_paging_says_where_you_are
     assert!(beyond.contains("href=\"/products?page=3\""), "a way to the last page");
     assert!(!beyond.contains("Try fewer filters"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_form_shows_every_mistake_at_once_next_to_its_field() {
+    let shop = TestShop::start().await;
+    let mut b = shop.browser();
+    b.get("/register").await;
+    let empty =
+        b.post("/register", &[("username", ""), ("password", ""), ("confirm", ""), ("email", ""), ("phone", "")]).await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+    for field in ["username", "password", "email", "phone"] {
+        assert!(empty.body.contains(&format!("id=\"{field}-error\"")), "{field} is flagged: {}", empty.body);
+        assert!(empty.body.contains(&format!("aria-describedby=\"{field}-error\"")));
+    }
+    let some = b
+        .post(
+            "/register",
+            &[
+                ("username", "fine-name"),
+                ("password", "x"),
+                ("confirm", "x"),
+                ("email", "nope"),
+                ("phone", "0123456789"),
+            ],
+        )
+        .await;
+    assert!(some.body.contains("id=\"password-error\"") && some.body.contains("id=\"email-error\""));
+    assert!(
+        !some.body.contains("id=\"username-error\"") && !some.body.contains("id=\"phone-error\""),
+        "only what is wrong"
+    );
+    assert!(some.body.contains("value=\"fine-name\""), "what was right stays filled in");
+
+    b.register("quinn").await;
+    b.get("/account").await;
+    let profile = b.post("/account", &[("email", "not an email"), ("phone", "12")]).await;
+    assert!(
+        profile.body.contains("id=\"email-error\"") && profile.body.contains("id=\"phone-error\""),
+        "{}",
+        profile.body
+    );
+    assert!(profile.body.contains("novalidate"), "the site's messages, not the browser's");
+}

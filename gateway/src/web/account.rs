@@ -32,8 +32,22 @@ fn with_session(mut response: Response, token: String, secure: bool, max_age: i6
 fn form_error(status: &tonic::Status, fields: &[&'static str], errors: &mut Errors) -> Result<StatusCode, WebError> {
     match status.code() {
         Code::InvalidArgument | Code::AlreadyExists | Code::FailedPrecondition => {
-            let field = field_of(status.message(), fields).unwrap_or("form");
-            errors.insert(field, capitalize(status.message()));
+            use tonic_types::StatusExt;
+            // Each field the service named, next to that field; else the message on top.
+            let named: Vec<(&'static str, String)> = status
+                .get_details_bad_request()
+                .map(|b| b.field_violations)
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|v| Some((*fields.iter().find(|f| **f == v.field)?, v.description)))
+                .collect();
+            if named.is_empty() {
+                let field = field_of(status.message(), fields).unwrap_or("form");
+                errors.insert(field, capitalize(status.message()));
+            }
+            for (field, description) in named {
+                errors.insert(field, capitalize(&description));
+            }
             Ok(if status.code() == Code::AlreadyExists {
                 StatusCode::CONFLICT
             } else {

@@ -34,8 +34,17 @@ impl AuthService {
 impl Rpc for AuthService {
     async fn register(&self, request: Request<pb::RegisterRequest>) -> RpcResult<pb::RegisterResponse> {
         let r = request.into_inner();
+        // Every mistake at once, each for its field.
+        let checks = [
+            ("username", validate::username(&r.username).map(drop)),
+            ("password", validate::password(&r.password)),
+            ("email", validate::email(&r.email).map(drop)),
+            ("phone", validate::phone(&r.phone).map(drop)),
+        ];
+        if let Some(invalid) = atelier_runtime::error::invalid_fields(&checks) {
+            return Err(invalid);
+        }
         let username = validate::username(&r.username)?;
-        validate::password(&r.password)?;
         let email = validate::email(&r.email)?;
         let phone = validate::phone(&r.phone)?;
         let password_hash = password::hash(r.password).await.map_err(|e| Status::internal(e.to_string()))?;
@@ -128,6 +137,13 @@ impl Rpc for AuthService {
     async fn update_profile(&self, request: Request<pb::UpdateProfileRequest>) -> RpcResult<pb::UpdateProfileResponse> {
         let caller = self.caller(&request)?;
         let r = request.into_inner();
+        let checks = [
+            ("email", if r.email.trim().is_empty() { Ok(()) } else { validate::email(&r.email).map(drop) }),
+            ("phone", if r.phone.trim().is_empty() { Ok(()) } else { validate::phone(&r.phone).map(drop) }),
+        ];
+        if let Some(invalid) = atelier_runtime::error::invalid_fields(&checks) {
+            return Err(invalid);
+        }
         let email = (!r.email.trim().is_empty()).then(|| validate::email(&r.email)).transpose()?;
         let phone = (!r.phone.trim().is_empty()).then(|| validate::phone(&r.phone)).transpose()?;
         let user = store::update_profile(&self.pool, &caller.sub, email.as_deref(), phone).await?;

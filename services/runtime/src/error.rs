@@ -96,3 +96,18 @@ impl From<Status> for ServiceError {
         }
     }
 }
+
+/// Every field a request got wrong at once (google.rpc.BadRequest details,
+/// which forms show next to each field); the message is the first of them,
+/// for clients that read only that. None when every check passed.
+pub fn invalid_fields(checks: &[(&str, Result<(), ServiceError>)]) -> Option<tonic::Status> {
+    use tonic_types::{ErrorDetails, StatusExt};
+    let violations: Vec<(&str, String)> =
+        checks.iter().filter_map(|(field, result)| Some((*field, result.as_ref().err()?.to_string()))).collect();
+    let (_, first) = violations.first()?;
+    let mut details = ErrorDetails::new();
+    for (field, description) in &violations {
+        details.add_bad_request_violation(*field, description.clone());
+    }
+    Some(tonic::Status::with_error_details(tonic::Code::InvalidArgument, first.clone(), details))
+}
