@@ -210,12 +210,11 @@ struct ProductFormPage {
     form: ProductForm,
     variants: Vec<VariantRow>,
     errors: Errors,
-    shapes: [&'static str; 12],
+    shapes: &'static [&'static str],
     sizes: [&'static str; 6],
 }
 
-const SHAPES: [&str; 12] =
-    ["tshirt", "shirt", "jeans", "shorts", "hoodie", "sweater", "jacket", "coat", "dress", "skirt", "cap", "socks"];
+const SHAPES: &[&str] = &atelier_proto::GARMENT_SHAPES;
 const FIELDS: &[&str] = &["name", "description", "category", "image", "code", "size", "color", "price", "stock"];
 
 fn form_page(

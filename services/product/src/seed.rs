@@ -78,7 +78,7 @@ const CATALOG: &[Item] = &[
     Item {
         name: "Slim Fit Chinos",
         category: "Trousers",
-        shape: "jeans",
+        shape: "chinos",
         description: "Stretch cotton chinos with a tapered leg.",
         variants: Variants::Grid {
             prefix: "CHINO-SLM",
@@ -142,7 +142,7 @@ const CATALOG: &[Item] = &[
     Item {
         name: "Cotton Cardigan",
         category: "Knitwear",
-        shape: "sweater",
+        shape: "cardigan",
         description: "Button-through cardigan in light cotton knit.",
         variants: Variants::Grid { prefix: "KNIT-CAR", colors: &["Beige", "Black"], sizes: ALL, price_cents: 6400 },
     },
@@ -182,7 +182,7 @@ const CATALOG: &[Item] = &[
     Item {
         name: "Quilted Puffer Jacket",
         category: "Jackets",
-        shape: "jacket",
+        shape: "puffer",
         description: "Lightweight recycled-fill puffer that packs into its pocket.",
         variants: Variants::Grid {
             prefix: "JKT-PUF",
@@ -201,7 +201,7 @@ const CATALOG: &[Item] = &[
     Item {
         name: "Wool Overcoat",
         category: "Coats",
-        shape: "coat",
+        shape: "overcoat",
         description: "Tailored single-breasted coat in Italian wool.",
         variants: Variants::Grid {
             prefix: "COAT-WOL",
@@ -213,7 +213,7 @@ const CATALOG: &[Item] = &[
     Item {
         name: "Classic Trench Coat",
         category: "Coats",
-        shape: "coat",
+        shape: "trench",
         description: "Belted cotton gabardine trench, water-repellent.",
         variants: Variants::Grid { prefix: "COAT-TRN", colors: &["Beige"], sizes: ALL, price_cents: 19900 },
     },
@@ -269,7 +269,7 @@ const CATALOG: &[Item] = &[
     Item {
         name: "Wool Beanie Cap",
         category: "Accessories",
-        shape: "cap",
+        shape: "beanie",
         description: "Ribbed merino beanie, one size fits most.",
         variants: Variants::Grid {
             prefix: "CAP-BEA",

@@ -6,8 +6,7 @@ use atelier_runtime::ServiceError;
 pub const MAX_PRICE_CENTS: i64 = 10_000_000;
 pub const MAX_STOCK: i64 = 1_000_000;
 /// Shapes Atelier draws itself (`builtin:<shape>` images).
-pub const SHAPES: [&str; 12] =
-    ["tshirt", "shirt", "jeans", "shorts", "hoodie", "sweater", "jacket", "coat", "dress", "skirt", "cap", "socks"];
+pub use atelier_proto::GARMENT_SHAPES as SHAPES;
 
 fn text<'a>(field: &str, s: &'a str, min: usize, max: usize) -> Result<&'a str, ServiceError> {
     let s = s.trim();
