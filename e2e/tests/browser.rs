@@ -139,7 +139,7 @@ async fn an_admin_runs_the_shop() {
     b.fill("#name", "Linen Blazer").await;
     b.fill("#description", "Unlined linen blazer for summer evenings.").await;
     b.fill("#category", "Jackets").await;
-    choose(&b, "#image", "builtin:jacket").await;
+    b.tap("label.shape-choice:has(input[value='builtin:blazer']) img").await;
     b.fill("#code", "BLAZER-LIN-M").await;
     choose(&b, "#size", "M").await;
     b.fill("#color", "Sand").await;
@@ -148,6 +148,12 @@ async fn an_admin_runs_the_shop() {
     b.screenshot("10-admin-new-product").await;
     b.click_text("Create product").await;
     assert!(b.text().await.contains("Linen Blazer is in the catalogue."));
+    let picture = b.client.find(Locator::Css("input[name='image']:checked")).await.unwrap();
+    assert_eq!(
+        picture.attr("value").await.unwrap().as_deref(),
+        Some("builtin:blazer"),
+        "the picture chosen by its preview"
+    );
     b.fill("#new-code", "BLAZER-LIN-L").await;
     choose(&b, "#new-size", "L").await;
     b.fill("#new-color", "Sand").await;

@@ -482,6 +482,11 @@ async fn the_admin_dashboard_shows_orders_to_ship_sales_and_what_runs_low() {
     assert!(text.contains("€2,299.50") || text.contains("€2299.50"), "50 × €45.99 sold today: {text}");
     let jeans = text.split("JEANS-002").nth(1).expect("the sold-out jeans are listed");
     assert!(jeans.split("</tr>").next().unwrap().contains("Sold out"), "{text}");
+    // The products table says the same at a glance, with a picture per product.
+    let table = admin.get("/admin/products?q=classic+denim").await.body;
+    let row = table.split("Classic Denim Jeans</a>").nth(1).unwrap().split("</tr>").next().unwrap();
+    assert!(row.contains("<span class=\"badge low\">1 low</span>") && row.contains(">2<"), "2 variants, 1 low: {row}");
+    assert!(table.contains("<img class=\"thumb\" src=\"/img/jeans.svg?color=Blue\""), "{table}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

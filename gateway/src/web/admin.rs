@@ -120,8 +120,12 @@ pub struct AdminProductRow {
     pub id: String,
     pub name: String,
     pub category: String,
-    pub codes: String,
+    pub image: String,
+    pub variants: usize,
     pub stock: i64,
+    /// Variants with at most the dashboard's low-stock level left (sold out included).
+    pub low: usize,
+    pub sold_out: bool,
     pub price: String,
 }
 
@@ -156,7 +160,10 @@ pub async fn products(
         .products
         .into_iter()
         .map(|p| AdminProductRow {
-            codes: p.variants.iter().map(|v| v.code.as_str()).collect::<Vec<_>>().join(", "),
+            image: format::image_url(&p.image, p.variants.first().map_or("", |v| v.color.as_str())),
+            variants: p.variants.len(),
+            low: p.variants.iter().filter(|v| v.stock <= super::dashboard::LOW_STOCK).count(),
+            sold_out: p.variants.iter().all(|v| v.stock == 0),
             stock: p.variants.iter().map(|v| v.stock).sum(),
             price: p.variants.iter().map(|v| v.price_cents).min().map(money).unwrap_or_else(|| "—".into()),
             id: p.id,

@@ -12,7 +12,7 @@ use atelier_proto::{order, product as pb};
 use axum::{extract::State, response::Response};
 
 /// At or below this many left, a variant is on the dashboard's list.
-const LOW_STOCK: i64 = 5;
+pub const LOW_STOCK: i64 = 5;
 
 pub struct Window {
     pub label: &'static str,
