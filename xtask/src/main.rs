@@ -25,10 +25,12 @@ const SYSTEM_PACKAGES: [(&str, &str); 6] = [
 ];
 
 /// PyPI packages: the real Helm engine and Kubernetes schemas (chart checks),
-/// schemathesis (API fuzzing).
-const PYTHON_PACKAGES: [&str; 5] = ["helm-python-sdk", "kubernetes-validate", "jsonschema", "pyyaml", "schemathesis"];
+/// schemathesis (API fuzzing), axe-core (accessibility checks, as packaged
+/// for Python).
+const PYTHON_PACKAGES: [&str; 6] =
+    ["helm-python-sdk", "kubernetes-validate", "jsonschema", "pyyaml", "schemathesis", "axe-core-python"];
 /// Module names that prove the packages above are importable.
-const PYTHON_IMPORTS: &str = "import helm_python, kubernetes_validate, jsonschema, yaml, schemathesis";
+const PYTHON_IMPORTS: &str = "import helm_python, kubernetes_validate, jsonschema, yaml, schemathesis, axe_core_python";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
