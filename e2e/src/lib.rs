@@ -203,6 +203,17 @@ impl Browser {
         self.client.find(Locator::Css("body")).await.expect("body").text().await.expect("text")
     }
 
+    /// The browser window's size in CSS pixels (390 × 844: a phone).
+    pub async fn resize(&self, width: u32, height: u32) {
+        self.client.set_window_size(width, height).await.expect("resize");
+    }
+
+    /// How far the page reaches past the window's width (0: no sideways scrolling).
+    pub async fn overflow_x(&self) -> i64 {
+        let script = "return document.documentElement.scrollWidth - document.documentElement.clientWidth;";
+        self.client.execute(script, vec![]).await.expect("measure").as_i64().unwrap_or(i64::MAX)
+    }
+
     pub async fn path(&self) -> String {
         self.client.current_url().await.expect("url").path().to_string()
     }

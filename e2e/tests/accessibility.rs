@@ -63,6 +63,7 @@ async fn every_page_passes_axe() {
     for path in [
         "/products/classic-denim-jeans",
         "/cart",
+        "/checkout",
         "/cart/clear",
         "/orders",
         "/account",

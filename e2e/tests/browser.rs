@@ -45,16 +45,6 @@ async fn a_new_shopper_buys_and_cancels() {
     b.goto(&shop.url).await;
     b.screenshot("01-home").await;
 
-    b.goto(&format!("{}/register", shop.url)).await;
-    b.fill("#username", "e2e-shopper").await;
-    b.fill("#email", "e2e@example.com").await;
-    b.fill("#phone", "+39 055 123456").await;
-    b.fill("#password", "a good password").await;
-    b.fill("#confirm", "a good password").await;
-    b.screenshot("02-register").await;
-    b.click_text("Create account").await;
-    assert!(b.text().await.contains("Welcome to Atelier, e2e-shopper!"));
-
     // Search and filter.
     b.goto(&format!("{}/products", shop.url)).await;
     b.fill("#q", "denim").await;
@@ -65,8 +55,12 @@ async fn a_new_shopper_buys_and_cancels() {
     assert!(!results.contains("Basic Cotton T-Shirt"));
     b.screenshot("03-catalogue-filtered").await;
 
-    // Product page: two sizes into the cart.
+    // From here on a phone, 390 px wide, as a visitor without an account.
+    b.resize(390, 844).await;
+    let fits = async |what: &str| assert_eq!(b.overflow_x().await, 0, "{what} fits a phone's width");
+    // Product page: two sizes into the bag.
     b.click("article.card h3 a[href='/products/classic-denim-jeans']").await;
+    fits("the product page").await;
     let page = b.text().await;
     assert!(
         page.contains("€45.99") && !page.contains("in stock"),
@@ -79,6 +73,8 @@ async fn a_new_shopper_buys_and_cancels() {
     let page = add_to_cart(&b, "Blue", "L", "2").await;
     assert!(page.contains("2 in your cart"), "{page}");
     add_to_cart(&b, "Blue", "S", "1").await;
+    let count = b.client.find(Locator::Css(".bag-count")).await.expect("a count on the Cart link");
+    assert_eq!(count.text().await.unwrap(), "3");
 
     // Cart: change a quantity, see the total, place the order.
     b.goto(&format!("{}/cart", shop.url)).await;
@@ -86,27 +82,77 @@ async fn a_new_shopper_buys_and_cancels() {
     b.click("form[action='/cart/items/JEANS-001'] button").await;
     let cart = b.text().await;
     assert!(cart.contains("€195.96"), "3 × 49.99 + 45.99: {cart}");
+    fits("the cart").await;
     b.screenshot("05-cart").await;
+    // Checkout asks a visitor to sign in; a new account brings the bag along.
+    b.click("#checkout a.btn").await;
+    assert!(b.text().await.contains("your cart comes with you"));
+    b.click_text("Create an account").await;
+    b.fill("#username", "e2e-shopper").await;
+    b.fill("#email", "e2e@example.com").await;
+    b.fill("#phone", "+39 055 123456").await;
+    b.fill("#password", "a good password").await;
+    b.fill("#confirm", "a good password").await;
+    fits("registration").await;
+    b.screenshot("02-register").await;
+    b.click_text("Create account").await;
+    let checkout = b.text().await;
+    assert!(
+        checkout.contains("Welcome to Atelier, e2e-shopper! Your bag is in your account's cart now."),
+        "{checkout}"
+    );
+    assert_eq!(b.path().await, "/checkout", "back to checkout after registering");
+    // Checkout: a first address (saved to the account), a delivery method, a review.
+    b.click_text("Review order").await;
+    let errors = b.text().await;
+    assert!(
+        errors.contains("Name is required") && errors.contains("City is required"),
+        "every field at once: {errors}"
+    );
+    for (field, value) in [
+        ("#name", "E2E Shopper"),
+        ("#line1", "Via dei Servi 3"),
+        ("#postcode", "50122"),
+        ("#city", "Florence"),
+        ("#country", "Italy"),
+    ] {
+        b.fill(field, value).await;
+    }
+    b.tap("label.choice:has(input[value='express'])").await;
+    fits("checkout").await;
+    b.screenshot("05b-checkout").await;
+    b.click_text("Review order").await;
+    let review = b.text().await;
+    assert!(
+        review.contains("Express delivery") && review.contains("€9.95") && review.contains("E2E Shopper"),
+        "{review}"
+    );
+    fits("the review").await;
+    b.screenshot("05c-review").await;
     b.click_text("Place order").await;
     let order = b.text().await;
     assert!(
         order.contains("Thank you! Your order has been placed: A-10001.")
             && order.contains("Order A-10001")
+            && order.contains("Express delivery · €9.95")
+            && order.contains("€205.91")
             && order.contains("cancel it here until it ships")
             && order.to_lowercase().contains("status processing"),
         "{order}"
     );
+    fits("the order").await;
     b.screenshot("06-order").await;
+    b.resize(1280, 1000).await;
     let order_path = b.path().await;
 
     b.goto(&format!("{}/orders", shop.url)).await;
-    assert!(b.text().await.contains("€195.96"));
+    assert!(b.text().await.contains("€205.91"));
     b.screenshot("07-my-orders").await;
     b.goto(&format!("{}{order_path}", shop.url)).await;
     b.click_text("Cancel order").await;
     // One click is not enough to undo an order: a page asks first.
     let confirm = b.text().await;
-    assert!(confirm.contains("Cancel order A-10001?") && confirm.contains("€195.96"), "{confirm}");
+    assert!(confirm.contains("Cancel order A-10001?") && confirm.contains("€205.91"), "{confirm}");
     b.click_text("Keep the order").await;
     assert!(b.text().await.to_lowercase().contains("status processing"), "kept");
     b.click_text("Cancel order").await;
@@ -130,6 +176,10 @@ async fn an_admin_runs_the_shop() {
     b.goto(&format!("{}/products/comfortable-fleece-hoodie", shop.url)).await;
     add_to_cart(&b, "Gray", "S", "1").await;
     b.goto(&format!("{}/cart", shop.url)).await;
+    // The seeded account's default address is already chosen.
+    b.click_text("Checkout").await;
+    b.click_text("Review order").await;
+    assert!(b.text().await.contains("Via dei Servi 12"), "the default address");
     b.click_text("Place order").await;
     assert!(b.text().await.contains("Thank you"));
     logout(&b).await;

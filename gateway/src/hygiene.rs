@@ -17,10 +17,11 @@ fn is_static_asset(path: &str) -> bool {
     path.starts_with("/static/") || path.starts_with("/img/")
 }
 
-/// A request made as somebody: a session cookie or a bearer token.
+/// A request made as somebody: a session or a guest's bag, or a bearer token.
 fn is_personal(request: &Request) -> bool {
     let headers = request.headers();
-    headers.contains_key(header::AUTHORIZATION) || crate::web::carries_cookie(headers, SESSION_COOKIE)
+    headers.contains_key(header::AUTHORIZATION)
+        || [SESSION_COOKIE, crate::web::BAG_COOKIE].iter().any(|name| crate::web::carries_cookie(headers, name))
 }
 
 pub async fn headers(State(state): State<AppState>, request: Request, next: Next) -> Response {

@@ -3,6 +3,7 @@
 
 pub mod api;
 mod app;
+mod checkout;
 mod clients;
 mod error;
 mod format;

@@ -71,7 +71,7 @@ const CACHEABLE: &[&str] = &["/", "/products", "/api/v1/products"];
 
 /// True when the response cannot depend on who asks.
 fn anonymous(request: &Request) -> bool {
-    let personal = [crate::session::SESSION_COOKIE, crate::web::FLASH_COOKIE]
+    let personal = [crate::session::SESSION_COOKIE, crate::web::FLASH_COOKIE, crate::web::BAG_COOKIE]
         .iter()
         .any(|name| crate::web::carries_cookie(request.headers(), name));
     !personal && !request.headers().contains_key(header::AUTHORIZATION)

@@ -20,5 +20,28 @@ pub const GARMENT_SHAPES: [&str; 19] = [
     "coat", "overcoat", "trench", "dress", "skirt", "cap", "beanie", "socks",
 ];
 
+/// Delivery methods as the order service charges them (the proto's
+/// `Delivery` documents the same): what checkout pages show is what orders
+/// cost.
+pub mod delivery {
+    use crate::order::Delivery;
+
+    /// Standard delivery is free for goods of at least this much.
+    pub const FREE_STANDARD_FROM_CENTS: i64 = 10_000;
+
+    /// (method, name, how long it takes), in the order offered.
+    pub const OPTIONS: [(Delivery, &str, &str); 2] =
+        [(Delivery::Standard, "Standard", "3–5 working days"), (Delivery::Express, "Express", "1–2 working days")];
+
+    /// The price of `delivery` (unspecified is standard) for goods worth `goods_cents`.
+    pub fn price(delivery: Delivery, goods_cents: i64) -> i64 {
+        match delivery {
+            Delivery::Express => 995,
+            _ if goods_cents >= FREE_STANDARD_FROM_CENTS => 0,
+            _ => 495,
+        }
+    }
+}
+
 /// Encoded descriptors of every Atelier service, for server reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("atelier_descriptor");

@@ -66,6 +66,17 @@ async fn the_example_shop_becomes_ready_and_sells_in_a_browser() {
     b.click_text("Add to cart").await;
     assert!(b.text().await.contains("Added to your cart: Classic Denim Jeans — L / Blue"));
     b.goto(&format!("{url}/cart")).await;
+    b.click_text("Checkout").await;
+    for (field, value) in [
+        ("#name", "Cluster Shopper"),
+        ("#line1", "Via Roma 1"),
+        ("#postcode", "50100"),
+        ("#city", "Florence"),
+        ("#country", "Italy"),
+    ] {
+        b.fill(field, value).await;
+    }
+    b.click_text("Review order").await;
     b.click_text("Place order").await;
     let order = b.text().await;
     assert!(order.contains("Thank you! Your order has been placed: A-1"), "{order}");

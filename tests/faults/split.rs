@@ -248,6 +248,9 @@ impl Split {
             .post(format!("{}/api/v1/orders", self.base))
             .bearer_auth(token)
             .header("idempotency-key", key)
+            .json(&serde_json::json!({"address": {
+                "name": "Storm Shopper", "line1": "Via Roma 1", "postcode": "50100", "city": "Florence", "country": "Italy"
+            }}))
             .send()
             .await
             .unwrap();

@@ -1,7 +1,7 @@
 //! Every RPC of the four services, as listed by the compiled descriptors (a
 //! new RPC without a row fails the test), called as anonymous, with a forged
-//! token, as a client, as another client, as an admin and as the order
-//! service's service identity.
+//! token, as a client, as another client, as an admin, as the order
+//! service's service identity and as a guest (a visitor's bag).
 
 use crate::harness::{Shop, as_user, shops};
 use atelier_proto::{auth, cart, order, product};
@@ -16,6 +16,7 @@ enum Caller {
     Other,
     Admin,
     Service,
+    Guest,
 }
 
 struct Ctx {
@@ -24,6 +25,9 @@ struct Ctx {
     admin: String,
     forged: String,
     service: String,
+    guest: String,
+    /// Another guest's bag (to merge into a user's cart).
+    other_guest: String,
     order_id: String,
     /// A live session of the client (for Authenticate).
     session: String,
@@ -37,6 +41,7 @@ fn req<T>(ctx: &Ctx, who: Caller, m: T) -> Request<T> {
         Caller::Other => as_user(&ctx.other, m),
         Caller::Admin => as_user(&ctx.admin, m),
         Caller::Service => as_user(&ctx.service, m),
+        Caller::Guest => as_user(&ctx.guest, m),
     }
 }
 
@@ -93,8 +98,24 @@ async fn call(shop: &Shop, ctx: &Ctx, rpc: &str, who: Caller) -> Result<(), Stat
         "cart.SetQuantity" => go!(c.set_quantity(cart::SetQuantityRequest { code: "JEANS-001".into(), quantity: 0 })),
         "cart.RemoveItem" => go!(c.remove_item(cart::RemoveItemRequest { code: "JEANS-001".into() })),
         "cart.ClearCart" => go!(c.clear_cart(cart::ClearCartRequest::default())),
+        "cart.MergeCart" => go!(c.merge_cart(cart::MergeCartRequest { guest_token: ctx.other_guest.clone() })),
+        "cart.CountItems" => go!(c.count_items(cart::CountItemsRequest {})),
+        "auth.StartGuest" => go!(a.start_guest(auth::StartGuestRequest {})),
         // The carts are empty: refused for that, after the identity check.
-        "order.PlaceOrder" => go!(o.place_order(order::PlaceOrderRequest { idempotency_key: "matrix".into() })),
+        "order.PlaceOrder" => go!(o.place_order(crate::orders::place("matrix"))),
+        "auth.ListAddresses" => go!(a.list_addresses(auth::ListAddressesRequest {})),
+        "auth.SaveAddress" => go!(a.save_address(auth::SaveAddressRequest {
+            address: Some(auth::Address {
+                name: "M".into(),
+                line1: "Via Roma 1".into(),
+                postcode: "50100".into(),
+                city: "Florence".into(),
+                country: "Italy".into(),
+                ..Default::default()
+            }),
+            make_default: false
+        })),
+        "auth.DeleteAddress" => go!(a.delete_address(auth::DeleteAddressRequest { id: "none".into() })),
         "order.GetOrder" => go!(o.get_order(order::GetOrderRequest { id: ctx.order_id.clone() })),
         "order.ListMyOrders" => go!(o.list_my_orders(order::ListMyOrdersRequest::default())),
         "order.ListAllOrders" => go!(o.list_all_orders(order::ListAllOrdersRequest::default())),
@@ -131,16 +152,18 @@ async fn authorization_matrix() {
     const N: Option<Code> = None;
     const U: Option<Code> = Some(Code::Unauthenticated);
     const D: Option<Code> = Some(Code::PermissionDenied);
-    const PUBLIC: [Option<Code>; 5] = [N, N, N, N, N];
-    const ANY_USER: [Option<Code>; 5] = [U, N, N, N, D];
-    const OWNER: [Option<Code>; 5] = [U, N, D, N, D];
-    const ADMIN: [Option<Code>; 5] = [U, D, D, N, D];
-    const SERVICE: [Option<Code>; 5] = [U, D, D, D, N];
+    const PUBLIC: [Option<Code>; 6] = [N, N, N, N, N, N];
+    const ANY_USER: [Option<Code>; 6] = [U, N, N, N, D, D];
+    const OWNER: [Option<Code>; 6] = [U, N, D, N, D, D];
+    const ADMIN: [Option<Code>; 6] = [U, D, D, N, D, D];
+    const SERVICE: [Option<Code>; 6] = [U, D, D, D, N, D];
+    // A user's cart, or a guest's bag.
+    const SHOPPER: [Option<Code>; 6] = [U, N, N, N, D, N];
     // Expected code per caller (None = allowed; the call may still fail on
     // its arguments, but not on who asked). A forged token is refused
     // wherever an anonymous caller is.
-    let matrix: &[(&str, [Option<Code>; 5])] = &[
-        // (rpc, [anonymous, client (owner), other client, admin, order service])
+    let matrix: &[(&str, [Option<Code>; 6])] = &[
+        // (rpc, [anonymous, client (owner), other client, admin, order service, guest])
         ("auth.Register", PUBLIC),
         ("auth.Login", PUBLIC),
         ("auth.Logout", PUBLIC),
@@ -150,6 +173,10 @@ async fn authorization_matrix() {
         ("auth.GetUser", OWNER),
         ("auth.ListUsers", ADMIN),
         ("auth.SetRole", ADMIN),
+        ("auth.ListAddresses", ANY_USER),
+        ("auth.SaveAddress", ANY_USER),
+        // Only one's own: a missing id is NotFound, after the identity check.
+        ("auth.DeleteAddress", ANY_USER),
         ("product.ListProducts", PUBLIC),
         ("product.GetProduct", PUBLIC),
         ("product.GetVariants", PUBLIC),
@@ -163,17 +190,21 @@ async fn authorization_matrix() {
         ("product.Confirm", SERVICE),
         ("product.Release", SERVICE),
         ("product.LowStock", ADMIN),
-        ("cart.GetCart", ANY_USER),
-        ("cart.AddItem", ANY_USER),
-        ("cart.SetQuantity", ANY_USER),
-        ("cart.RemoveItem", ANY_USER),
-        ("cart.ClearCart", ANY_USER),
+        ("auth.StartGuest", PUBLIC),
+        ("cart.GetCart", SHOPPER),
+        ("cart.AddItem", SHOPPER),
+        ("cart.SetQuantity", SHOPPER),
+        ("cart.RemoveItem", SHOPPER),
+        ("cart.ClearCart", SHOPPER),
+        ("cart.CountItems", SHOPPER),
+        // Into a user's own cart only; a guest cannot take another's bag.
+        ("cart.MergeCart", ANY_USER),
         ("order.PlaceOrder", ANY_USER),
         ("order.GetOrder", OWNER),
         ("order.ListMyOrders", ANY_USER),
         ("order.ListAllOrders", ADMIN),
         // Only the customer cancels while processing (admins record returns).
-        ("order.CancelOrder", [U, N, D, D, D]),
+        ("order.CancelOrder", [U, N, D, D, D, D]),
         ("order.UpdateStatus", ADMIN),
         ("order.Sales", ADMIN),
     ];
@@ -203,11 +234,14 @@ async fn authorization_matrix() {
             role: Role::Admin,
             exp: i64::MAX,
         });
-        let ctx = Ctx { client, other, admin, forged, service, order_id, session };
+        let guest = || async { shop.auth.clone().start_guest(auth::StartGuestRequest {}).await.unwrap().into_inner() };
+        let (guest, other_guest) = (guest().await.identity_token, guest().await.identity_token);
+        let ctx = Ctx { client, other, admin, forged, service, guest, other_guest, order_id, session };
         for (rpc, expected) in matrix {
             let forged_expected = if expected[0].is_none() { None } else { U };
             let callers = [(Anonymous, expected[0]), (Forged, forged_expected)].into_iter();
-            let callers = callers.chain([Client, Other, Admin, Service].into_iter().zip(expected[1..].iter().copied()));
+            let callers =
+                callers.chain([Client, Other, Admin, Service, Guest].into_iter().zip(expected[1..].iter().copied()));
             for (who, want) in callers {
                 let got = call(&shop, &ctx, rpc, who).await.err().map(|s| s.code());
                 match want {

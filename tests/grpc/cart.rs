@@ -106,3 +106,62 @@ async fn catalogue_changes_show_in_carts_with_a_notice() {
         );
     }
 }
+
+/// A visitor's bag: kept under a guest identity, brought into the account at
+/// sign-in with quantities added up and clamped to the stock (said so),
+/// counted once however many sign-ins race for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_guest_bag_comes_into_the_account_once_and_within_stock() {
+    use atelier_proto::auth::StartGuestRequest;
+    for shop in shops().await {
+        let mut cart = shop.cart.clone();
+        let guest = || async { shop.auth.clone().start_guest(StartGuestRequest {}).await.unwrap().into_inner() };
+        let visitor = guest().await.identity_token;
+        let add = |code: &str, quantity| AddItemRequest { code: code.into(), quantity };
+        // 45 HOODIE-002 exist: the visitor takes 30, the account already holds 20.
+        cart.add_item(as_user(&visitor, add("HOODIE-002", 30))).await.unwrap();
+        cart.add_item(as_user(&visitor, add("JEANS-001", 2))).await.unwrap();
+        let units = cart.count_items(as_user(&visitor, CountItemsRequest {})).await.unwrap().into_inner().units;
+        assert_eq!(units, 32, "the bag link counts the guest's units ({})", shop.backend);
+
+        let ann = shop.new_client("ann").await;
+        cart.add_item(as_user(&ann, add("HOODIE-002", 20))).await.unwrap();
+        // Four sign-ins (tabs, double clicks) race to bring the same bag.
+        let merges = (0..4).map(|_| {
+            let mut cart = cart.clone();
+            let (ann, visitor) = (ann.clone(), visitor.clone());
+            async move { cart.merge_cart(as_user(&ann, MergeCartRequest { guest_token: visitor })).await }
+        });
+        let answers = futures::future::join_all(merges).await;
+        let told: Vec<String> = answers
+            .into_iter()
+            .flat_map(|a| a.unwrap().into_inner().cart.unwrap().notices)
+            .map(|n| n.message)
+            .collect();
+        assert!(
+            told.iter().any(|m| m.contains("Hoodie") && m.contains("only 45 in stock")),
+            "the clamp is said ({}): {told:?}",
+            shop.backend
+        );
+        let c = cart.get_cart(as_user(&ann, GetCartRequest {})).await.unwrap().into_inner().cart.unwrap();
+        let quantity = |code: &str| c.lines.iter().find(|l| l.code == code).map_or(0, |l| l.quantity);
+        assert_eq!(
+            (quantity("HOODIE-002"), quantity("JEANS-001")),
+            (45, 2),
+            "added once, within stock ({})",
+            shop.backend
+        );
+        let left = cart.get_cart(as_user(&visitor, GetCartRequest {})).await.unwrap().into_inner().cart.unwrap();
+        assert!(left.lines.is_empty(), "the guest's bag is empty afterwards");
+
+        // A guest cannot merge, nor can a user merge someone's session token.
+        let other = guest().await.identity_token;
+        let refused = cart.merge_cart(as_user(&other, MergeCartRequest { guest_token: visitor.clone() })).await;
+        assert_eq!(refused.unwrap_err().code(), Code::PermissionDenied);
+        let refused = cart.merge_cart(as_user(&ann, MergeCartRequest { guest_token: ann.clone() })).await;
+        assert_eq!(refused.unwrap_err().code(), Code::InvalidArgument, "only a guest's bag can be brought");
+        // A guest identity is good for its bag only.
+        let orders = shop.order.clone().list_my_orders(as_user(&other, Default::default())).await;
+        assert_eq!(orders.unwrap_err().code(), Code::PermissionDenied);
+    }
+}

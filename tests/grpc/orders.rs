@@ -21,8 +21,20 @@ pub async fn fill_cart(shop: &Shop, token: &str, lines: &[(&str, i64)]) {
     }
 }
 
+/// A checkout under `key`, delivered by standard post to a test address.
 pub fn place(key: &str) -> PlaceOrderRequest {
-    PlaceOrderRequest { idempotency_key: key.into() }
+    PlaceOrderRequest { idempotency_key: key.into(), address: Some(address()), delivery: Delivery::Standard as i32 }
+}
+
+pub fn address() -> ShippingAddress {
+    ShippingAddress {
+        name: "Dora Test".into(),
+        line1: "Via Roma 1".into(),
+        line2: String::new(),
+        postcode: "50100".into(),
+        city: "Florence".into(),
+        country: "Italy".into(),
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -41,8 +53,8 @@ async fn checkout_cancel_and_life_cycle() {
         fill_cart(&shop, &dora, &[("TSHIRT-001", 2), ("JEANS-001", 1)]).await;
         let order = orders.place_order(as_user(&dora, place("k1"))).await.unwrap().into_inner().order.unwrap();
         assert_eq!(
-            (order.status(), order.total_cents, order.lines.len()),
-            (Status::Processing, 2 * 2499 + 4999, 2),
+            (order.status(), order.total_cents, order.delivery_cents, order.lines.len()),
+            (Status::Processing, 2 * 2499 + 4999 + 495, 495, 2),
             "{}",
             shop.backend
         );
@@ -299,7 +311,7 @@ async fn a_price_raised_after_the_cart_was_seen_is_not_charged() {
         assert_eq!(mine.into_inner().total, 0, "no order");
 
         let placed = shop.order.clone().place_order(as_user(&max, place("p2"))).await.unwrap().into_inner();
-        assert_eq!(placed.order.unwrap().total_cents, 9900, "bought at the price now shown");
+        assert_eq!(placed.order.unwrap().total_cents, 9900 + 495, "bought at the price now shown, plus delivery");
     }
 }
 
@@ -319,7 +331,7 @@ async fn a_dropped_checkout_finishes_and_its_retry_gets_the_order() {
         }
         let retry = shop.order.clone().place_order(as_user(&ned, place("click"))).await;
         let order = retry.unwrap_or_else(|s| panic!("retry refused ({}): {}", shop.backend, s.message()));
-        assert_eq!(order.into_inner().order.unwrap().total_cents, 2 * 1999);
+        assert_eq!(order.into_inner().order.unwrap().total_cents, 2 * 1999 + 495);
         let mine = shop.order.clone().list_my_orders(as_user(&ned, ListMyOrdersRequest::default())).await.unwrap();
         assert_eq!(mine.into_inner().total, 1, "one order ({})", shop.backend);
         assert_eq!(stock(&shop, "TSHIRT-003").await, before - 2, "stock taken once");
@@ -379,5 +391,38 @@ async fn the_admin_dashboard_counts_sales_orders_to_ship_and_low_stock() {
         assert!(low.iter().all(|v| v.stock <= 2) && low.windows(2).all(|w| w[0].stock <= w[1].stock), "{low:?}");
         let jeans = low.iter().find(|v| v.code == "JEANS-002").expect("listed");
         assert_eq!((jeans.product_name.as_str(), jeans.stock), ("Classic Denim Jeans", 2));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_keeps_where_and_how_it_goes_and_needs_an_address() {
+    for shop in shops().await {
+        let eve = shop.new_client("eve-ships").await;
+        let mut orders = shop.order.clone();
+        fill_cart(&shop, &eve, &[("JEANS-001", 2)]).await;
+        // Without an address, or with a half one: every missing field named, nothing placed.
+        let none = PlaceOrderRequest { idempotency_key: "a".into(), ..Default::default() };
+        assert_eq!(orders.place_order(as_user(&eve, none)).await.unwrap_err().code(), Code::InvalidArgument);
+        let half = PlaceOrderRequest {
+            idempotency_key: "b".into(),
+            address: Some(ShippingAddress { name: "Eve".into(), ..Default::default() }),
+            ..Default::default()
+        };
+        let refused = orders.place_order(as_user(&eve, half)).await.unwrap_err();
+        use tonic_types::StatusExt;
+        let fields: Vec<String> =
+            refused.get_details_bad_request().unwrap().field_violations.into_iter().map(|v| v.field).collect();
+        assert_eq!(fields, ["address.line1", "address.postcode", "address.city", "address.country"]);
+        assert_eq!(stock(&shop, "JEANS-001").await, 50, "nothing was taken");
+
+        // Express: €9.95 whatever the goods; the address is kept as given.
+        let express = PlaceOrderRequest { delivery: Delivery::Express as i32, ..place("c") };
+        let order = orders.place_order(as_user(&eve, express)).await.unwrap().into_inner().order.unwrap();
+        assert_eq!(
+            (order.delivery(), order.delivery_cents, order.total_cents),
+            (Delivery::Express, 995, 2 * 4999 + 995)
+        );
+        let fetched = orders.get_order(as_user(&eve, GetOrderRequest { id: order.id })).await.unwrap().into_inner();
+        assert_eq!(fetched.order.unwrap().address, Some(address()), "{}", shop.backend);
     }
 }

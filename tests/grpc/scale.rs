@@ -37,12 +37,8 @@ async fn generated_data_is_listed_searchable_and_generated_once() {
         let dates: Vec<i64> = everyone.orders.iter().map(|o| o.created_at_ms).collect();
         assert!(dates.windows(2).all(|w| w[0] >= w[1]), "newest first");
         assert!(everyone.orders.iter().all(|o| o.username == "demo-client" && !o.lines.is_empty()));
-        assert!(
-            everyone
-                .orders
-                .iter()
-                .all(|o| o.total_cents == o.lines.iter().map(|l| l.unit_price_cents * l.quantity).sum::<i64>())
-        );
+        assert!(everyone.orders.iter().all(|o| o.total_cents
+            == o.delivery_cents + o.lines.iter().map(|l| l.unit_price_cents * l.quantity).sum::<i64>()));
 
         let mut by_status = 0;
         for status in [Status::Processing, Status::Shipped, Status::Delivered, Status::Canceled] {

@@ -86,11 +86,36 @@ async fn a_shopper_journey_through_the_api() {
             (status, body)
         }
     };
+    // No address given and none saved: a clear 422, nothing placed.
+    let (s, refused) = place("key-0").await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert!(refused["error"]["message"].as_str().unwrap().contains("no delivery address"), "{refused}");
+    let address =
+        json!({"name": "Ann Api", "line1": "Via Roma 1", "postcode": "50100", "city": "Florence", "country": "Italy"});
+    let (s, b) = json(
+        app,
+        "POST",
+        "/api/v1/addresses",
+        Some(&t),
+        Some(json!({"name": "", "line1": "", "postcode": "", "city": "", "country": ""})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    let (s, saved) = json(app, "POST", "/api/v1/addresses", Some(&t), Some(address)).await;
+    assert_eq!(
+        (s, saved["is_default"].as_bool()),
+        (StatusCode::CREATED, Some(true)),
+        "the first address is the default"
+    );
+    let (s, list) = json(app, "GET", "/api/v1/addresses", Some(&t), None).await;
+    assert_eq!((s, list.as_array().unwrap().len()), (StatusCode::OK, 1));
     let (s, order) = place("key-1").await;
     assert_eq!(
         (s, order["status"].as_str(), order["total_cents"].as_i64()),
-        (StatusCode::CREATED, Some("processing"), Some(14997))
+        (StatusCode::CREATED, Some("processing"), Some(14997)),
+        "goods of €149.97 travel free by standard delivery: {order}"
     );
+    assert_eq!((order["address"]["city"].as_str(), order["delivery"].as_str()), (Some("Florence"), Some("standard")));
     let (_, again) = place("key-1").await;
     assert_eq!(again["id"], order["id"]);
     let (s, b) = json(app, "GET", "/api/v1/orders", Some(&t), None).await;
@@ -198,6 +223,8 @@ async fn the_openapi_document_lists_every_route() {
         ("get", "/api/v1/orders"),
         ("get", "/api/v1/orders/{id}"),
         ("post", "/api/v1/orders/{id}/cancel"),
+        ("get", "/api/v1/addresses"),
+        ("post", "/api/v1/addresses"),
         ("get", "/api/v1/admin/users"),
         ("patch", "/api/v1/admin/users/{username}"),
         ("post", "/api/v1/admin/products"),
@@ -518,7 +545,7 @@ async fn query_and_method_errors_speak_json_on_the_api_and_html_on_the_site() {
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{body}");
     assert_eq!(body["error"]["code"], "method_not_allowed");
     let mut b = shop.browser();
-    for path in ["/checkout", "/logout", "/cart/items"] {
+    for path in ["/checkout/review", "/logout", "/cart/items"] {
         let page = b.get(path).await;
         assert_eq!(page.status, StatusCode::METHOD_NOT_ALLOWED, "{path}");
         assert!(page.body.contains("Atelier") && page.body.contains("form"), "a branded page: {}", page.body);

@@ -52,6 +52,12 @@ impl TestShop {
     }
 }
 
+/// The value of the hidden input `name` in `body`.
+pub fn hidden(body: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    body.split(&marker).nth(1).and_then(|r| r.split('"').next()).unwrap_or_default().to_string()
+}
+
 pub struct Page {
     pub status: StatusCode,
     pub location: Option<String>,
@@ -142,6 +148,34 @@ impl Browser {
             .find(|v| v["sku"] == code)
             .and_then(|v| v["stock"].as_i64())
             .unwrap_or_else(|| panic!("{code} is a variant of {product}: {body}"))
+    }
+
+    /// Checkout's first step with a new address (saved to the account) and
+    /// `delivery`: the review page.
+    pub async fn review(&mut self, delivery: &str) -> Page {
+        self.get("/checkout").await;
+        let fields = [
+            ("address", "new"),
+            ("name", "Zoe Test"),
+            ("line1", "Via Roma 1"),
+            ("postcode", "50100"),
+            ("city", "Florence"),
+            ("country", "Italy"),
+            ("delivery", delivery),
+        ];
+        self.post("/checkout/review", &fields).await
+    }
+
+    /// Places the order a review page shows (its hidden fields), as its button does.
+    pub async fn place_reviewed(&mut self, review: &Page) -> Page {
+        let field = |name: &str| hidden(&review.body, name);
+        let fields = [
+            ("idempotency_key", field("idempotency_key")),
+            ("address_id", field("address_id")),
+            ("delivery", field("delivery")),
+        ];
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        self.post("/checkout", &fields).await
     }
 
     /// Follows a redirect.

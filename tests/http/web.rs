@@ -39,8 +39,8 @@ async fn anonymous_browsing_and_security_headers() {
     assert_eq!(product.status, StatusCode::OK);
     assert!(product.body.contains("€24.99") && !product.body.contains("in stock"), "plenty of stock goes unsaid");
     assert!(
-        product.body.contains("/login?next=/products/basic-cotton-t-shirt"),
-        "log in, then back here: {}",
+        product.body.contains("/login?next=/products/basic-cotton-t-shirt") && product.body.contains("id=\"add-to-cart\""),
+        "log in, then back here; visitors add to a bag: {}",
         product.body
     );
     assert_eq!(b.get("/products/no-such-thing").await.status, StatusCode::NOT_FOUND);
@@ -48,11 +48,13 @@ async fn anonymous_browsing_and_security_headers() {
     let svg = b.get("/img/hoodie.svg?color=Navy").await;
     assert!(svg.body.starts_with("<svg") && svg.body.contains("#26345a"));
 
-    // Pages that need an account send anonymous people to log in.
-    for path in ["/cart", "/orders", "/account", "/admin/users"] {
+    // Pages that need an account send anonymous people to log in, and back.
+    for path in ["/checkout", "/orders", "/account", "/admin/users"] {
         let page = b.get(path).await;
-        assert_eq!((page.status, page.location.as_deref()), (StatusCode::SEE_OTHER, Some("/login")), "{path}");
+        let back = format!("/login?{}", serde_urlencoded::to_string([("next", path)]).unwrap());
+        assert_eq!((page.status, page.location), (StatusCode::SEE_OTHER, Some(back)), "{path}");
     }
+    assert!(b.get("/cart").await.body.contains("Your cart is empty."), "a visitor's empty bag");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -149,11 +151,15 @@ async fn register_shop_checkout_and_cancel() {
     let cart = b.get("/cart").await;
     assert!(cart.body.contains("€104.73"), "3 × 18.25 + 2 × 24.99");
 
-    // Double submit of the same checkout form: one order.
-    let key =
-        cart.body.split("name=\"idempotency_key\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
-    let first = b.post("/checkout", &[("idempotency_key", &key)]).await;
-    let second = b.post("/checkout", &[("idempotency_key", &key)]).await;
+    // Checkout: a new address (saved), standard delivery (free from €100), a review, then the order.
+    let review = b.review("standard").await;
+    assert_eq!(review.status, StatusCode::OK, "{}", review.body);
+    assert!(review.body.contains("Zoe Test") && review.body.contains("50100 Florence"), "{}", review.body);
+    assert!(review.body.contains("Standard delivery") && review.body.contains("Free"));
+    assert!(review.body.contains("Place order · €104.73"));
+    // Double submit of the same review: one order.
+    let first = b.place_reviewed(&review).await;
+    let second = b.place_reviewed(&review).await;
     assert_eq!(first.location, second.location);
     let order = b.follow(first).await;
     assert!(order.body.contains("Thank you") && order.body.contains("processing"));
@@ -463,14 +469,17 @@ async fn what_cannot_be_undone_is_asked_first() {
 async fn the_admin_dashboard_shows_orders_to_ship_sales_and_what_runs_low() {
     let shop = TestShop::start().await;
     let mut shopper = shop.browser();
-    assert_eq!(shopper.get("/admin").await.location.as_deref(), Some("/login"), "anonymous: log in first");
+    let anonymous = shopper.get("/admin").await;
+    assert_eq!(anonymous.location.as_deref(), Some("/login?next=%2Fadmin"), "anonymous: log in first, then back");
     shopper.register("olga").await;
     assert_eq!(shopper.get("/admin").await.status, StatusCode::FORBIDDEN, "shoppers have no dashboard");
     shopper
         .post("/cart/items", &[("code", "JEANS-002"), ("quantity", "50"), ("product_id", "classic-denim-jeans")])
         .await;
     let key = "dashboard-order";
-    let placed = shopper.post("/checkout", &[("idempotency_key", key)]).await;
+    let _ = key;
+    let review = shopper.review("standard").await;
+    let placed = shopper.place_reviewed(&review).await;
     assert_eq!(placed.status, StatusCode::SEE_OTHER);
 
     let mut admin = shop.browser();
@@ -497,7 +506,8 @@ async fn an_order_keeps_showing_a_product_deleted_since() {
     shopper
         .post("/cart/items", &[("code", "JEANS-001"), ("quantity", "1"), ("product_id", "classic-denim-jeans")])
         .await;
-    let placed = shopper.post("/checkout", &[("idempotency_key", "kept")]).await;
+    let review = shopper.review("express").await;
+    let placed = shopper.place_reviewed(&review).await;
     let order_url = placed.location.clone().unwrap();
     assert!(shopper.get(&order_url).await.body.contains("href=\"/products/classic-denim-jeans\""));
 
@@ -581,4 +591,74 @@ async fn a_form_shows_every_mistake_at_once_next_to_its_field() {
         profile.body
     );
     assert!(profile.body.contains("novalidate"), "the site's messages, not the browser's");
+}
+
+/// A visitor fills a bag without an account; the Cart link counts it;
+/// checkout asks them to sign in and brings them back to it, bag and all;
+/// what went over the stock is lowered and said.
+#[tokio::test]
+async fn a_guest_fills_a_bag_signs_up_at_checkout_and_keeps_it() {
+    let shop = TestShop::start().await;
+    let mut visitor = shop.browser();
+    let product = visitor.get("/products/classic-denim-jeans").await;
+    assert!(product.body.contains("id=\"add-to-cart\""), "visitors can add to the bag");
+    let add = [("product_id", "classic-denim-jeans"), ("color", "Blue"), ("size", "L"), ("quantity", "2")];
+    let added = visitor.post("/cart/items", &add).await;
+    assert!(visitor.cookies.keys().any(|k| k == "atelier_bag"), "the bag is kept by a cookie");
+    let after = visitor.follow(added).await;
+    assert!(after.body.contains("Added to your cart: 2 × Classic Denim Jeans — L / Blue"), "{}", after.body);
+    assert!(after.body.contains("<span class=\"sr-only\">, 2 items</span>"), "the Cart link counts the bag");
+    // The home page is cached for visitors without a bag, never for one with.
+    let mut stranger = shop.browser();
+    assert!(!stranger.get("/").await.body.contains(" items</span>"));
+    assert!(visitor.get("/").await.body.contains(", 2 items"), "the count on every page");
+    assert!(!stranger.get("/").await.body.contains(" items</span>"), "nor shared with others");
+
+    let cart = visitor.get("/cart").await;
+    assert!(cart.body.contains("Classic Denim Jeans") && cart.body.contains("€99.98"), "{}", cart.body);
+    assert!(cart.body.contains("your cart comes with you"));
+    // Another visitor's bag is their own.
+    assert!(stranger.get("/cart").await.body.contains("Your cart is empty."));
+
+    // Checkout: sign in first, then straight back to checkout.
+    let checkout = visitor.get("/checkout").await;
+    assert_eq!(checkout.location.as_deref(), Some("/login?next=%2Fcheckout"));
+    let login = visitor.follow(checkout).await;
+    assert!(login.body.contains("your cart comes with you"), "{}", login.body);
+    visitor.get("/register?next=/checkout").await;
+    let fields = [
+        ("username", "guest-gina"),
+        ("password", "long enough"),
+        ("confirm", "long enough"),
+        ("email", "gina@example.com"),
+        ("phone", "0123456789"),
+        ("next", "/checkout"),
+    ];
+    let registered = visitor.post("/register", &fields).await;
+    assert_eq!(registered.location.as_deref(), Some("/checkout"));
+    assert!(!visitor.cookies.contains_key("atelier_bag"), "the guest bag is forgotten once brought over");
+    let checkout = visitor.follow(registered).await;
+    assert_eq!(checkout.status, StatusCode::OK);
+    assert!(checkout.body.contains("Your bag is in your account&#39;s cart now."), "{}", checkout.body);
+    let review = visitor.review("standard").await;
+    assert!(review.body.contains("Classic Denim Jeans") && review.body.contains("€99.98"), "{}", review.body);
+
+    // Over the stock: a guest takes all 50 blue L jeans while an account
+    // already holds some; signing in keeps the account within the stock.
+    let mut other = shop.browser();
+    other.login("demo-client", "demo123").await;
+    other.post("/cart/items", &[("product_id", "classic-denim-jeans"), ("code", "JEANS-001"), ("quantity", "3")]).await;
+    other.post("/logout", &[]).await;
+    let stock = other.stock("classic-denim-jeans", "JEANS-001").await;
+    let all = stock.to_string();
+    other.get("/products/classic-denim-jeans").await;
+    other
+        .post("/cart/items", &[("product_id", "classic-denim-jeans"), ("code", "JEANS-001"), ("quantity", &all)])
+        .await;
+    other.get("/login").await;
+    let back = other.post("/login", &[("username", "demo-client"), ("password", "demo123")]).await;
+    let home = other.follow(back).await;
+    assert!(home.body.contains(&format!("only {stock} in stock, so your cart holds {stock}")), "{}", home.body);
+    let cart = other.get("/cart").await;
+    assert!(cart.body.contains(&format!("value=\"{stock}\"")), "{}", cart.body);
 }

@@ -105,6 +105,18 @@ async fn register(user: &mut GooseUser) -> TransactionResult {
     // Signed in now: forms carry the session's token, read off a page as a
     // browser would.
     let csrf = form_token(&page(user, "/", "register").await?).unwrap_or_default();
+    // A delivery address, as checkout's first step saves it (the cart is
+    // empty yet, so it lands back on the cart).
+    let address = [
+        ("csrf", csrf.as_str()),
+        ("address", "new"),
+        ("name", username.as_str()),
+        ("line1", "Via Roma 1"),
+        ("postcode", "50100"),
+        ("city", "Florence"),
+        ("country", "Italy"),
+    ];
+    submit(user, "/checkout/review", "register", &address, |path| path == "/cart").await?;
     // The catalogue, once: what this shopper will look at and buy.
     let goose = user.get_named("/api/v1/products?per_page=100&in_stock=true", "register").await?;
     let catalogue: serde_json::Value = match goose.response {

@@ -56,6 +56,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(shop::add_item))
         .routes(routes!(shop::set_quantity, shop::remove_item))
         .routes(routes!(shop::place_order, shop::my_orders))
+        .routes(routes!(shop::list_addresses, shop::add_address))
         .routes(routes!(shop::get_order))
         .routes(routes!(shop::cancel_order))
         .routes(routes!(admin::list_users))

@@ -125,26 +125,89 @@ pub async fn remove_item(
     Ok(cart_out(state.clients.cart.clone().remove_item(as_user(&user, cart::RemoveItemRequest { code: sku })).await?))
 }
 
-/// Place your cart as an order. The same `Idempotency-Key` always gives the same order.
+/// Place your cart as an order. The same `Idempotency-Key` always gives the
+/// same order. The body is optional: without an address it goes to the
+/// account's default address (422 when the account has none), without a
+/// delivery method by standard delivery.
 #[utoipa::path(post, path = "/orders", tag = "orders", security(("bearer" = [])),
     params(("Idempotency-Key" = String, Header, description = "Unique per order attempt, e.g. a UUID")),
-    responses((status = 201, body = OrderOut), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    request_body(content = Option<PlaceOrderBody>, description = "Where and how (optional)"),
+    responses((status = 201, body = OrderOut), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn place_order(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
     headers: HeaderMap,
+    body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<OrderOut>), ApiError> {
     let key = headers
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
         .ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, "send an Idempotency-Key header (for example a UUID)"))?;
-    let r = state
-        .clients
-        .order
-        .clone()
-        .place_order(as_user(&user, order::PlaceOrderRequest { idempotency_key: key.into() }))
-        .await?;
-    Ok((StatusCode::CREATED, Json(r.into_inner().order.unwrap_or_default().into())))
+    // No body, an empty one or `null` all mean "the account's defaults".
+    let body: PlaceOrderBody = if body.iter().all(u8::is_ascii_whitespace) {
+        PlaceOrderBody::default()
+    } else {
+        serde_json::from_slice::<Option<PlaceOrderBody>>(&body)
+            .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, format!("the order's body: {e}")))?
+            .unwrap_or_default()
+    };
+    let delivery = crate::checkout::parse_delivery(body.delivery.as_deref().unwrap_or_default())
+        .ok_or_else(|| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "delivery is standard or express"))?;
+    use crate::checkout::Destination;
+    let destination = match (body.address, body.address_id) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "give address or address_id, not both"));
+        }
+        (Some(a), None) => Destination::Given(order::ShippingAddress {
+            name: a.name,
+            line1: a.line1,
+            line2: a.line2,
+            postcode: a.postcode,
+            city: a.city,
+            country: a.country,
+        }),
+        (None, Some(id)) => Destination::Saved(id),
+        (None, None) => Destination::Default,
+    };
+    let order = crate::checkout::place_order(&state, &user, key.into(), destination, delivery).await?;
+    Ok((StatusCode::CREATED, Json(order.into())))
+}
+
+/// Your saved delivery addresses, the default first.
+#[utoipa::path(get, path = "/addresses", tag = "account", security(("bearer" = [])),
+    responses((status = 200, body = Vec<AddressOut>), (status = 401, body = ErrorBody)))]
+pub async fn list_addresses(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+) -> Result<Json<Vec<AddressOut>>, ApiError> {
+    let saved = crate::checkout::addresses(&state, &user).await?;
+    Ok(Json(saved.into_iter().map(AddressOut::from).collect()))
+}
+
+/// Save a delivery address (at most 10; the first becomes the default).
+#[utoipa::path(post, path = "/addresses", tag = "account", security(("bearer" = [])), request_body = NewAddressBody,
+    responses((status = 201, body = AddressOut), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn add_address(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    ApiJson(body): ApiJson<NewAddressBody>,
+) -> Result<(StatusCode, Json<AddressOut>), ApiError> {
+    let a = body.address;
+    let address = atelier_proto::auth::Address {
+        name: a.name,
+        line1: a.line1,
+        line2: a.line2,
+        postcode: a.postcode,
+        city: a.city,
+        country: a.country,
+        ..Default::default()
+    };
+    let request = as_user(
+        &user,
+        atelier_proto::auth::SaveAddressRequest { address: Some(address), make_default: body.make_default },
+    );
+    let saved = state.clients.auth.clone().save_address(request).await?.into_inner().address.unwrap_or_default();
+    Ok((StatusCode::CREATED, Json(saved.into())))
 }
 
 /// Your orders, newest first.

@@ -224,6 +224,73 @@ pub struct OrderLineOut {
     pub quantity: i64,
 }
 
+/// A delivery address.
+#[derive(Debug, Serialize, Deserialize, ToSchema, Default)]
+pub struct AddressIn {
+    /// Who receives the parcel.
+    pub name: String,
+    pub line1: String,
+    #[serde(default)]
+    pub line2: String,
+    pub postcode: String,
+    pub city: String,
+    pub country: String,
+}
+
+/// A saved address of the account.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AddressOut {
+    pub id: String,
+    pub name: String,
+    pub line1: String,
+    pub line2: String,
+    pub postcode: String,
+    pub city: String,
+    pub country: String,
+    pub is_default: bool,
+}
+
+impl From<atelier_proto::auth::Address> for AddressOut {
+    fn from(a: atelier_proto::auth::Address) -> Self {
+        AddressOut {
+            id: a.id,
+            name: a.name,
+            line1: a.line1,
+            line2: a.line2,
+            postcode: a.postcode,
+            city: a.city,
+            country: a.country,
+            is_default: a.is_default,
+        }
+    }
+}
+
+/// A new address for the account.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewAddressBody {
+    #[serde(flatten)]
+    pub address: AddressIn,
+    /// Make it the default (the first address always is).
+    #[serde(default)]
+    pub make_default: bool,
+}
+
+/// Where and how an order goes; every field optional.
+#[derive(Debug, Deserialize, ToSchema, Default)]
+pub struct PlaceOrderBody {
+    /// An address for this order only.
+    #[serde(default)]
+    pub address: Option<AddressIn>,
+    /// One of the account's saved addresses. Neither this nor `address`:
+    /// the account's default address.
+    #[serde(default)]
+    pub address_id: Option<String>,
+    /// standard (default: 3-5 working days, EUR 4.95, free from EUR 100 of
+    /// goods) or express (1-2 working days, EUR 9.95).
+    #[serde(default)]
+    pub delivery: Option<String>,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OrderOut {
     pub id: String,
@@ -237,6 +304,12 @@ pub struct OrderOut {
     pub created_at_ms: i64,
     pub updated_at_ms: i64,
     pub lines: Vec<OrderLineOut>,
+    /// Where it goes (absent for orders placed before addresses existed).
+    pub address: Option<AddressIn>,
+    /// standard or express.
+    pub delivery: String,
+    /// Part of total_cents.
+    pub delivery_cents: i64,
 }
 
 impl From<order::Order> for OrderOut {
@@ -244,6 +317,16 @@ impl From<order::Order> for OrderOut {
         OrderOut {
             number: format::order_label(o.number, &o.id),
             status: format::status_name(o.status).into(),
+            address: o.address.map(|a| AddressIn {
+                name: a.name,
+                line1: a.line1,
+                line2: a.line2,
+                postcode: a.postcode,
+                city: a.city,
+                country: a.country,
+            }),
+            delivery: crate::checkout::delivery_name(o.delivery).into(),
+            delivery_cents: o.delivery_cents,
             id: o.id,
             username: o.username,
             total_cents: o.total_cents,

@@ -21,6 +21,21 @@ type Errors = HashMap<&'static str, String>;
 
 const SESSION_MAX_AGE: i64 = 7 * 24 * 3600;
 
+/// Just logged in or registered: the guest's bag comes into the account,
+/// the session cookie is set, and the shopper goes back where they were.
+async fn signed_in(state: &AppState, ctx: &Ctx, session: String, next: &str, welcome: String) -> Response {
+    let (said, forget_bag) = match crate::session::authenticate(state, &session).await {
+        Ok(Some(user)) => super::bag::bring_into(state, &user, ctx.guest.as_deref(), ctx.secure).await,
+        _ => (vec![], None),
+    };
+    // More than "your bag is here": something was lowered or left out.
+    let lowered = said.len() > 1;
+    let message = std::iter::once(welcome).chain(said).collect::<Vec<_>>().join(" ");
+    let flash = if lowered { Flash::warning(message) } else { Flash::success(message) };
+    let response = redirect(&safe_next(next), flash, ctx.secure);
+    super::bag::with_cookie(with_session(response, session, ctx.secure, SESSION_MAX_AGE), forget_bag)
+}
+
 fn with_session(mut response: Response, token: String, secure: bool, max_age: i64) -> Response {
     if let Ok(v) = HeaderValue::from_str(&cookie(SESSION_COOKIE, token, secure, max_age).to_string()) {
         response.headers_mut().append(header::SET_COOKIE, v);
@@ -107,9 +122,7 @@ pub async fn login(
         Ok(r) => {
             let r = r.into_inner();
             let name = r.user.map(|u| u.username).unwrap_or_default();
-            let response =
-                redirect(&safe_next(&form.next), Flash::success(format!("Welcome back, {name}!")), ctx.secure);
-            Ok(with_session(response, r.session_token, ctx.secure, SESSION_MAX_AGE))
+            Ok(signed_in(&state, &ctx, r.session_token, &form.next, format!("Welcome back, {name}!")).await)
         }
         Err(s) if s.code() == Code::Unauthenticated => {
             let errors = Errors::from([("form", "Wrong username or password.".to_string())]);
@@ -174,9 +187,8 @@ pub async fn register(
             Ok(_) => {
                 let login = pb::LoginRequest { username: form.username.clone(), password: form.password.clone() };
                 let session = state.clients.auth.clone().login(login).await?.into_inner();
-                let welcome = Flash::success(format!("Welcome to Atelier, {}!", form.username.trim()));
-                let response = redirect(&safe_next(&form.next), welcome, ctx.secure);
-                return Ok(with_session(response, session.session_token, ctx.secure, SESSION_MAX_AGE));
+                let welcome = format!("Welcome to Atelier, {}!", form.username.trim());
+                return Ok(signed_in(&state, &ctx, session.session_token, &form.next, welcome).await);
             }
             Err(s) if s.code() == Code::AlreadyExists => {
                 errors.insert("form", "Username or email already used.".into());

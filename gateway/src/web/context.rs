@@ -203,6 +203,8 @@ pub struct Layout {
     pub auth_down: bool,
     /// The path asked for, to mark the current section in the navigation.
     pub path: String,
+    /// Units in the shopper's bag (signed in or guest), for the Cart link.
+    pub bag_units: i64,
 }
 
 impl Layout {
@@ -216,6 +218,10 @@ impl Layout {
 pub struct Ctx {
     pub layout: Layout,
     pub secure: bool,
+    /// The guest identity of a visitor's bag (never set when signed in).
+    pub guest: Option<String>,
+    /// Where to come back to after logging in: this page, if it was a GET.
+    pub here: Option<String>,
 }
 
 impl FromRequestParts<AppState> for Ctx {
@@ -238,7 +244,15 @@ impl FromRequestParts<AppState> for Ctx {
             None => (None, false),
         };
         let path = parts.uri.path().to_string();
-        Ok(Ctx { layout: Layout { user, csrf, flashes, auth_down, path }, secure })
+        let guest = if user.is_none() { super::bag::guest_token(&parts.headers, secure) } else { None };
+        let bag_units = match user.as_ref().map(|u| u.identity.as_str()).or(guest.as_deref()) {
+            Some(identity) => super::bag::units(state, identity).await,
+            None => 0,
+        };
+        let here =
+            (parts.method == Method::GET).then(|| parts.uri.path_and_query().map_or(path.clone(), |p| p.to_string()));
+        let layout = Layout { user, csrf, flashes, auth_down, path, bag_units };
+        Ok(Ctx { layout, secure, guest, here })
     }
 }
 
@@ -249,7 +263,7 @@ impl Ctx {
             None if self.layout.auth_down => Err(WebError::Unavailable(
                 "Signing in is temporarily unavailable. You can keep browsing the catalogue.".into(),
             )),
-            None => Err(WebError::LoginRequired),
+            None => Err(WebError::LoginRequired(self.here.clone(), self.secure)),
         }
     }
     pub fn admin(&self) -> Result<&CurrentUser, WebError> {
@@ -285,7 +299,9 @@ pub fn render_status(status: StatusCode, t: &impl Template) -> Response {
 /// Failures a page handler can end with.
 #[derive(Debug)]
 pub enum WebError {
-    LoginRequired,
+    /// Not signed in: to the login page, and back to this page (if given)
+    /// after; whether the request came over TLS (the flash cookie's name).
+    LoginRequired(Option<String>, bool),
     Forbidden,
     NotFound,
     Unavailable(String),
@@ -295,7 +311,7 @@ pub enum WebError {
 impl From<tonic::Status> for WebError {
     fn from(s: tonic::Status) -> Self {
         match s.code() {
-            Code::Unauthenticated => WebError::LoginRequired,
+            Code::Unauthenticated => WebError::LoginRequired(None, false),
             Code::PermissionDenied => WebError::Forbidden,
             Code::NotFound => WebError::NotFound,
             _ => WebError::Backend(s),
@@ -340,7 +356,18 @@ fn render_error(layout: Layout, status: StatusCode, message: &str) -> Response {
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         match self {
-            WebError::LoginRequired => redirect("/login", Flash::warning("Please log in to continue."), false),
+            WebError::LoginRequired(None, secure) => {
+                redirect("/login", Flash::warning("Please log in to continue."), secure)
+            }
+            WebError::LoginRequired(Some(here), secure) => {
+                let to = format!("/login?{}", serde_urlencoded::to_string([("next", &here)]).unwrap_or_default());
+                let message = if here.starts_with("/checkout") {
+                    "Log in or create an account to check out: your cart comes with you."
+                } else {
+                    "Please log in to continue."
+                };
+                redirect(&to, Flash::warning(message), secure)
+            }
             WebError::Forbidden => error_page(StatusCode::FORBIDDEN, "This page is for administrators only."),
             WebError::NotFound => error_page(StatusCode::NOT_FOUND, "We could not find what you were looking for."),
             WebError::Unavailable(m) => error_page(StatusCode::SERVICE_UNAVAILABLE, &m),

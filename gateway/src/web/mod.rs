@@ -3,6 +3,8 @@
 
 mod account;
 mod admin;
+mod bag;
+mod checkout_pages;
 mod confirm;
 mod context;
 pub mod cookie_key;
@@ -11,6 +13,7 @@ mod orders;
 mod product_page;
 mod shop;
 
+pub use bag::BAG_COOKIE;
 pub use context::{Ctx, FLASH_COOKIE, Flash, Layout, WebError, carries_cookie, cookie_name};
 
 use crate::state::AppState;
@@ -29,7 +32,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/cart/items/{code}", post(shop::set_quantity))
         .route("/cart/items/{code}/remove", post(shop::remove_from_cart))
         .route("/cart/clear", get(confirm::empty_cart).post(shop::clear_cart))
-        .route("/checkout", post(orders::checkout))
+        .route("/checkout", get(checkout_pages::start).post(orders::checkout))
+        .route("/checkout/review", post(checkout_pages::review))
         .route("/orders", get(orders::my_orders))
         .route("/orders/{id}", get(orders::order))
         .route("/orders/{id}/cancel", get(confirm::cancel_order).post(orders::cancel))

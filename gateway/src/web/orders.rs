@@ -42,12 +42,33 @@ pub struct OrderView {
     pub total: String,
     pub items: i64,
     pub lines: Vec<LineView>,
+    /// Where it goes, line by line (empty for orders placed before addresses).
+    pub address: Vec<String>,
+    /// "Standard delivery · €4.95".
+    pub delivery: String,
 }
 
 impl From<pb::Order> for OrderView {
     fn from(o: pb::Order) -> Self {
         OrderView {
             label: format::order_label(o.number, &o.id),
+            address: o
+                .address
+                .as_ref()
+                .map(|a| {
+                    let place = format!("{} {}", a.postcode, a.city);
+                    [&a.name, &a.line1, &a.line2, &place, &a.country]
+                        .into_iter()
+                        .filter(|l| !l.trim().is_empty())
+                        .cloned()
+                        .collect()
+                })
+                .unwrap_or_default(),
+            delivery: format!(
+                "{} delivery · {}",
+                super::context::capitalize(crate::checkout::delivery_name(o.delivery)),
+                if o.delivery_cents == 0 { "free".to_string() } else { money(o.delivery_cents) }
+            ),
             date: format::date(o.created_at_ms),
             updated: format::date(o.updated_at_ms),
             status: format::status_name(o.status),
@@ -74,10 +95,16 @@ impl From<pb::Order> for OrderView {
     }
 }
 
+/// The review page's form: the order's key, where and how.
 #[derive(Deserialize)]
 pub struct CheckoutForm {
     #[serde(default)]
     idempotency_key: String,
+    /// A saved address of the account's; the default when absent.
+    #[serde(default)]
+    address_id: String,
+    #[serde(default)]
+    delivery: String,
 }
 
 pub async fn checkout(
@@ -86,19 +113,23 @@ pub async fn checkout(
     Form(form): Form<CheckoutForm>,
 ) -> Result<Response, WebError> {
     let user = ctx.user()?;
-    let request = as_user(user, pb::PlaceOrderRequest { idempotency_key: form.idempotency_key });
-    match state.clients.order.clone().place_order(request).await {
-        Ok(r) => {
-            let order = r.into_inner().order.unwrap_or_default();
-            Ok(redirect(
-                &format!("/orders/{}", order.id),
-                Flash::success(format!(
-                    "Thank you! Your order has been placed: {}. We are preparing it now; this page shows where it \
+    let destination = match form.address_id.as_str() {
+        "" => crate::checkout::Destination::Default,
+        id => crate::checkout::Destination::Saved(id.to_string()),
+    };
+    let delivery = crate::checkout::parse_delivery(&form.delivery).unwrap_or(pb::Delivery::Standard);
+    match crate::checkout::place_order(&state, user, form.idempotency_key, destination, delivery).await {
+        Ok(order) => Ok(redirect(
+            &format!("/orders/{}", order.id),
+            Flash::success(format!(
+                "Thank you! Your order has been placed: {}. We are preparing it now; this page shows where it \
                      is, and you can cancel it here until it ships.",
-                    format::order_label(order.number, &order.id)
-                )),
-                ctx.secure,
-            ))
+                format::order_label(order.number, &order.id)
+            )),
+            ctx.secure,
+        )),
+        Err(s) if crate::app::is_user_fault(&s) && s.message().contains("address") => {
+            Ok(redirect("/checkout", Flash::error(format!("Your order was not placed: {}.", s.message())), ctx.secure))
         }
         Err(s) if crate::app::is_user_fault(&s) => {
             Ok(redirect("/cart", Flash::error(format!("Your order was not placed: {}", s.message())), ctx.secure))

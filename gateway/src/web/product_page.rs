@@ -9,7 +9,6 @@ use crate::{
     AppState,
     clients::read,
     format::{self, money},
-    session::as_user,
 };
 use askama::Template;
 use atelier_proto::{cart as cart_pb, product as pb};
@@ -65,7 +64,6 @@ struct ProductPage {
     stock_note: String,
     any_available: bool,
     variants_json: String,
-    next: String,
 }
 
 #[derive(Deserialize)]
@@ -113,12 +111,12 @@ fn stock_note(available: i64, in_cart: i64) -> String {
     }
 }
 
-/// The signed-in shopper's cart as code -> quantity (empty if unknown).
+/// The shopper's cart (signed in or guest) as code -> quantity (empty if unknown).
 async fn cart_quantities(state: &AppState, ctx: &Ctx) -> HashMap<String, i64> {
-    let Some(user) = &ctx.layout.user else {
+    let Some(owner) = super::bag::owner(ctx) else {
         return HashMap::new();
     };
-    match state.clients.cart.clone().get_cart(as_user(user, cart_pb::GetCartRequest {})).await {
+    match state.clients.cart.clone().get_cart(super::bag::as_owner(owner, cart_pb::GetCartRequest {})).await {
         Ok(r) => r.into_inner().cart.unwrap_or_default().lines.into_iter().map(|l| (l.code, l.quantity)).collect(),
         Err(_) => HashMap::new(),
     }
@@ -187,7 +185,6 @@ pub async fn product(
         Some(v) => (money(v.price_cents), stock_note(left(v), cart.get(&v.code).copied().unwrap_or(0))),
         None => (String::new(), String::new()),
     };
-    let next = format!("/products/{}", product.id);
     Ok(render(&ProductPage {
         image: format::image_url(&product.image, &color),
         any_available: product.variants.iter().any(|v| left(v) > 0),
@@ -198,7 +195,6 @@ pub async fn product(
         price,
         stock_note: stock_note_text,
         variants_json,
-        next,
         layout: ctx.layout,
         product,
     }))

@@ -1,11 +1,11 @@
 //! Shopper pages: home, catalogue, product, cart.
 
+use super::bag;
 use super::context::{Ctx, Flash, Layout, WebError, redirect, render, render_status};
 use crate::{
     AppState,
     clients::read,
     format::{self, money},
-    session::as_user,
 };
 use askama::Template;
 use atelier_proto::{cart as cart_pb, product as pb};
@@ -324,7 +324,6 @@ pub async fn add_to_cart(
     ctx: Ctx,
     Form(form): Form<AddForm>,
 ) -> Result<Response, WebError> {
-    let user = ctx.user()?;
     let mut back = product_url(&form.product_id, &form.code);
     let Some(quantity) = parse_quantity(&form.quantity).filter(|q| *q >= 1) else {
         return Ok(redirect(&back, Flash::error("Choose a quantity between 1 and 1000."), ctx.secure));
@@ -346,11 +345,28 @@ pub async fn add_to_cart(
     } else {
         (form.code.clone(), form.code.clone())
     };
-    let request = as_user(user, cart_pb::AddItemRequest { code, quantity });
-    match state.clients.cart.clone().add_item(request).await {
+    if ctx.layout.auth_down && ctx.layout.user.is_none() {
+        return Err(WebError::Unavailable("The cart is temporarily unavailable. Please try again in a moment.".into()));
+    }
+    // A guest identity that has expired is replaced by a new one, once.
+    let mut added = Err(tonic::Status::unauthenticated("not tried"));
+    let mut cookie = None;
+    for expired in [false, true] {
+        let (owner, set) = bag::owner_for_adding(&state, &ctx, expired).await?;
+        cookie = set;
+        let request = bag::as_owner(&owner, cart_pb::AddItemRequest { code: code.clone(), quantity });
+        added = state.clients.cart.clone().add_item(request).await;
+        let guest_expired =
+            ctx.layout.user.is_none() && matches!(&added, Err(s) if s.code() == tonic::Code::Unauthenticated);
+        if !guest_expired {
+            break;
+        }
+    }
+    match added {
         Ok(_) => {
             let what = if quantity == 1 { chosen } else { format!("{quantity} × {chosen}") };
-            Ok(redirect(&back, Flash::added(format!("Added to your cart: {what}")), ctx.secure))
+            let response = redirect(&back, Flash::added(format!("Added to your cart: {what}")), ctx.secure);
+            Ok(bag::with_cookie(response, cookie))
         }
         Err(s) if crate::app::is_refusal(&s) => {
             Ok(redirect(&back, Flash::error(format!("Could not add to your cart: {}.", s.message())), ctx.secure))
@@ -383,13 +399,21 @@ struct CartPage {
     layout: Layout,
     lines: Vec<CartLineView>,
     total: String,
-    idempotency_key: String,
+    /// Not signed in: checkout asks to log in or register first.
+    guest: bool,
 }
 
 pub async fn cart(State(state): State<AppState>, mut ctx: Ctx) -> Result<Response, WebError> {
-    let user = ctx.user()?.clone();
-    let cart = match state.clients.cart.clone().get_cart(as_user(&user, cart_pb::GetCartRequest {})).await {
+    if ctx.layout.auth_down && ctx.layout.user.is_none() {
+        ctx.user()?;
+    }
+    let Some(owner) = bag::owner(&ctx).map(str::to_string) else {
+        return Ok(render(&CartPage { layout: ctx.layout, lines: vec![], total: money(0), guest: true }));
+    };
+    let cart = match state.clients.cart.clone().get_cart(bag::as_owner(&owner, cart_pb::GetCartRequest {})).await {
         Ok(r) => r.into_inner().cart.unwrap_or_default(),
+        // A guest bag whose identity expired: an empty bag.
+        Err(s) if s.code() == tonic::Code::Unauthenticated && ctx.layout.user.is_none() => cart_pb::Cart::default(),
         Err(s) if s.code() == tonic::Code::Unavailable => {
             return Err(WebError::Unavailable(
                 "Your cart is temporarily unavailable. The catalogue is still open; please try again in a moment."
@@ -415,12 +439,8 @@ pub async fn cart(State(state): State<AppState>, mut ctx: Ctx) -> Result<Respons
             stock: l.stock,
         })
         .collect();
-    Ok(render(&CartPage {
-        layout: ctx.layout,
-        lines,
-        total: money(cart.total_cents),
-        idempotency_key: uuid::Uuid::new_v4().to_string(),
-    }))
+    let guest = ctx.layout.user.is_none();
+    Ok(render(&CartPage { layout: ctx.layout, lines, total: money(cart.total_cents), guest }))
 }
 
 #[derive(Deserialize)]
@@ -435,11 +455,11 @@ pub async fn set_quantity(
     Path(code): Path<String>,
     Form(form): Form<QuantityForm>,
 ) -> Result<Response, WebError> {
-    let user = ctx.user()?;
+    let owner = bag_owner(&ctx)?;
     let Some(quantity) = parse_quantity(&form.quantity) else {
         return Ok(redirect("/cart", Flash::error("Quantities are whole numbers from 0 to 1000."), ctx.secure));
     };
-    let request = as_user(user, cart_pb::SetQuantityRequest { code, quantity });
+    let request = bag::as_owner(owner, cart_pb::SetQuantityRequest { code, quantity });
     match state.clients.cart.clone().set_quantity(request).await {
         Ok(_) => Ok(redirect(
             "/cart",
@@ -458,13 +478,22 @@ pub async fn remove_from_cart(
     ctx: Ctx,
     Path(code): Path<String>,
 ) -> Result<Response, WebError> {
-    let user = ctx.user()?;
-    state.clients.cart.clone().remove_item(as_user(user, cart_pb::RemoveItemRequest { code })).await?;
+    let owner = bag_owner(&ctx)?;
+    state.clients.cart.clone().remove_item(bag::as_owner(owner, cart_pb::RemoveItemRequest { code })).await?;
     Ok(redirect("/cart", Flash::success("Removed from your cart."), ctx.secure))
 }
 
 pub async fn clear_cart(State(state): State<AppState>, ctx: Ctx) -> Result<Response, WebError> {
-    let user = ctx.user()?;
-    state.clients.cart.clone().clear_cart(as_user(user, cart_pb::ClearCartRequest::default())).await?;
+    let owner = bag_owner(&ctx)?;
+    state.clients.cart.clone().clear_cart(bag::as_owner(owner, cart_pb::ClearCartRequest::default())).await?;
     Ok(redirect("/cart", Flash::success("Your cart is empty now."), ctx.secure))
+}
+
+/// The bag a cart form changes: the user's or the guest's (a form posted
+/// with neither has nothing to change: to the login page).
+fn bag_owner(ctx: &Ctx) -> Result<&str, WebError> {
+    match bag::owner(ctx) {
+        Some(owner) => Ok(owner),
+        None => ctx.user().map(|u| u.identity.as_str()),
+    }
 }

@@ -1,6 +1,7 @@
 //! The auth service: users, argon2id passwords, revocable sessions, roles,
 //! and the signing of identity tokens for the other services.
 
+mod addresses;
 mod password;
 mod rpc;
 mod seed;
@@ -29,6 +30,8 @@ pub const SESSION_TTL_MS: i64 = 7 * 24 * 3600 * 1000;
 /// every request, so a revoked session stops at once there; an identity
 /// already handed out lives at most this long inside the cluster.
 pub const IDENTITY_TTL_MS: i64 = 60 * 1000;
+/// How long a visitor's bag lasts without signing in.
+pub const GUEST_TTL_MS: i64 = 30 * 24 * 3600 * 1000;
 
 #[derive(Clone)]
 pub struct AuthService {

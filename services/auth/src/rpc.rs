@@ -1,6 +1,8 @@
 //! The gRPC face of the auth service.
 
-use crate::{AuthService, IDENTITY_TTL_MS, SESSION_TTL_MS, password, store, store::UserRow, validate};
+use crate::{
+    AuthService, GUEST_TTL_MS, IDENTITY_TTL_MS, SESSION_TTL_MS, addresses, password, store, store::UserRow, validate,
+};
 use atelier_proto::auth::{self as pb, auth_service_server::AuthService as Rpc};
 use atelier_runtime::{Identity, Role, ServiceError, now_ms, page::Page};
 use tonic::{Request, Response, Status};
@@ -186,6 +188,41 @@ impl Rpc for AuthService {
         let user = store::set_role(&self.pool, &r.username, role).await?;
         tracing::info!(user_id = %user.id, role, "role changed");
         Ok(Response::new(pb::SetRoleResponse { user: Some(to_pb(&user)) }))
+    }
+
+    async fn list_addresses(&self, request: Request<pb::ListAddressesRequest>) -> RpcResult<pb::ListAddressesResponse> {
+        let caller = self.caller(&request)?;
+        Ok(Response::new(pb::ListAddressesResponse { addresses: addresses::list(&self.pool, &caller.sub).await? }))
+    }
+
+    async fn save_address(&self, request: Request<pb::SaveAddressRequest>) -> RpcResult<pb::SaveAddressResponse> {
+        let caller = self.caller(&request)?;
+        let r = request.into_inner();
+        let address = r.address.unwrap_or_default();
+        if let Some(invalid) = addresses::check(&address) {
+            return Err(invalid);
+        }
+        let saved = addresses::save(&self.pool, &caller.sub, &address, r.make_default).await?;
+        Ok(Response::new(pb::SaveAddressResponse { address: Some(saved) }))
+    }
+
+    async fn delete_address(&self, request: Request<pb::DeleteAddressRequest>) -> RpcResult<pb::DeleteAddressResponse> {
+        let caller = self.caller(&request)?;
+        addresses::delete(&self.pool, &caller.sub, &request.into_inner().id).await?;
+        Ok(Response::new(pb::DeleteAddressResponse {}))
+    }
+
+    async fn start_guest(&self, _: Request<pb::StartGuestRequest>) -> RpcResult<pb::StartGuestResponse> {
+        // Nothing is stored: the bag is the cart service's, under this subject.
+        let expires_at_ms = now_ms() + GUEST_TTL_MS;
+        let identity = Identity {
+            sub: format!("guest:{}", uuid::Uuid::new_v4().simple()),
+            name: "guest".into(),
+            role: Role::Guest,
+            exp: expires_at_ms,
+        };
+        atelier_runtime::metrics::count("atelier_guest_bags_total");
+        Ok(Response::new(pb::StartGuestResponse { identity_token: self.signer.sign(&identity), expires_at_ms }))
     }
 }
 

@@ -16,7 +16,8 @@ pub async fn seed_accounts(pool: &Pool, admin_password: Option<&str>, demo: bool
         if role == "client" && !demo {
             continue;
         }
-        if store::user_by_name(pool, username).await?.is_some() {
+        if let Some(user) = store::user_by_name(pool, username).await? {
+            seed_address(pool, &user.id, username).await?;
             continue;
         }
         let password = match (role, admin_password) {
@@ -27,11 +28,30 @@ pub async fn seed_accounts(pool: &Pool, admin_password: Option<&str>, demo: bool
         match store::insert_user(pool, store::NewUser { username, email, phone, role, password_hash: &password_hash })
             .await
         {
-            Ok(_) | Err(atelier_runtime::ServiceError::AlreadyExists(_)) => {}
+            Ok(user) => seed_address(pool, &user.id, username).await?,
+            Err(atelier_runtime::ServiceError::AlreadyExists(_)) => {}
             Err(e) => return Err(e.into()),
         }
         tracing::info!(username, "seeded account");
     }
+    Ok(())
+}
+
+/// A demo account without an address gets a default one, so that it can
+/// check out at once.
+async fn seed_address(pool: &Pool, user_id: &str, username: &str) -> anyhow::Result<()> {
+    if !crate::addresses::list(pool, user_id).await?.is_empty() {
+        return Ok(());
+    }
+    let address = atelier_proto::auth::Address {
+        name: if username == "admin" { "Atelier Admin".into() } else { "Demo Client".into() },
+        line1: "Via dei Servi 12".into(),
+        postcode: "50122".into(),
+        city: "Florence".into(),
+        country: "Italy".into(),
+        ..Default::default()
+    };
+    crate::addresses::save(pool, user_id, &address, true).await?;
     Ok(())
 }
 

@@ -5,7 +5,7 @@ use atelier_proto::{
     cart::{self as pb, cart_service_server::CartService as Rpc},
     product::{GetVariantsRequest, VariantInfo},
 };
-use atelier_runtime::{Identity, ServiceError};
+use atelier_runtime::{Identity, Role, ServiceError};
 use std::collections::HashMap;
 use tonic::{Request, Response, Status};
 
@@ -23,9 +23,10 @@ fn describe(v: &VariantInfo) -> String {
 }
 
 impl CartService {
+    /// The cart's owner: a user, or a guest with a bag.
     fn owner<T>(&self, request: &Request<T>) -> Result<Identity, Status> {
         let caller = self.verifier.caller(request)?;
-        caller.require_user()?;
+        caller.require_shopper()?;
         Ok(caller)
     }
 
@@ -203,5 +204,55 @@ impl Rpc for CartService {
             store::take_out(&self.pool, &caller.sub, &bought.collect::<Result<Vec<_>, Status>>()?).await?;
         }
         self.respond(&caller.sub).await
+    }
+
+    async fn merge_cart(&self, request: Request<pb::MergeCartRequest>) -> RpcResult<pb::CartResponse> {
+        let caller = self.verifier.caller(&request)?;
+        caller.require_user()?;
+        let guest = self
+            .verifier
+            .verify(&request.into_inner().guest_token)
+            .ok()
+            .filter(|g| g.role == Role::Guest)
+            .ok_or_else(|| Status::invalid_argument("guest_token is not a guest's bag (or it has expired)"))?;
+        let (lines, _) = store::read(&self.pool, &guest.sub).await?;
+        if lines.is_empty() {
+            return self.respond(&caller.sub).await;
+        }
+        let variants = self.variants(lines.iter().map(|l| l.code.clone()).collect()).await?;
+        let limit = |code: &str| match variants.get(code).and_then(|v| v.variant.as_ref()) {
+            Some(v) => (v.stock.min(MAX_QUANTITY), v.price_cents),
+            None => (0, 0),
+        };
+        let clamped = store::merge(&self.pool, &guest.sub, &caller.sub, limit).await?;
+        let mut cart = self.cart(&caller.sub).await?;
+        let told: Vec<pb::CartNotice> = clamped
+            .into_iter()
+            .map(|c| {
+                let message = match variants.get(&c.code) {
+                    None => format!("{} is no longer sold and was not added to your cart.", c.code),
+                    Some(info) if c.now == 0 => {
+                        format!("{} is out of stock and was not added to your cart.", describe(info))
+                    }
+                    Some(info) => format!(
+                        "{}: you wanted {} in all, only {} in stock, so your cart holds {}.",
+                        describe(info),
+                        c.wanted,
+                        info.variant.as_ref().map_or(0, |v| v.stock),
+                        c.now
+                    ),
+                };
+                pb::CartNotice { code: c.code, message }
+            })
+            .collect();
+        // Said once: the cart's own notices about the same line come after.
+        cart.notices.retain(|n| !told.iter().any(|t| t.code == n.code));
+        cart.notices.splice(0..0, told);
+        Ok(Response::new(pb::CartResponse { cart: Some(cart) }))
+    }
+
+    async fn count_items(&self, request: Request<pb::CountItemsRequest>) -> RpcResult<pb::CountItemsResponse> {
+        let caller = self.owner(&request)?;
+        Ok(Response::new(pb::CountItemsResponse { units: store::units(&self.pool, &caller.sub).await? }))
     }
 }

@@ -157,3 +157,98 @@ pub async fn take_out(pool: &Pool, user_id: &str, bought: &[(String, i64)]) -> S
     tx.commit().await?;
     Ok(())
 }
+
+/// Units in a cart.
+pub async fn units(pool: &Pool, user_id: &str) -> ServiceResult<i64> {
+    Ok(sqlx::query_scalar("SELECT CAST(COALESCE(SUM(quantity), 0) AS BIGINT) FROM cart_items WHERE user_id = $1")
+        .bind(user_id)
+        .fetch_one(pool)
+        .await?)
+}
+
+/// A line of a guest's bag that could not come over whole: the quantity
+/// wanted (the user's plus the guest's) and what the cart holds now.
+pub struct Clamped {
+    pub code: String,
+    pub wanted: i64,
+    pub now: i64,
+}
+
+/// Moves a guest's lines into a user's cart in one transaction: each line's
+/// quantities add up, at most `limit(code)` (0: not taken). The guest's
+/// lines are deleted first, so of two concurrent merges only one finds
+/// them. Returns the lines that were lowered or left out.
+pub async fn merge(
+    pool: &Pool,
+    guest_id: &str,
+    user_id: &str,
+    limit: impl Fn(&str) -> (i64, i64),
+) -> ServiceResult<Vec<Clamped>> {
+    let mut tx = pool.begin().await?;
+    let taken: Vec<(String, i64)> =
+        sqlx::query_as("DELETE FROM cart_items WHERE user_id = $1 RETURNING code, quantity")
+            .bind(guest_id)
+            .fetch_all(&mut *tx)
+            .await?;
+    sqlx::query("DELETE FROM carts WHERE user_id = $1").bind(guest_id).execute(&mut *tx).await?;
+    let mut clamped = vec![];
+    for (code, guest_quantity) in taken {
+        let (limit, price) = limit(&code);
+        let had: i64 = sqlx::query_scalar("SELECT quantity FROM cart_items WHERE user_id = $1 AND code = $2")
+            .bind(user_id)
+            .bind(&code)
+            .fetch_optional(&mut *tx)
+            .await?
+            .unwrap_or(0);
+        let wanted = had + guest_quantity;
+        if limit <= 0 {
+            clamped.push(Clamped { code, wanted, now: had });
+            continue;
+        }
+        // One statement, so a concurrent add to the user's cart still counts.
+        let now: i64 = sqlx::query_scalar(
+            "INSERT INTO cart_items (user_id, code, quantity, added_at_ms, seen_price_cents) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (user_id, code) DO UPDATE SET quantity = CASE
+                 WHEN cart_items.quantity + excluded.quantity > $6 THEN $6
+                 ELSE cart_items.quantity + excluded.quantity END
+             RETURNING quantity",
+        )
+        .bind(user_id)
+        .bind(&code)
+        .bind(guest_quantity.min(limit))
+        .bind(now_ms())
+        .bind(price)
+        .bind(limit)
+        .fetch_one(&mut *tx)
+        .await?;
+        if now < wanted {
+            clamped.push(Clamped { code, wanted, now });
+        }
+    }
+    bump(&mut tx, user_id).await?;
+    tx.commit().await?;
+    Ok(clamped)
+}
+
+/// Forgets guests' bags untouched for `older_than_ms` (their identities
+/// have expired by then: nobody can reach them any more).
+pub async fn forget_old_guest_bags(pool: &Pool, older_than_ms: i64) -> ServiceResult<u64> {
+    let cutoff = now_ms() - older_than_ms;
+    let mut tx = pool.begin().await?;
+    let gone = sqlx::query(
+        "DELETE FROM cart_items WHERE user_id LIKE 'guest:%' AND user_id IN
+           (SELECT user_id FROM cart_items WHERE user_id LIKE 'guest:%' GROUP BY user_id HAVING MAX(added_at_ms) < $1)",
+    )
+    .bind(cutoff)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    sqlx::query(
+        "DELETE FROM carts WHERE user_id LIKE 'guest:%'
+           AND NOT EXISTS (SELECT 1 FROM cart_items i WHERE i.user_id = carts.user_id)",
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(gone)
+}

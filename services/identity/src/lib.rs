@@ -23,6 +23,9 @@ pub enum Role {
     Admin,
     /// Another Atelier service (the order service reserving stock).
     Service,
+    /// A visitor who has not signed in, with a bag of their own: may use
+    /// that bag and nothing else.
+    Guest,
 }
 
 impl Role {
@@ -31,6 +34,7 @@ impl Role {
             Role::Client => "client",
             Role::Admin => "admin",
             Role::Service => "service",
+            Role::Guest => "guest",
         }
     }
 }
@@ -57,7 +61,14 @@ impl Identity {
     pub fn require_user(&self) -> Result<(), Status> {
         match self.role {
             Role::Client | Role::Admin => Ok(()),
-            Role::Service => Err(Status::permission_denied("a user identity is required")),
+            Role::Service | Role::Guest => Err(Status::permission_denied("a user identity is required")),
+        }
+    }
+    /// Someone with a bag: a user, or a guest.
+    pub fn require_shopper(&self) -> Result<(), Status> {
+        match self.role {
+            Role::Client | Role::Admin | Role::Guest => Ok(()),
+            Role::Service => Err(Status::permission_denied("a shopper's identity is required")),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! clear the cart; release the stock on failure) and the order life cycle.
 
 mod bulk;
+mod delivery;
 mod recovery;
 mod rpc;
 mod saga;

@@ -41,15 +41,21 @@ impl Rpc for OrderService {
     async fn place_order(&self, request: Request<pb::PlaceOrderRequest>) -> RpcResult<pb::OrderResponse> {
         let caller = self.user(&request)?;
         let token = bearer(&request).unwrap_or_default().to_string();
-        let key = request.into_inner().idempotency_key;
+        let r = request.into_inner();
+        let delivery = r.delivery();
+        let key = r.idempotency_key;
         if !(1..=128).contains(&key.len()) || key.chars().any(|c| c.is_control() || c.is_whitespace()) {
             return Err(Status::invalid_argument("idempotency key must be 1 to 128 printable characters"));
         }
+        if let Some(invalid) = crate::delivery::check_address(r.address.as_ref()) {
+            return Err(invalid);
+        }
+        let address = r.address.unwrap_or_default();
         // The checkout runs to its end even if the caller goes away (a
         // dropped connection, a double click): a retry with the same key
         // then finds its outcome instead of a half-done checkout.
         let service = self.clone();
-        let checkout = async move { service.place_order(&caller, &token, &key).await };
+        let checkout = async move { service.place_order(&caller, &token, &key, &address, delivery).await };
         let order = tokio::spawn(checkout.instrument(tracing::Span::current()))
             .await
             .map_err(|e| Status::internal(format!("checkout task failed: {e}")))??;

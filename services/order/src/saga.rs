@@ -42,10 +42,18 @@ impl OrderService {
         }
     }
 
-    pub(crate) async fn place_order(&self, caller: &Identity, user_token: &str, key: &str) -> ServiceResult<pb::Order> {
+    pub(crate) async fn place_order(
+        &self,
+        caller: &Identity,
+        user_token: &str,
+        key: &str,
+        address: &pb::ShippingAddress,
+        delivery: pb::Delivery,
+    ) -> ServiceResult<pb::Order> {
         let order_id = uuid::Uuid::now_v7().to_string();
+        let claim = store::Claim { user_id: &caller.sub, username: &caller.name, key, address, delivery };
         loop {
-            if store::claim(&self.pool, &order_id, &caller.sub, &caller.name, key).await? {
+            if store::claim(&self.pool, &order_id, &claim).await? {
                 break;
             }
             if let Some(order) = self.placed_by_other(caller, key).await? {
@@ -54,10 +62,16 @@ impl OrderService {
         }
         // fill_order removes the PENDING claim itself when it fails, and only
         // once no stock can still be held for it.
-        self.fill_order(&order_id, &caller.sub, user_token).await
+        self.fill_order(&order_id, &caller.sub, user_token, delivery).await
     }
 
-    async fn fill_order(&self, order_id: &str, user_id: &str, user_token: &str) -> ServiceResult<pb::Order> {
+    async fn fill_order(
+        &self,
+        order_id: &str,
+        user_id: &str,
+        user_token: &str,
+        delivery: pb::Delivery,
+    ) -> ServiceResult<pb::Order> {
         let cart = match self.carts.clone().get_cart(authorized(GetCartRequest {}, user_token)).await {
             Ok(r) => r.into_inner().cart.unwrap_or_default(),
             Err(s) => return Err(self.give_up(order_id, s.into()).await),
@@ -120,7 +134,7 @@ impl OrderService {
             }
             Err(s) => return Err(self.release_and_give_up(order_id, s.into()).await),
         }
-        if let Err(e) = store::complete(&self.pool, order_id, &reserved).await {
+        if let Err(e) = store::complete(&self.pool, order_id, &reserved, delivery).await {
             // The commit may have happened with its answer lost (a database
             // crash): release only an order known to be still PENDING.
             return match store::get(&self.pool, order_id).await {

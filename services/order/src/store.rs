@@ -14,6 +14,14 @@ struct OrderRow {
     created_at_ms: i64,
     updated_at_ms: i64,
     number: Option<i64>,
+    ship_name: String,
+    ship_line1: String,
+    ship_line2: String,
+    ship_postcode: String,
+    ship_city: String,
+    ship_country: String,
+    delivery: String,
+    delivery_cents: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -28,7 +36,8 @@ struct LineRow {
     quantity: i64,
 }
 
-const ORDER_COLUMNS: &str = "id, user_id, username, status, total_cents, created_at_ms, updated_at_ms, number";
+const ORDER_COLUMNS: &str = "id, user_id, username, status, total_cents, created_at_ms, updated_at_ms, number, \
+     ship_name, ship_line1, ship_line2, ship_postcode, ship_city, ship_country, delivery, delivery_cents";
 
 /// The first order number a shop gives.
 pub const FIRST_NUMBER: i64 = 10001;
@@ -93,6 +102,16 @@ async fn with_lines(pool: &Pool, rows: Vec<OrderRow>) -> ServiceResult<Vec<pb::O
             created_at_ms: o.created_at_ms,
             updated_at_ms: o.updated_at_ms,
             number: o.number.unwrap_or(0),
+            address: (!o.ship_name.is_empty()).then_some(pb::ShippingAddress {
+                name: o.ship_name,
+                line1: o.ship_line1,
+                line2: o.ship_line2,
+                postcode: o.ship_postcode,
+                city: o.ship_city,
+                country: o.ship_country,
+            }),
+            delivery: crate::delivery::parse(&o.delivery) as i32,
+            delivery_cents: o.delivery_cents,
         })
         .collect())
 }
@@ -116,18 +135,36 @@ pub async fn id_by_key(pool: &Pool, user_id: &str, key: &str) -> ServiceResult<O
         .await?)
 }
 
+/// Who orders, under which key, to where and how.
+pub struct Claim<'a> {
+    pub user_id: &'a str,
+    pub username: &'a str,
+    pub key: &'a str,
+    pub address: &'a pb::ShippingAddress,
+    pub delivery: pb::Delivery,
+}
+
 /// Claims the idempotency key with a PENDING order; false if already claimed.
-pub async fn claim(pool: &Pool, id: &str, user_id: &str, username: &str, key: &str) -> ServiceResult<bool> {
+pub async fn claim(pool: &Pool, id: &str, c: &Claim<'_>) -> ServiceResult<bool> {
     let now = now_ms();
+    let a = c.address;
     let result = sqlx::query(
-        "INSERT INTO orders (id, user_id, username, idempotency_key, status, total_cents, created_at_ms, updated_at_ms)
-         VALUES ($1, $2, $3, $4, 'PENDING', 0, $5, $5)",
+        "INSERT INTO orders (id, user_id, username, idempotency_key, status, total_cents, created_at_ms, updated_at_ms,
+                             ship_name, ship_line1, ship_line2, ship_postcode, ship_city, ship_country, delivery)
+         VALUES ($1, $2, $3, $4, 'PENDING', 0, $5, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(id)
-    .bind(user_id)
-    .bind(username)
-    .bind(key)
+    .bind(c.user_id)
+    .bind(c.username)
+    .bind(c.key)
     .bind(now)
+    .bind(a.name.trim())
+    .bind(a.line1.trim())
+    .bind(a.line2.trim())
+    .bind(a.postcode.trim())
+    .bind(a.city.trim())
+    .bind(a.country.trim())
+    .bind(crate::delivery::name(c.delivery))
     .execute(pool)
     .await;
     match result {
@@ -168,15 +205,22 @@ pub async fn drop_pending(pool: &Pool, id: &str) -> ServiceResult<()> {
 }
 
 /// Stores the reserved lines and turns the PENDING order into PROCESSING.
-pub async fn complete(pool: &Pool, id: &str, lines: &[ReservedLine]) -> ServiceResult<()> {
-    let total: i64 = lines.iter().map(|l| l.unit_price_cents * l.quantity).sum();
+pub async fn complete(pool: &Pool, id: &str, lines: &[ReservedLine], delivery: pb::Delivery) -> ServiceResult<()> {
+    let goods: i64 = lines.iter().map(|l| l.unit_price_cents * l.quantity).sum();
+    let delivery_cents = crate::delivery::price(delivery, goods);
     let mut tx = pool.begin().await?;
     let sql = format!(
-        "UPDATE orders SET status = 'PROCESSING', total_cents = $2, updated_at_ms = $3, number = {}
+        "UPDATE orders SET status = 'PROCESSING', total_cents = $2, updated_at_ms = $3, delivery_cents = $4, number = {}
          WHERE id = $1 AND status = 'PENDING'",
         next_number(pool)
     );
-    let done = sqlx::query(&sql).bind(id).bind(total).bind(now_ms()).execute(&mut *tx).await?;
+    let done = sqlx::query(&sql)
+        .bind(id)
+        .bind(goods + delivery_cents)
+        .bind(now_ms())
+        .bind(delivery_cents)
+        .execute(&mut *tx)
+        .await?;
     if done.rows_affected() == 0 {
         return Err(ServiceError::Aborted("the order was abandoned while being placed".into()));
     }

@@ -255,6 +255,15 @@ async fn follow_name(
                 BTreeSet::new()
             }
         };
+        if resolved.is_empty() && !current.is_empty() {
+            // A lookup that fails for a moment (DNS being updated) keeps the
+            // endpoints that work: dropping them would fail calls in flight.
+            tokio::time::sleep(RESOLVE_EVERY / 10).await;
+            if changes.is_closed() {
+                return;
+            }
+            continue;
+        }
         let wanted = if resolved.is_empty() { BTreeSet::from([by_name.clone()]) } else { resolved };
         for added in wanted.difference(&current) {
             let uri = if *added == by_name {
