@@ -121,7 +121,9 @@ impl Browser {
                          "--disable-background-networking", "--disable-component-update", "--disable-sync",
                          "--disable-dev-shm-usage", "--window-size=1280,1000",
                          format!("--user-data-dir={}", profile.path().display())]
-            }
+            },
+            // The page's console errors, for `console_errors`.
+            "goog:loggingPrefs": { "browser": "SEVERE" }
         });
         let caps = caps.as_object().cloned().unwrap_or_default();
         // chromedriver takes a moment to listen: retry the session for up to 20 s.
@@ -203,6 +205,19 @@ impl Browser {
         self.client.find(Locator::Css("body")).await.expect("body").text().await.expect("text")
     }
 
+    /// Errors the pages logged to the console (CSP refusals, failed loads,
+    /// script errors) since the last call.
+    pub async fn console_errors(&self) -> Vec<String> {
+        let entries = self.client.issue_cmd(BrowserLog).await.expect("the browser's log");
+        entries
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|e| e["level"] == "SEVERE")
+            .map(|e| e["message"].as_str().unwrap_or_default().to_string())
+            .collect()
+    }
+
     /// The browser window's size in CSS pixels (390 × 844: a phone).
     pub async fn resize(&self, width: u32, height: u32) {
         self.client.set_window_size(width, height).await.expect("resize");
@@ -216,5 +231,18 @@ impl Browser {
 
     pub async fn path(&self) -> String {
         self.client.current_url().await.expect("url").path().to_string()
+    }
+}
+
+/// chromedriver's log endpoint (not in the W3C protocol, so not in fantoccini).
+#[derive(Debug)]
+struct BrowserLog;
+
+impl fantoccini::wd::WebDriverCompatibleCommand for BrowserLog {
+    fn endpoint(&self, base: &url::Url, session: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/se/log", session.unwrap_or_default()))
+    }
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(r#"{"type":"browser"}"#.into()))
     }
 }

@@ -1,5 +1,7 @@
 //! Every kind of page, for shoppers and admins, checked with axe-core in
-//! Chromium against WCAG 2 A/AA and axe's best practices: no violation.
+//! Chromium against WCAG 2 A/AA and axe's best practices: no violation; and
+//! no page logs an error to the console (a script or style the CSP refused,
+//! a resource that failed to load).
 
 use atelier_e2e::{Browser, RunningShop};
 use fantoccini::Locator;
@@ -30,7 +32,7 @@ async fn violations(b: &Browser, axe: &str) -> Vec<String> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_page_passes_axe() {
+async fn every_page_passes_axe_with_no_console_error() {
     let Some(axe) = axe_source() else {
         if std::env::var("CI").is_ok_and(|v| v == "true") {
             panic!("CI=true but axe-core is not installed (pip install axe-core-python)");
@@ -45,6 +47,10 @@ async fn every_page_passes_axe() {
         b.goto(&format!("{}{path}", shop.url)).await;
         for v in violations(&b, &axe).await {
             found.push(format!("{path}: {v}"));
+        }
+        // The 404 page's own status is the one error the console may show.
+        for e in b.console_errors().await.into_iter().filter(|_| path != "/nowhere") {
+            found.push(format!("{path}: console: {e}"));
         }
     };
     for path in ["/", "/products", "/products?q=denim&size=L", "/products?page=99", "/products/organic-crew-neck-tee"] {
@@ -78,5 +84,5 @@ async fn every_page_passes_axe() {
     ] {
         check(path).await;
     }
-    assert!(found.is_empty(), "accessibility problems:\n{}", found.join("\n"));
+    assert!(found.is_empty(), "accessibility or console problems:\n{}", found.join("\n"));
 }

