@@ -402,3 +402,52 @@ async fn unconfirmed_reservations_expire() {
         assert_eq!(stock(&shop, "HOODIE-001").await, hoodies + 2);
     }
 }
+
+/// The catalogue's filters come from its data: every category, colour and
+/// size with how many products have it (the same on both databases), and
+/// an edit shows in them at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn filters_list_what_the_catalogue_holds_with_counts() {
+    let mut seen = vec![];
+    for shop in shops().await {
+        let mut product = shop.product.clone();
+        let facets = product.facets(FacetsRequest {}).await.unwrap().into_inner();
+        let all = product
+            .list_products(ListProductsRequest { per_page: 100, ..Default::default() })
+            .await
+            .unwrap()
+            .into_inner()
+            .products;
+        // Each count is the number of products the catalogue lists for that filter.
+        for c in &facets.colors {
+            let with = all.iter().filter(|p| p.variants.iter().any(|v| v.color == c.value)).count() as u64;
+            assert_eq!(c.products, with, "{} ({})", c.value, shop.backend);
+        }
+        let categories: u64 = facets.categories.iter().map(|c| c.products).sum();
+        assert_eq!(categories, all.len() as u64, "every product in one category ({})", shop.backend);
+        let prices = all.iter().flat_map(|p| p.variants.iter().map(|v| v.price_cents));
+        let (min, max) = (prices.clone().min().unwrap(), prices.max().unwrap());
+        assert_eq!((facets.min_price_cents, facets.max_price_cents), (min, max));
+        let sizes: Vec<&str> = facets.sizes.iter().map(|s| s.value.as_str()).collect();
+        let mut in_order = sizes.clone();
+        in_order.sort_by_key(|s| ["XS", "S", "M", "L", "XL", "XXL"].iter().position(|o| o == s));
+        assert_eq!(sizes, in_order, "sizes in size order");
+        seen.push(facets.clone());
+
+        // A new colour and category show at once.
+        let admin = shop.admin().await;
+        let create = CreateProductRequest {
+            name: "Cream Cable Cardigan".into(),
+            description: "Wool".into(),
+            category: "Knitwear Extra".into(),
+            image: "builtin:cardigan".into(),
+            variants: vec![variant("CARD-CR-M", Size::M, "Cream Extra", 8900, 3)],
+        };
+        product.create_product(as_user(&admin, create)).await.unwrap();
+        let after = product.facets(FacetsRequest {}).await.unwrap().into_inner();
+        let count = |list: &[FacetValue], v: &str| list.iter().find(|f| f.value == v).map(|f| f.products);
+        assert_eq!(count(&after.colors, "Cream Extra"), Some(1), "{}", shop.backend);
+        assert_eq!(count(&after.categories, "Knitwear Extra"), Some(1), "{}", shop.backend);
+    }
+    assert!(seen.windows(2).all(|w| w[0] == w[1]), "SQLite and PostgreSQL count alike");
+}

@@ -530,6 +530,15 @@ async fn catalogue_filters_show_as_removable_chips_and_paging_says_where_you_are
     let shop = TestShop::start().await;
     let mut b = shop.browser();
     let page = b.get("/products?q=denim&size=L&min_price=10&in_stock=1").await.body;
+    // The filters offer what the catalogue holds, with how many products have it.
+    let option = |value: &str| {
+        let marker = format!("<option value=\"{value}\"");
+        page.split(&marker).nth(1).and_then(|r| r.split("</option>").next()).map(|o| o.to_string())
+    };
+    for (value, shown) in [("Cream", "Cream ("), ("Charcoal", "Charcoal ("), ("Jeans", "Jeans (")] {
+        let found = option(value).unwrap_or_else(|| panic!("{value} is offered: {page}"));
+        assert!(found.contains(shown), "{value} with its count: {found}");
+    }
     for (label, without) in [
         ("“denim”", "/products?size=L&#38;min_price=10&#38;in_stock=1"),
         ("Size L", "/products?q=denim&#38;min_price=10&#38;in_stock=1"),

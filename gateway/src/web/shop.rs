@@ -243,9 +243,25 @@ struct CataloguePage {
     next_url: Option<String>,
     last_url: String,
     chips: Vec<(String, String)>,
-    sizes: [&'static str; 6],
-    colors: Vec<&'static str>,
+    /// Each filter's choices from the catalogue itself: (value, products).
+    categories: Vec<(String, u64)>,
+    sizes: Vec<(String, u64)>,
+    colors: Vec<(String, u64)>,
+    /// "12" and "180": the catalogue's price range, as the price fields' hints.
+    price_from: String,
+    price_to: String,
     unavailable: bool,
+}
+
+/// The filters' choices: from the catalogue (with counts), or, should the
+/// catalogue not say, the sizes alone. A choice in the address that the
+/// catalogue no longer has stays selectable (with 0), so nothing is lost.
+fn facet_choices(facets: &[pb::FacetValue], chosen: &str) -> Vec<(String, u64)> {
+    let mut choices: Vec<(String, u64)> = facets.iter().map(|f| (f.value.clone(), f.products)).collect();
+    if !chosen.is_empty() && !choices.iter().any(|(v, _)| v.eq_ignore_ascii_case(chosen)) {
+        choices.push((chosen.to_string(), 0));
+    }
+    choices
 }
 
 pub async fn catalogue(
@@ -257,7 +273,20 @@ pub async fn catalogue(
     let (request, problems) = query.to_request();
     ctx.layout.flashes.extend(swapped.map(Flash::warning));
     ctx.layout.flashes.extend(problems.into_iter().map(Flash::warning));
-    let result = read!(state.clients.product, list_products, request.clone());
+    let (result, facets) =
+        tokio::join!(async { read!(state.clients.product, list_products, request.clone()) }, async {
+            read!(state.clients.product, facets, pb::FacetsRequest {})
+        });
+    let facets = facets.unwrap_or_else(|_| pb::FacetsResponse {
+        sizes: format::SIZES.iter().map(|s| pb::FacetValue { value: s.to_string(), products: 0 }).collect(),
+        ..Default::default()
+    });
+    let euros = |cents: i64| (cents / 100 + i64::from(cents % 100 != 0 && cents > 0)).to_string();
+    let (price_from, price_to) = if facets.max_price_cents > 0 {
+        (((facets.min_price_cents / 100).to_string()), euros(facets.max_price_cents))
+    } else {
+        (String::new(), String::new())
+    };
     let (products, total, more, unavailable) = match result {
         Ok(r) => (r.products.iter().map(Card::from).collect(), r.total, r.total_capped, false),
         Err(s) if s.code() == tonic::Code::InvalidArgument => {
@@ -268,6 +297,9 @@ pub async fn catalogue(
     };
     let pages = total.div_ceil(12).max(1) as u32;
     let page = request.page;
+    let categories = facet_choices(&facets.categories, &query.category);
+    let sizes = facet_choices(&facets.sizes, &query.size);
+    let colors = facet_choices(&facets.colors, &query.color);
     let page_view = CataloguePage {
         prev_url: (page > 1).then(|| query.page_url(page - 1)),
         next_url: (page < pages).then(|| query.page_url(page + 1)),
@@ -280,11 +312,11 @@ pub async fn catalogue(
         more,
         page,
         pages,
-        sizes: format::SIZES,
-        colors: vec![
-            "Black", "White", "Gray", "Navy", "Blue", "Green", "Olive", "Red", "Burgundy", "Pink", "Beige", "Sand",
-            "Camel", "Orange", "Yellow",
-        ],
+        categories,
+        sizes,
+        colors,
+        price_from,
+        price_to,
         unavailable,
     };
     if unavailable { render_status(StatusCode::SERVICE_UNAVAILABLE, &page_view) } else { render(&page_view) }

@@ -4,6 +4,7 @@
 mod bulk;
 mod cache;
 mod catalog;
+mod facets;
 mod rpc;
 mod seed;
 mod stock;
@@ -24,6 +25,7 @@ pub struct ProductService {
     verifier: Verifier,
     listings: std::sync::Arc<cache::Listings>,
     counts: std::sync::Arc<cache::Counts>,
+    facets: std::sync::Arc<facets::Facets>,
     /// A reservation the order service has not confirmed after this long
     /// expires and its stock goes back.
     reservation_ttl: std::time::Duration,
@@ -44,6 +46,7 @@ impl ProductService {
             verifier: keys.verifier(),
             listings: Default::default(),
             counts: Default::default(),
+            facets: Default::default(),
             reservation_ttl: RESERVATION_TTL,
         })
     }
