@@ -91,7 +91,14 @@ async fn catalogue_changes_show_in_carts_with_a_notice() {
         assert_eq!(c.lines.len(), 1);
         assert_eq!(c.lines[0].quantity, 4, "lowered to the stock");
         assert_eq!(c.notices.len(), 2);
-        assert!(c.notices.iter().any(|n| n.code == "HOODIE-001" && n.message.contains("no longer sold")));
+        // Said in the shopper's words, not as a code.
+        let gone = c.notices.iter().find(|n| n.code == "HOODIE-001").expect("told that the hoodie is gone");
+        assert!(
+            gone.message.starts_with("Comfortable Fleece Hoodie (") && gone.message.contains("is no longer sold"),
+            "{} ({})",
+            gone.message,
+            shop.backend
+        );
         assert!(c.notices.iter().any(|n| n.code == "JEANS-002" && n.message.contains("lowered to 4")));
         // The notice is told once: the cart now matches the catalogue.
         assert!(

@@ -62,12 +62,13 @@ impl CartService {
         let variants = self.variants(lines.iter().map(|l| l.code.clone()).collect()).await?;
         let mut cart = pb::Cart::default();
         let mut changes = Vec::new();
-        for store::Line { code, quantity: wanted, seen_price_cents } in lines {
+        for store::Line { code, quantity: wanted, seen_price_cents, label } in lines {
             let mut quantity = wanted;
             let Some(info) = variants.get(&code) else {
                 changes.push((code.clone(), 0, 0));
+                let what = if label.is_empty() { code.clone() } else { label };
                 cart.notices.push(pb::CartNotice {
-                    message: format!("{code} is no longer sold and was removed from your cart."),
+                    message: format!("{what} is no longer sold and was removed from your cart."),
                     code,
                 });
                 continue;
@@ -163,9 +164,12 @@ impl Rpc for CartService {
         let r = request.into_inner();
         let code = code(&r.code)?;
         let add = quantity(r.quantity, 1)?;
-        let variant = self.variant(&code).await?.variant.unwrap_or_default();
+        let info = self.variant(&code).await?;
+        let label = describe(&info);
+        let variant = info.variant.unwrap_or_default();
         let limit = variant.stock.min(MAX_QUANTITY);
-        if !store::add(&self.pool, &caller.sub, &code, add, limit, variant.price_cents).await? {
+        let shown = store::Shown { code: &code, price_cents: variant.price_cents, label: &label };
+        if !store::add(&self.pool, &caller.sub, &shown, add, limit).await? {
             return Err(not_enough(variant.stock, store::quantity(&self.pool, &caller.sub, &code).await?));
         }
         self.respond(&caller.sub).await
@@ -179,11 +183,19 @@ impl Rpc for CartService {
         if q == 0 {
             store::remove(&self.pool, &caller.sub, &[code]).await?;
         } else {
-            let variant = self.variant(&code).await?.variant.unwrap_or_default();
+            let info = self.variant(&code).await?;
+            let label = describe(&info);
+            let variant = info.variant.unwrap_or_default();
             if q > variant.stock {
                 return Err(not_enough(variant.stock, store::quantity(&self.pool, &caller.sub, &code).await?));
             }
-            store::set(&self.pool, &caller.sub, &code, q, variant.price_cents).await?;
+            store::set(
+                &self.pool,
+                &caller.sub,
+                &store::Shown { code: &code, price_cents: variant.price_cents, label: &label },
+                q,
+            )
+            .await?;
         }
         self.respond(&caller.sub).await
     }
@@ -220,9 +232,12 @@ impl Rpc for CartService {
             return self.respond(&caller.sub).await;
         }
         let variants = self.variants(lines.iter().map(|l| l.code.clone()).collect()).await?;
-        let limit = |code: &str| match variants.get(code).and_then(|v| v.variant.as_ref()) {
-            Some(v) => (v.stock.min(MAX_QUANTITY), v.price_cents),
-            None => (0, 0),
+        let limit = |code: &str| match variants.get(code) {
+            Some(info) => {
+                let v = info.variant.clone().unwrap_or_default();
+                (v.stock.min(MAX_QUANTITY), v.price_cents, describe(info))
+            }
+            None => (0, 0, String::new()),
         };
         let clamped = store::merge(&self.pool, &guest.sub, &caller.sub, limit).await?;
         let mut cart = self.cart(&caller.sub).await?;
@@ -230,7 +245,11 @@ impl Rpc for CartService {
             .into_iter()
             .map(|c| {
                 let message = match variants.get(&c.code) {
-                    None => format!("{} is no longer sold and was not added to your cart.", c.code),
+                    None => {
+                        let label = lines.iter().find(|l| l.code == c.code).map(|l| l.label.as_str());
+                        let what = label.filter(|l| !l.is_empty()).unwrap_or(&c.code);
+                        format!("{what} is no longer sold and was not added to your cart.")
+                    }
                     Some(info) if c.now == 0 => {
                         format!("{} is out of stock and was not added to your cart.", describe(info))
                     }

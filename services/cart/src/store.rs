@@ -10,6 +10,15 @@ pub struct Line {
     pub quantity: i64,
     /// The unit price last shown for this line; -1 when never shown.
     pub seen_price_cents: i64,
+    /// What it was when added, in words ('' for lines older than labels).
+    pub label: String,
+}
+
+/// A variant as the shopper was shown it when choosing.
+pub struct Shown<'a> {
+    pub code: &'a str,
+    pub price_cents: i64,
+    pub label: &'a str,
 }
 
 /// The cart's lines, oldest first, and its revision (0: never changed). The
@@ -17,13 +26,18 @@ pub struct Line {
 pub async fn read(pool: &Pool, user_id: &str) -> ServiceResult<(Vec<Line>, i64)> {
     let revision: Option<i64> =
         sqlx::query_scalar("SELECT revision FROM carts WHERE user_id = $1").bind(user_id).fetch_optional(pool).await?;
-    let rows: Vec<(String, i64, i64)> = sqlx::query_as(
-        "SELECT code, quantity, seen_price_cents FROM cart_items WHERE user_id = $1 ORDER BY added_at_ms, code",
+    let rows: Vec<(String, i64, i64, String)> = sqlx::query_as(
+        "SELECT code, quantity, seen_price_cents, label FROM cart_items WHERE user_id = $1 ORDER BY added_at_ms, code",
     )
     .bind(user_id)
     .fetch_all(pool)
     .await?;
-    let lines = rows.into_iter().map(|(code, quantity, seen_price_cents)| Line { code, quantity, seen_price_cents });
+    let lines = rows.into_iter().map(|(code, quantity, seen_price_cents, label)| Line {
+        code,
+        quantity,
+        seen_price_cents,
+        label,
+    });
     Ok((lines.collect(), revision.unwrap_or(0)))
 }
 
@@ -49,23 +63,26 @@ async fn bump(tx: &mut Transaction<'static, Any>, user_id: &str) -> ServiceResul
 
 /// Adds `add` units in one statement, so concurrent adds all count; refuses
 /// (false) when the line would pass `limit`.
-pub async fn add(pool: &Pool, user_id: &str, code: &str, add: i64, limit: i64, price: i64) -> ServiceResult<bool> {
+pub async fn add(pool: &Pool, user_id: &str, line: &Shown<'_>, add: i64, limit: i64) -> ServiceResult<bool> {
     if add > limit {
         return Ok(false);
     }
     let mut tx = pool.begin().await?;
     let changed = sqlx::query(
-        "INSERT INTO cart_items (user_id, code, quantity, added_at_ms, seen_price_cents) VALUES ($1, $2, $3, $4, $5)
+        "INSERT INTO cart_items (user_id, code, quantity, added_at_ms, seen_price_cents, label)
+         VALUES ($1, $2, $3, $4, $5, $7)
          ON CONFLICT (user_id, code) DO UPDATE
-         SET quantity = cart_items.quantity + excluded.quantity, seen_price_cents = excluded.seen_price_cents
+         SET quantity = cart_items.quantity + excluded.quantity, seen_price_cents = excluded.seen_price_cents,
+             label = excluded.label
          WHERE cart_items.quantity + excluded.quantity <= $6",
     )
     .bind(user_id)
-    .bind(code)
+    .bind(line.code)
     .bind(add)
     .bind(now_ms())
-    .bind(price)
+    .bind(line.price_cents)
     .bind(limit)
+    .bind(line.label)
     .execute(&mut *tx)
     .await?;
     if changed.rows_affected() == 0 {
@@ -77,17 +94,20 @@ pub async fn add(pool: &Pool, user_id: &str, code: &str, add: i64, limit: i64, p
 }
 
 /// Sets a line's quantity (>= 1) and the price shown with it.
-pub async fn set(pool: &Pool, user_id: &str, code: &str, quantity: i64, price: i64) -> ServiceResult<()> {
+pub async fn set(pool: &Pool, user_id: &str, line: &Shown<'_>, quantity: i64) -> ServiceResult<()> {
     let mut tx = pool.begin().await?;
     sqlx::query(
-        "INSERT INTO cart_items (user_id, code, quantity, added_at_ms, seen_price_cents) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (user_id, code) DO UPDATE SET quantity = excluded.quantity, seen_price_cents = excluded.seen_price_cents",
+        "INSERT INTO cart_items (user_id, code, quantity, added_at_ms, seen_price_cents, label)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (user_id, code) DO UPDATE
+         SET quantity = excluded.quantity, seen_price_cents = excluded.seen_price_cents, label = excluded.label",
     )
     .bind(user_id)
-    .bind(code)
+    .bind(line.code)
     .bind(quantity)
     .bind(now_ms())
-    .bind(price)
+    .bind(line.price_cents)
+    .bind(line.label)
     .execute(&mut *tx)
     .await?;
     bump(&mut tx, user_id).await?;
@@ -182,7 +202,7 @@ pub async fn merge(
     pool: &Pool,
     guest_id: &str,
     user_id: &str,
-    limit: impl Fn(&str) -> (i64, i64),
+    limit: impl Fn(&str) -> (i64, i64, String),
 ) -> ServiceResult<Vec<Clamped>> {
     let mut tx = pool.begin().await?;
     let taken: Vec<(String, i64)> =
@@ -193,7 +213,7 @@ pub async fn merge(
     sqlx::query("DELETE FROM carts WHERE user_id = $1").bind(guest_id).execute(&mut *tx).await?;
     let mut clamped = vec![];
     for (code, guest_quantity) in taken {
-        let (limit, price) = limit(&code);
+        let (limit, price, label) = limit(&code);
         let had: i64 = sqlx::query_scalar("SELECT quantity FROM cart_items WHERE user_id = $1 AND code = $2")
             .bind(user_id)
             .bind(&code)
@@ -207,7 +227,8 @@ pub async fn merge(
         }
         // One statement, so a concurrent add to the user's cart still counts.
         let now: i64 = sqlx::query_scalar(
-            "INSERT INTO cart_items (user_id, code, quantity, added_at_ms, seen_price_cents) VALUES ($1, $2, $3, $4, $5)
+            "INSERT INTO cart_items (user_id, code, quantity, added_at_ms, seen_price_cents, label)
+             VALUES ($1, $2, $3, $4, $5, $7)
              ON CONFLICT (user_id, code) DO UPDATE SET quantity = CASE
                  WHEN cart_items.quantity + excluded.quantity > $6 THEN $6
                  ELSE cart_items.quantity + excluded.quantity END
@@ -219,6 +240,7 @@ pub async fn merge(
         .bind(now_ms())
         .bind(price)
         .bind(limit)
+        .bind(&label)
         .fetch_one(&mut *tx)
         .await?;
         if now < wanted {
