@@ -220,6 +220,15 @@ async fn an_admin_runs_the_shop() {
     assert!(page.contains("Only 5 left") && page.contains("€129.00"), "{page}");
     b.tap("label.size-choice:has(input[value='L']) span").await;
     assert_eq!(b.client.find(Locator::Css("#stock-note")).await.unwrap().text().await.unwrap(), "Only 3 left");
+    // The grid: a new colour in two sizes at once.
+    b.goto(&format!("{}/admin/products/linen-blazer", shop.url)).await;
+    b.fill("#new-row-color", "Navy").await;
+    b.fill("input[form='row-new'][name='price']", "129").await;
+    b.fill("input[form='row-new'][name='stock_M']", "2").await;
+    b.fill("input[form='row-new'][name='stock_L']", "1").await;
+    b.click_text("Add colour").await;
+    assert!(b.text().await.contains("Navy saved: M, L."), "{}", b.text().await);
+    b.screenshot("11b-admin-variant-grid").await;
 
     // Advance the demo order: shipped, then delivered.
     b.goto(&format!("{}/admin/orders", shop.url)).await;

@@ -1,4 +1,4 @@
-use crate::client::TestShop;
+use crate::client::{Browser, TestShop};
 use http::StatusCode;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -671,4 +671,75 @@ async fn a_guest_fills_a_bag_signs_up_at_checkout_and_keeps_it() {
     assert!(home.body.contains(&format!("only {stock} in stock, so your cart holds {stock}")), "{}", home.body);
     let cart = other.get("/cart").await;
     assert!(cart.body.contains(&format!("value=\"{stock}\"")), "{}", cart.body);
+}
+
+/// Admins edit stock as a colour × size grid: a number in an empty size
+/// adds it, a row's mistakes are named by their cell and save nothing.
+#[tokio::test]
+async fn admins_edit_variants_as_a_colour_by_size_grid() {
+    let shop = TestShop::start().await;
+    let mut admin = shop.browser();
+    admin.login("admin", "admin123").await;
+    let page = admin.get("/admin/products/classic-denim-jeans").await;
+    assert!(page.body.contains("Stock by colour and size") && page.body.contains("name=\"was_L\""), "{}", page.body);
+    assert!(page.body.contains("<datalist id=\"known-colors\">") && page.body.contains("<option value=\"Cream\">"));
+    let cell = |variants: &[serde_json::Value], color: &str, size: &str| {
+        variants
+            .iter()
+            .find(|v| v["color"] == color && v["size"] == size)
+            .map(|v| (v["stock"].clone(), v["price_cents"].clone()))
+    };
+
+    // A new colour in two sizes.
+    let added = admin
+        .post(
+            "/admin/products/classic-denim-jeans/colors",
+            &[("color", "Cream"), ("price", "59.00"), ("stock_M", "3"), ("stock_L", "2")],
+        )
+        .await;
+    assert!(admin.follow(added).await.body.contains("Cream saved: M, L."));
+    let now = jeans_variants(&mut admin).await;
+    assert_eq!(cell(&now, "Cream", "M"), Some((3.into(), 5900.into())));
+    assert_eq!(cell(&now, "Cream", "L"), Some((2.into(), 5900.into())));
+    assert_eq!(cell(&now, "Cream", "S"), None, "an empty size is not made");
+
+    // A stock edit is a change against what the admin saw: a sale meanwhile counts.
+    admin.get("/admin/products/classic-denim-jeans").await;
+    let edited = admin
+        .post(
+            "/admin/products/classic-denim-jeans/colors",
+            &[("color", "Cream"), ("stock_M", "5"), ("was_M", "3"), ("stock_L", "2"), ("was_L", "2")],
+        )
+        .await;
+    assert!(admin.follow(edited).await.body.contains("Cream saved: M."));
+    assert_eq!(cell(&jeans_variants(&mut admin).await, "Cream", "M"), Some((5.into(), 5900.into())));
+
+    // Mistakes are named by their cell, and nothing of the row is saved.
+    admin.get("/admin/products/classic-denim-jeans").await;
+    let refused = admin
+        .post(
+            "/admin/products/classic-denim-jeans/colors",
+            &[("color", "Cream"), ("stock_S", "x"), ("stock_M", "9"), ("was_M", "5")],
+        )
+        .await;
+    let page = admin.follow(refused).await;
+    assert!(page.body.contains("Nothing was saved. Cream / S: stock is a whole number"), "{}", page.body);
+    assert_eq!(cell(&jeans_variants(&mut admin).await, "Cream", "M"), Some((5.into(), 5900.into())));
+    admin.get("/admin/products/classic-denim-jeans").await;
+    let priceless =
+        admin.post("/admin/products/classic-denim-jeans/colors", &[("color", "Sand"), ("stock_M", "1")]).await;
+    assert!(admin.follow(priceless).await.body.contains("Sand / M: give the row a price first."));
+    // Each SKU's own form names its row too.
+    admin.get("/admin/products/classic-denim-jeans").await;
+    let fields =
+        [("product_id", "classic-denim-jeans"), ("size", "L"), ("color", "Blue"), ("price", "lots"), ("stock", "1")];
+    let bad_price = admin.post("/admin/variants/JEANS-001", &fields).await;
+    assert!(admin.follow(bad_price).await.body.contains("JEANS-001 (L / Blue): Enter a price such as 24.99."));
+}
+
+/// The jeans' variants, as the JSON API lists them.
+async fn jeans_variants(b: &mut Browser) -> Vec<serde_json::Value> {
+    let page = b.get("/api/v1/products/classic-denim-jeans").await;
+    let body: serde_json::Value = serde_json::from_str(&page.body).unwrap();
+    body["variants"].as_array().unwrap().clone()
 }

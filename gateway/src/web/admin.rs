@@ -216,6 +216,10 @@ struct ProductFormPage {
     id: Option<String>,
     form: ProductForm,
     variants: Vec<VariantRow>,
+    grid: Vec<super::variant_grid::GridRow>,
+    /// Colours and categories already in the catalogue, offered as choices.
+    known_colors: Vec<String>,
+    known_categories: Vec<String>,
     errors: Errors,
     shapes: &'static [&'static str],
     sizes: [&'static str; 6],
@@ -224,22 +228,38 @@ struct ProductFormPage {
 const SHAPES: &[&str] = &atelier_proto::GARMENT_SHAPES;
 const FIELDS: &[&str] = &["name", "description", "category", "image", "code", "size", "color", "price", "stock"];
 
-fn form_page(
+/// The product form; with `product` (editing), its variants as a grid and
+/// as a list of SKUs.
+async fn form_page(
+    state: &AppState,
     layout: Layout,
-    id: Option<String>,
     form: ProductForm,
-    variants: Vec<VariantRow>,
+    product: Option<&pb::Product>,
     errors: Errors,
     status: StatusCode,
 ) -> Response {
-    render_status(status, &ProductFormPage { layout, id, form, variants, errors, shapes: SHAPES, sizes: format::SIZES })
+    // Choices from the catalogue; typing a new one is still possible.
+    let facets = crate::clients::read!(state.clients.product, facets, pb::FacetsRequest {}).unwrap_or_default();
+    let page = ProductFormPage {
+        layout,
+        id: product.map(|p| p.id.clone()),
+        form,
+        variants: product.map(variant_rows).unwrap_or_default(),
+        grid: product.map(super::variant_grid::grid).unwrap_or_default(),
+        known_colors: facets.colors.into_iter().map(|f| f.value).collect(),
+        known_categories: facets.categories.into_iter().map(|f| f.value).collect(),
+        errors,
+        shapes: SHAPES,
+        sizes: format::SIZES,
+    };
+    render_status(status, &page)
 }
 
-pub async fn new_product(ctx: Ctx) -> Result<Response, WebError> {
+pub async fn new_product(State(state): State<AppState>, ctx: Ctx) -> Result<Response, WebError> {
     ctx.admin()?;
     let form =
         ProductForm { image: "builtin:tshirt".into(), size: "M".into(), stock: "10".into(), ..Default::default() };
-    Ok(form_page(ctx.layout, None, form, vec![], Errors::new(), StatusCode::OK))
+    Ok(form_page(&state, ctx.layout, form, None, Errors::new(), StatusCode::OK).await)
 }
 
 /// Parses the numeric fields of a variant form; errors go next to fields.
@@ -303,14 +323,14 @@ pub async fn create_product(
             }
             Err(s) => {
                 let status = service_error(&s, &mut errors)?;
-                return Ok(form_page(ctx.layout, None, form, vec![], errors, status));
+                return Ok(form_page(&state, ctx.layout, form, None, errors, status).await);
             }
         }
     }
-    Ok(form_page(ctx.layout, None, form, vec![], errors, StatusCode::UNPROCESSABLE_ENTITY))
+    Ok(form_page(&state, ctx.layout, form, None, errors, StatusCode::UNPROCESSABLE_ENTITY).await)
 }
 
-async fn load(state: &AppState, id: &str) -> Result<pb::Product, WebError> {
+pub(super) async fn load(state: &AppState, id: &str) -> Result<pb::Product, WebError> {
     Ok(state
         .clients
         .product
@@ -355,7 +375,7 @@ pub async fn edit_product(
 ) -> Result<Response, WebError> {
     ctx.admin()?;
     let p = load(&state, &id).await?;
-    Ok(form_page(ctx.layout, Some(p.id.clone()), form_of(&p), variant_rows(&p), Errors::new(), StatusCode::OK))
+    Ok(form_page(&state, ctx.layout, form_of(&p), Some(&p), Errors::new(), StatusCode::OK).await)
 }
 
 pub async fn update_product(
@@ -383,7 +403,7 @@ pub async fn update_product(
             if s.code() == Code::Aborted {
                 form.version = p.version.to_string();
             }
-            Ok(form_page(ctx.layout, Some(id), form, variant_rows(&p), errors, status))
+            Ok(form_page(&state, ctx.layout, form, Some(&p), errors, status).await)
         }
     }
 }
@@ -421,7 +441,7 @@ pub struct VariantForm {
     product_id: String,
 }
 
-fn back_to(product_id: &str) -> String {
+pub(super) fn back_to(product_id: &str) -> String {
     if !product_id.is_empty() && product_id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
         format!("/admin/products/{product_id}")
     } else {
@@ -442,9 +462,10 @@ pub async fn add_variant(
     let me = ctx.admin()?;
     let back = back_to(&id);
     let mut errors = Errors::new();
+    let row = format!("New variant {} ({} / {})", form.code.trim(), form.size.trim(), form.color.trim());
     let Some(variant) = parse_variant(&form.code, &form.size, &form.color, &form.price, &form.stock, &mut errors)
     else {
-        return Ok(redirect(&back, Flash::error(first_error(&errors)), ctx.secure));
+        return Ok(redirect(&back, Flash::error(format!("{row}: {}", first_error(&errors))), ctx.secure));
     };
     match state
         .clients
@@ -455,7 +476,7 @@ pub async fn add_variant(
     {
         Ok(_) => Ok(redirect(&back, Flash::success("Variant added."), ctx.secure)),
         Err(s) if crate::app::is_user_fault(&s) => {
-            Ok(redirect(&back, Flash::error(capitalize(s.message())), ctx.secure))
+            Ok(redirect(&back, Flash::error(format!("{row}: {}", capitalize(s.message()))), ctx.secure))
         }
         Err(s) => Err(s.into()),
     }
@@ -471,16 +492,20 @@ pub async fn update_variant(
     let back = back_to(&form.product_id);
     let mut errors = Errors::new();
     let original: Option<i64> = form.original_stock.trim().parse().ok();
+    // Every message names the row it is about.
+    let row = format!("{code} ({} / {})", form.size.trim(), form.color.trim());
     let Some(v) = parse_variant(&code, &form.size, &form.color, &form.price, &form.stock, &mut errors) else {
-        return Ok(redirect(&back, Flash::error(first_error(&errors)), ctx.secure));
+        return Ok(redirect(&back, Flash::error(format!("{row}: {}", first_error(&errors))), ctx.secure));
     };
     // Stock is sent as the change the admin made, so sales in the meantime count.
     let stock_delta = original.map_or(0, |o| v.stock - o);
     let request =
         pb::UpdateVariantRequest { code, size: v.size, color: v.color, price_cents: v.price_cents, stock_delta };
     match state.clients.product.clone().update_variant(as_user(me, request)).await {
-        Ok(_) => Ok(redirect(&back, Flash::success("Variant saved."), ctx.secure)),
-        Err(s) if crate::app::is_refusal(&s) => Ok(redirect(&back, Flash::error(capitalize(s.message())), ctx.secure)),
+        Ok(_) => Ok(redirect(&back, Flash::success(format!("{row} saved.")), ctx.secure)),
+        Err(s) if crate::app::is_refusal(&s) => {
+            Ok(redirect(&back, Flash::error(format!("{row}: {}", capitalize(s.message()))), ctx.secure))
+        }
         Err(s) => Err(s.into()),
     }
 }

@@ -12,6 +12,7 @@ mod dashboard;
 mod orders;
 mod product_page;
 mod shop;
+mod variant_grid;
 
 pub use bag::BAG_COOKIE;
 pub use context::{Ctx, FLASH_COOKIE, Flash, Layout, WebError, carries_cookie, cookie_name};
@@ -50,6 +51,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/admin/products/{id}", get(admin::edit_product).post(admin::update_product))
         .route("/admin/products/{id}/delete", get(confirm::delete_product).post(admin::delete_product))
         .route("/admin/products/{id}/variants", post(admin::add_variant))
+        .route("/admin/products/{id}/colors", post(variant_grid::save_row))
         .route("/admin/variants/{code}", post(admin::update_variant))
         .route("/admin/variants/{code}/delete", get(confirm::delete_variant).post(admin::delete_variant))
         .route("/admin/orders", get(admin::orders))
