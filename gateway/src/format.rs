@@ -28,12 +28,58 @@ pub fn parse_money(s: &str) -> Option<i64> {
     Some(whole * 100 + frac)
 }
 
+/// `ATELIER_TIME_ZONE`: the shop's time zone (an IANA name such as
+/// Europe/Rome), in which every date is shown. Default UTC.
+pub const TIME_ZONE_VARIABLE: &str = "ATELIER_TIME_ZONE";
+
+static TIME_ZONE: std::sync::OnceLock<jiff::tz::TimeZone> = std::sync::OnceLock::new();
+
+/// The shop's time zone from the environment (UTC when unset).
+pub fn time_zone_from_env() -> anyhow::Result<jiff::tz::TimeZone> {
+    match std::env::var(TIME_ZONE_VARIABLE) {
+        Ok(name) if !name.trim().is_empty() => time_zone(&name),
+        _ => Ok(jiff::tz::TimeZone::UTC),
+    }
+}
+
+/// A time zone by its IANA name; anything else is refused with what was expected.
+pub fn time_zone(name: &str) -> anyhow::Result<jiff::tz::TimeZone> {
+    jiff::tz::TimeZone::get(name.trim()).map_err(|_| {
+        anyhow::anyhow!("{TIME_ZONE_VARIABLE}={name:?} is not a time zone (an IANA name such as Europe/Rome)")
+    })
+}
+
+/// Sets the zone dates are shown in: once per process, at start-up (one
+/// gateway process serves one shop).
+pub fn set_time_zone(tz: jiff::tz::TimeZone) {
+    let _ = TIME_ZONE.set(tz);
+}
+
+/// "2 Dec 2026, 10:15 CET": a moment in the shop's time zone.
 pub fn date(ms: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(ms / 1000)
-        .ok()
-        .and_then(|t| {
-            t.format(time::macros::format_description!("[day] [month repr:short] [year], [hour]:[minute] UTC")).ok()
-        })
+    date_in(ms, TIME_ZONE.get().unwrap_or(&jiff::tz::TimeZone::UTC))
+}
+
+/// Midnight today and midnight last Monday in the shop's time zone (ms):
+/// where "today" and "this week" begin for the shop.
+pub fn today_and_week_start(now_ms: i64) -> (i64, i64) {
+    let tz = TIME_ZONE.get().cloned().unwrap_or(jiff::tz::TimeZone::UTC);
+    day_and_week_start_in(now_ms, &tz)
+}
+
+pub fn day_and_week_start_in(now_ms: i64, tz: &jiff::tz::TimeZone) -> (i64, i64) {
+    let starts = || -> Result<(i64, i64), jiff::Error> {
+        let today = jiff::Timestamp::from_millisecond(now_ms)?.to_zoned(tz.clone()).start_of_day()?;
+        let since_monday = i64::from(today.weekday().to_monday_zero_offset());
+        let monday = today.checked_sub(jiff::Span::new().days(since_monday))?.start_of_day()?;
+        Ok((today.timestamp().as_millisecond(), monday.timestamp().as_millisecond()))
+    };
+    starts().unwrap_or((now_ms - 24 * 3600 * 1000, now_ms - 7 * 24 * 3600 * 1000))
+}
+
+pub fn date_in(ms: i64, tz: &jiff::tz::TimeZone) -> String {
+    jiff::Timestamp::from_millisecond(ms)
+        .map(|t| t.to_zoned(tz.clone()).strftime("%-d %b %Y, %H:%M %Z").to_string())
         .unwrap_or_default()
 }
 
@@ -160,5 +206,28 @@ mod properties {
                 prop_assert!(c >= 0);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod time_zones {
+    use super::*;
+
+    #[test]
+    fn dates_are_shown_in_the_shops_time_zone() {
+        // 2 Dec 2026 09:15 UTC; Rome is an hour ahead in winter, two in summer.
+        let winter = 1_796_202_900_000;
+        assert_eq!(date_in(winter, &time_zone("UTC").unwrap()), "2 Dec 2026, 09:15 UTC");
+        assert_eq!(date_in(winter, &time_zone("Europe/Rome").unwrap()), "2 Dec 2026, 10:15 CET");
+        let summer = winter - 150 * 24 * 3600 * 1000;
+        assert_eq!(date_in(summer, &time_zone("Europe/Rome").unwrap()), "5 Jul 2026, 11:15 CEST");
+        // "Today" and "this week" begin at the shop's midnights: Wednesday
+        // 2 Dec 2026 09:15 UTC is 10:15 in Rome, whose day began at 23:00
+        // UTC the day before, and whose week began on Monday 30 Nov.
+        let (day, week) = day_and_week_start_in(winter, &time_zone("Europe/Rome").unwrap());
+        assert_eq!((winter - day) / 60_000, 10 * 60 + 15);
+        assert_eq!((day - week) / 3_600_000, 48);
+        let refused = time_zone("Europe/Rom").unwrap_err().to_string();
+        assert!(refused.contains("is not a time zone") && refused.contains("Europe/Rome"), "{refused}");
     }
 }

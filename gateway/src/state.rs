@@ -16,6 +16,7 @@ pub struct AppState {
 
 impl AppState {
     pub fn connect(backends: &Backends) -> anyhow::Result<Self> {
+        crate::format::set_time_zone(crate::format::time_zone_from_env()?);
         Ok(Self {
             clients: Arc::new(Clients::connect(backends)?),
             pages: Arc::new(PageCache::from_env()),

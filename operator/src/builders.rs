@@ -162,6 +162,9 @@ pub fn deployment(shop: &Shop, component: &str, port: u16, checksum: &str) -> De
             }
             env.push(secret_env("ATELIER_GATEWAY_KEY", &identity, "gateway-key"));
             env.push(secret_env("ATELIER_GATEWAY_TOKEN", &identity, "gateway-token"));
+            if let Some(tz) = &shop.spec.time_zone {
+                env.push(json!({"name": "ATELIER_TIME_ZONE", "value": tz}));
+            }
             if let Some(proxies) =
                 shop.spec.ingress.as_ref().map(|i| i.trusted_proxies.join(",")).filter(|p| !p.is_empty())
             {

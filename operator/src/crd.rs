@@ -56,6 +56,11 @@ pub struct ShopSpec {
     pub telemetry: Option<TelemetrySpec>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub monitoring: Option<MonitoringSpec>,
+    /// The shop's time zone, an IANA name such as Europe/Rome: dates on the
+    /// site and "today" on the admin dashboard follow it. Default UTC.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = "^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$"), length(max = 64))]
+    pub time_zone: Option<String>,
     /// Stop reconciling this shop (children are left as they are).
     #[serde(default)]
     pub paused: bool,

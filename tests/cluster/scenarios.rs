@@ -80,6 +80,8 @@ async fn the_example_shop_becomes_ready_and_sells_in_a_browser() {
     b.click_text("Place order").await;
     let order = b.text().await;
     assert!(order.contains("Thank you! Your order has been placed: A-1"), "{order}");
+    // The example's timeZone reached the gateway: dates are Rome's.
+    assert!(order.contains(" CET") || order.contains(" CEST"), "the order's date in Europe/Rome: {order}");
     b.screenshot("cluster-order-placed").await;
 }
 

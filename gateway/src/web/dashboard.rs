@@ -1,5 +1,5 @@
 //! `/admin`: what an admin looks at first — orders waiting to be shipped,
-//! what sold in the last day and week, and the variants about to run out.
+//! what sold today and this week (the shop's time zone), and the variants about to run out.
 
 use super::context::{Ctx, Layout, WebError, render};
 use crate::{
@@ -41,13 +41,13 @@ struct DashboardPage {
 pub async fn dashboard(State(state): State<AppState>, ctx: Ctx) -> Result<Response, WebError> {
     let me = ctx.admin()?;
     let now = atelier_runtime::now_ms();
-    let (day, week) = (now - 24 * 3600 * 1000, now - 7 * 24 * 3600 * 1000);
+    let (day, week) = format::today_and_week_start(now);
     let sales = order::SalesRequest { since_ms: vec![day, week] };
     let low = pb::LowStockRequest { at_most: LOW_STOCK, limit: 10 };
     let (mut orders, mut products) = (state.clients.order.clone(), state.clients.product.clone());
     let (sales, low) = tokio::join!(orders.sales(as_user(me, sales)), products.low_stock(as_user(me, low)));
     let sales = sales?.into_inner();
-    let labels = ["Last 24 hours", "Last 7 days"];
+    let labels = ["Today", "This week"];
     let windows = sales
         .windows
         .iter()
