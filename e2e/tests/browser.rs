@@ -185,6 +185,16 @@ async fn an_admin_runs_the_shop() {
     logout(&b).await;
 
     login(&b, &shop, "admin", "admin123").await;
+    // The dashboard: the demo order waits to be shipped, and counts today.
+    b.goto(&format!("{}/admin", shop.url)).await;
+    let dashboard = b.text().await;
+    assert!(
+        dashboard.contains("order to ship")
+            && dashboard.contains("Today: 1 order")
+            && dashboard.contains("This week: 1 order"),
+        "{dashboard}"
+    );
+    b.screenshot("09-admin-dashboard").await;
     b.goto(&format!("{}/admin/products/new", shop.url)).await;
     b.fill("#name", "Linen Blazer").await;
     b.fill("#description", "Unlined linen blazer for summer evenings.").await;
