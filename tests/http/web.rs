@@ -743,3 +743,37 @@ async fn jeans_variants(b: &mut Browser) -> Vec<serde_json::Value> {
     let body: serde_json::Value = serde_json::from_str(&page.body).unwrap();
     body["variants"].as_array().unwrap().clone()
 }
+
+/// The addresses saved at checkout are listed on the account page, where
+/// one is made the default or deleted.
+#[tokio::test]
+async fn shoppers_keep_their_addresses_on_the_account_page() {
+    let shop = TestShop::start().await;
+    let mut b = shop.browser();
+    b.login("demo-client", "demo123").await;
+    b.post("/cart/items", &[("product_id", "classic-denim-jeans"), ("code", "JEANS-001"), ("quantity", "1")]).await;
+    b.review("standard").await;
+    let account = b.get("/account").await.body;
+    assert!(account.contains("Via dei Servi 12") && account.contains("Via Roma 1"), "{account}");
+    assert_eq!(account.matches("<span class=\"badge\">Default</span>").count(), 1, "one default");
+    let id = |body: &str, street: &str| {
+        let card = body.split("<li class=\"address-card\">").find(|c| c.contains(street)).unwrap().to_string();
+        card.split("/account/addresses/").nth(1).unwrap().split('/').next().unwrap().to_string()
+    };
+    let roma = id(&account, "Via Roma 1");
+    let made = b.post(&format!("/account/addresses/{roma}/default"), &[]).await;
+    let account = b.follow(made).await.body;
+    let roma_card = account.split("<li class=\"address-card\">").find(|c| c.contains("Via Roma 1")).unwrap();
+    assert!(roma_card.contains(">Default<"), "{account}");
+    assert!(b.get("/checkout").await.body.contains(&format!("value=\"{roma}\" checked")), "checkout starts with it");
+    let servi = id(&account, "Via dei Servi 12");
+    let deleted = b.post(&format!("/account/addresses/{servi}/delete"), &[]).await;
+    let account = b.follow(deleted).await.body;
+    assert!(account.contains("Address deleted.") && !account.contains("Via dei Servi 12"), "{account}");
+    // Someone else's address is not found, and stays.
+    let mut other = shop.browser();
+    other.register("zed").await;
+    other.get("/account").await;
+    assert_eq!(other.post(&format!("/account/addresses/{roma}/default"), &[]).await.status, StatusCode::NOT_FOUND);
+    assert!(b.get("/account").await.body.contains("Via Roma 1"));
+}

@@ -226,12 +226,16 @@ struct ProfilePage {
     email: String,
     phone: String,
     errors: Errors,
+    /// The delivery addresses saved at checkout.
+    addresses: Vec<pb::Address>,
 }
 
-pub async fn profile_page(ctx: Ctx) -> Result<Response, WebError> {
+pub async fn profile_page(State(state): State<AppState>, ctx: Ctx) -> Result<Response, WebError> {
     let user = ctx.user()?;
     let (email, phone) = (user.email.clone(), user.phone.clone());
-    Ok(render_status(StatusCode::OK, &ProfilePage { layout: ctx.layout, email, phone, errors: Errors::new() }))
+    let addresses = crate::checkout::addresses(&state, user).await?;
+    let page = ProfilePage { layout: ctx.layout, email, phone, errors: Errors::new(), addresses };
+    Ok(render_status(StatusCode::OK, &page))
 }
 
 #[derive(Deserialize)]
@@ -254,7 +258,9 @@ pub async fn profile(
         Ok(_) => Ok(redirect("/account", Flash::success("Your profile is saved."), ctx.secure)),
         Err(s) => {
             let status = form_error(&s, &["email", "phone"], &mut errors)?;
-            Ok(render_status(status, &ProfilePage { layout: ctx.layout, email: form.email, phone: form.phone, errors }))
+            let addresses = crate::checkout::addresses(&state, user).await?;
+            let page = ProfilePage { layout: ctx.layout, email: form.email, phone: form.phone, errors, addresses };
+            Ok(render_status(status, &page))
         }
     }
 }
@@ -311,4 +317,30 @@ pub async fn password(
             Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &PasswordPage { layout: ctx.layout, errors }))
         }
     }
+}
+
+/// Makes a saved address the default (the one checkout starts with).
+pub async fn make_default_address(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Response, WebError> {
+    let user = ctx.user()?;
+    let Some(address) = crate::checkout::addresses(&state, user).await?.into_iter().find(|a| a.id == id) else {
+        return Err(WebError::NotFound);
+    };
+    let request = pb::SaveAddressRequest { address: Some(address), make_default: true };
+    state.clients.auth.clone().save_address(as_user(user, request)).await?;
+    Ok(redirect("/account#addresses", Flash::success("That address is your default now."), ctx.secure))
+}
+
+pub async fn delete_address(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Response, WebError> {
+    let user = ctx.user()?;
+    state.clients.auth.clone().delete_address(as_user(user, pb::DeleteAddressRequest { id })).await?;
+    let said = "Address deleted. Orders already placed keep theirs.";
+    Ok(redirect("/account#addresses", Flash::success(said), ctx.secure))
 }

@@ -43,6 +43,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/logout", post(account::logout))
         .route("/account", get(account::profile_page).post(account::profile))
         .route("/account/password", get(account::password_page).post(account::password))
+        .route("/account/addresses/{id}/default", post(account::make_default_address))
+        .route("/account/addresses/{id}/delete", post(account::delete_address))
         .route("/admin", get(dashboard::dashboard))
         .route("/admin/users", get(admin::users))
         .route("/admin/users/{username}/role", post(admin::set_role))
