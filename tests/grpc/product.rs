@@ -358,6 +358,28 @@ async fn listings_are_never_stale_after_a_change() {
         assert_eq!(listed(&mut product).await, 80, "an admin edit shows at once");
         product.release(as_user(&service, ReleaseRequest { order_id: "cache-1".into() })).await.unwrap();
         assert_eq!(listed(&mut product).await, 85, "a release shows at once");
+
+        // A sale empties only the listings of what it sold. Jeans listed, then
+        // their stock changed behind the service's back (no catalogue change
+        // recorded): while the listing is kept, it still says the old stock.
+        let jeans = |product: &mut atelier_proto::product::product_service_client::ProductServiceClient<_>| {
+            let mut p = product.clone();
+            async move {
+                let request = ListProductsRequest { query: "JEANS-001".into(), ..Default::default() };
+                let r = p.list_products(request).await.unwrap().into_inner();
+                r.products[0].variants.iter().find(|v| v.code == "JEANS-001").unwrap().stock
+            }
+        };
+        let before = jeans(&mut product).await;
+        let pool = sqlx::AnyPool::connect(&shop.urls.product).await.unwrap();
+        sqlx::query("UPDATE variants SET stock = stock + 7 WHERE code = 'JEANS-001'").execute(&pool).await.unwrap();
+        let lines = vec![ReserveLine { code: "HOODIE-001".into(), quantity: 1, unit_price_cents: None }];
+        product.reserve(as_user(&service, ReserveRequest { order_id: "cache-2".into(), lines })).await.unwrap();
+        assert_eq!(jeans(&mut product).await, before, "a hoodie's sale keeps the jeans' listing ({})", shop.backend);
+        let lines = vec![ReserveLine { code: "JEANS-001".into(), quantity: 1, unit_price_cents: None }];
+        product.reserve(as_user(&service, ReserveRequest { order_id: "cache-3".into(), lines })).await.unwrap();
+        assert_eq!(jeans(&mut product).await, before + 6, "a sale of jeans shows at once ({})", shop.backend);
+        pool.close().await;
     }
 }
 

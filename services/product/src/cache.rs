@@ -1,7 +1,11 @@
 //! Catalogue listings served from memory while the catalogue is unchanged:
 //! each entry remembers the catalogue version it was computed at, and is
 //! used only while the database still reports that version (and for a few
-//! seconds at most, should a change ever fail to bump it).
+//! seconds at most). Catalogue edits bump that version; stock moved by
+//! checkouts does not (a counter every sale updates would be one hot row
+//! for the whole shop): the replica that moved it forgets the listings
+//! showing those products at once, and other replicas' listings show the
+//! new stock within `MAX_AGE`. Carts and checkout always read live stock.
 
 use atelier_proto::product::ListProductsResponse;
 use std::{
@@ -20,6 +24,16 @@ impl Listings {
     pub fn get(&self, key: &[u8], version: i64) -> Option<ListProductsResponse> {
         let entries = self.0.lock().unwrap_or_else(|e| e.into_inner());
         entries.get(key).filter(|(v, at, _)| *v == version && at.elapsed() < MAX_AGE).map(|(_, _, r)| r.clone())
+    }
+
+    /// Stock of these products moved: the listings showing them go (the
+    /// rest stay).
+    pub fn forget_products(&self, ids: &[String]) {
+        if ids.is_empty() {
+            return;
+        }
+        let mut entries = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        entries.retain(|_, (_, _, r)| !r.products.iter().any(|p| ids.contains(&p.id)));
     }
 
     pub fn put(&self, key: Vec<u8>, version: i64, response: ListProductsResponse) {

@@ -59,7 +59,8 @@ impl ProductService {
     /// One expiry pass; how many reservations expired.
     pub async fn expire_reservations_once(&self) -> anyhow::Result<usize> {
         let held_before = atelier_runtime::now_ms() - self.reservation_ttl.as_millis() as i64;
-        let expired = stock::expire(&self.pool, held_before).await?;
+        let (expired, products) = stock::expire(&self.pool, held_before).await?;
+        self.listings.forget_products(&products);
         if expired > 0 {
             atelier_runtime::metrics::count("atelier_reservations_expired_total");
         }

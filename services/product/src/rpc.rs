@@ -148,6 +148,7 @@ impl Rpc for ProductService {
         let r = request.into_inner();
         let lines = stock::merge_lines(&r.lines)?;
         let lines = stock::reserve(&self.pool, order_id(&r.order_id)?, lines).await?;
+        self.listings.forget_products(&lines.iter().map(|l| l.product_id.clone()).collect::<Vec<_>>());
         Ok(Response::new(pb::ReserveResponse { lines }))
     }
 
@@ -170,6 +171,9 @@ impl Rpc for ProductService {
     async fn release(&self, request: Request<pb::ReleaseRequest>) -> RpcResult<pb::ReleaseResponse> {
         self.service(&request)?;
         let released = stock::release(&self.pool, order_id(&request.into_inner().order_id)?).await?;
-        Ok(Response::new(pb::ReleaseResponse { released }))
+        if let Some(products) = &released {
+            self.listings.forget_products(products);
+        }
+        Ok(Response::new(pb::ReleaseResponse { released: released.is_some() }))
     }
 }

@@ -140,7 +140,8 @@ pub async fn reserve(
         .await?;
     }
     tx.commit().await?;
-    crate::catalog::touch_catalog(pool).await;
+    // No global change counter here: the replica that reserved forgets the
+    // listings of these products (see `Listings::forget_products`).
     reserved_lines(pool, order_id).await
 }
 
@@ -161,15 +162,15 @@ pub async fn confirm(pool: &Pool, order_id: &str) -> ServiceResult<()> {
     Ok(())
 }
 
-/// Returns true when this call put the stock back, false when it was already
+/// The products whose stock this call put back; None when it was already
 /// released (or never reserved).
-pub async fn release(pool: &Pool, order_id: &str) -> ServiceResult<bool> {
+pub async fn release(pool: &Pool, order_id: &str) -> ServiceResult<Option<Vec<String>>> {
     put_back(pool, order_id, false).await
 }
 
 /// Puts back the stock of reservations held unconfirmed since before
-/// `held_before_ms`; how many expired.
-pub async fn expire(pool: &Pool, held_before_ms: i64) -> ServiceResult<usize> {
+/// `held_before_ms`: how many expired, and the products they touched.
+pub async fn expire(pool: &Pool, held_before_ms: i64) -> ServiceResult<(usize, Vec<String>)> {
     let stale: Vec<String> = sqlx::query_scalar(
         "SELECT order_id FROM reservations
          WHERE state = 'held' AND confirmed_at_ms IS NULL AND created_at_ms < $1
@@ -178,20 +179,21 @@ pub async fn expire(pool: &Pool, held_before_ms: i64) -> ServiceResult<usize> {
     .bind(held_before_ms)
     .fetch_all(pool)
     .await?;
-    let mut expired = 0;
+    let (mut expired, mut products) = (0, vec![]);
     for order_id in stale {
-        if put_back(pool, &order_id, true).await? {
+        if let Some(touched) = put_back(pool, &order_id, true).await? {
             tracing::warn!(order_id, "a reservation was never confirmed; its stock is back");
             expired += 1;
+            products.extend(touched);
         }
     }
-    Ok(expired)
+    Ok((expired, products))
 }
 
 /// Flips a held reservation (an unconfirmed one, for expiry) to released and
 /// puts its stock back, in one transaction: the compare-and-set makes
 /// release, confirmation and expiry exclusive, whichever comes first.
-async fn put_back(pool: &Pool, order_id: &str, only_unconfirmed: bool) -> ServiceResult<bool> {
+async fn put_back(pool: &Pool, order_id: &str, only_unconfirmed: bool) -> ServiceResult<Option<Vec<String>>> {
     let mut tx = pool.begin().await?;
     let flip = if only_unconfirmed {
         "UPDATE reservations SET state = 'released' WHERE order_id = $1 AND state = 'held' AND confirmed_at_ms IS NULL"
@@ -200,14 +202,15 @@ async fn put_back(pool: &Pool, order_id: &str, only_unconfirmed: bool) -> Servic
     };
     let flipped = sqlx::query(flip).bind(order_id).execute(&mut *tx).await?;
     if flipped.rows_affected() == 0 {
-        return Ok(false);
+        return Ok(None);
     }
-    let lines: Vec<(String, i64)> =
-        sqlx::query_as("SELECT code, quantity FROM reservation_lines WHERE order_id = $1 ORDER BY code")
+    let lines: Vec<(String, i64, String)> =
+        sqlx::query_as("SELECT code, quantity, product_id FROM reservation_lines WHERE order_id = $1 ORDER BY code")
             .bind(order_id)
             .fetch_all(&mut *tx)
             .await?;
-    for (code, quantity) in lines {
+    let products = lines.iter().map(|(_, _, product)| product.clone()).collect();
+    for (code, quantity, _) in lines {
         // A deleted SKU has nowhere to go back to.
         sqlx::query("UPDATE variants SET stock = stock + $1 WHERE code = $2")
             .bind(quantity)
@@ -216,6 +219,5 @@ async fn put_back(pool: &Pool, order_id: &str, only_unconfirmed: bool) -> Servic
             .await?;
     }
     tx.commit().await?;
-    crate::catalog::touch_catalog(pool).await;
-    Ok(true)
+    Ok(Some(products))
 }
