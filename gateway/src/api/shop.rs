@@ -158,14 +158,7 @@ pub async fn place_order(
         (Some(_), Some(_)) => {
             return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "give address or address_id, not both"));
         }
-        (Some(a), None) => Destination::Given(order::ShippingAddress {
-            name: a.name,
-            line1: a.line1,
-            line2: a.line2,
-            postcode: a.postcode,
-            city: a.city,
-            country: a.country,
-        }),
+        (Some(a), None) => Destination::Given(crate::checkout::shipping(a.into())),
         (None, Some(id)) => Destination::Saved(id),
         (None, None) => Destination::Default,
     };
@@ -192,16 +185,7 @@ pub async fn add_address(
     ApiUser(user): ApiUser,
     ApiJson(body): ApiJson<NewAddressBody>,
 ) -> Result<(StatusCode, Json<AddressOut>), ApiError> {
-    let a = body.address;
-    let address = atelier_proto::auth::Address {
-        name: a.name,
-        line1: a.line1,
-        line2: a.line2,
-        postcode: a.postcode,
-        city: a.city,
-        country: a.country,
-        ..Default::default()
-    };
+    let address: atelier_proto::auth::Address = body.address.into();
     let request = as_user(
         &user,
         atelier_proto::auth::SaveAddressRequest { address: Some(address), make_default: body.make_default },

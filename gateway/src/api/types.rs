@@ -250,6 +250,20 @@ pub struct AddressOut {
     pub is_default: bool,
 }
 
+impl From<AddressIn> for atelier_proto::auth::Address {
+    fn from(a: AddressIn) -> Self {
+        Self {
+            name: a.name,
+            line1: a.line1,
+            line2: a.line2,
+            postcode: a.postcode,
+            city: a.city,
+            country: a.country,
+            ..Default::default()
+        }
+    }
+}
+
 impl From<atelier_proto::auth::Address> for AddressOut {
     fn from(a: atelier_proto::auth::Address) -> Self {
         AddressOut {

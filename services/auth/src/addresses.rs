@@ -2,21 +2,10 @@
 //! default.
 
 use atelier_proto::auth as pb;
-use atelier_runtime::{ServiceError, db::Pool, error::ServiceResult, now_ms};
+use atelier_runtime::{ServiceError, db::Pool, error::ServiceResult, error::one_line, now_ms};
 
 /// How many addresses one account keeps.
 pub const MAX_PER_ACCOUNT: i64 = 10;
-
-fn text(what: &str, s: &str, min: usize, max: usize) -> Result<(), ServiceError> {
-    let n = s.trim().chars().count();
-    if n < min {
-        Err(ServiceError::invalid(format!("{what} is required")))
-    } else if n > max || s.chars().any(char::is_control) {
-        Err(ServiceError::invalid(format!("{what} must be at most {max} characters, on one line")))
-    } else {
-        Ok(())
-    }
-}
 
 fn postcode(s: &str) -> Result<(), ServiceError> {
     let s = s.trim();
@@ -27,12 +16,12 @@ fn postcode(s: &str) -> Result<(), ServiceError> {
 /// Every field of an address checked at once (None when all are right).
 pub fn check(a: &pb::Address) -> Option<tonic::Status> {
     atelier_runtime::error::invalid_fields(&[
-        ("name", text("name", &a.name, 1, 80)),
-        ("line1", text("address", &a.line1, 1, 120)),
-        ("line2", text("second address line", &a.line2, 0, 120)),
+        ("name", one_line("name", &a.name, 1, 80)),
+        ("line1", one_line("address", &a.line1, 1, 120)),
+        ("line2", one_line("second address line", &a.line2, 0, 120)),
         ("postcode", postcode(&a.postcode)),
-        ("city", text("city", &a.city, 1, 80)),
-        ("country", text("country", &a.country, 2, 56)),
+        ("city", one_line("city", &a.city, 1, 80)),
+        ("country", one_line("country", &a.country, 2, 56)),
     ])
 }
 

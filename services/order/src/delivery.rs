@@ -1,7 +1,7 @@
 //! Delivery methods, their prices and the address rules of an order.
 
 use atelier_proto::order::{self as pb, Delivery};
-use atelier_runtime::ServiceError;
+use atelier_runtime::{ServiceError, error::one_line};
 
 pub use atelier_proto::delivery::price;
 
@@ -21,17 +21,6 @@ pub fn parse(name: &str) -> Delivery {
     }
 }
 
-fn line(what: &str, s: &str, min: usize, max: usize) -> Result<(), ServiceError> {
-    let n = s.trim().chars().count();
-    if n < min {
-        Err(ServiceError::invalid(format!("{what} is required")))
-    } else if n > max || s.chars().any(char::is_control) {
-        Err(ServiceError::invalid(format!("{what} must be at most {max} characters, on one line")))
-    } else {
-        Ok(())
-    }
-}
-
 /// Every field of the delivery address checked at once.
 pub fn check_address(a: Option<&pb::ShippingAddress>) -> Option<tonic::Status> {
     let Some(a) = a else {
@@ -41,12 +30,12 @@ pub fn check_address(a: Option<&pb::ShippingAddress>) -> Option<tonic::Status> {
         )]);
     };
     atelier_runtime::error::invalid_fields(&[
-        ("address.name", line("name", &a.name, 1, 80)),
-        ("address.line1", line("address", &a.line1, 1, 120)),
-        ("address.line2", line("second address line", &a.line2, 0, 120)),
-        ("address.postcode", line("postcode", &a.postcode, 2, 12)),
-        ("address.city", line("city", &a.city, 1, 80)),
-        ("address.country", line("country", &a.country, 2, 56)),
+        ("address.name", one_line("name", &a.name, 1, 80)),
+        ("address.line1", one_line("address", &a.line1, 1, 120)),
+        ("address.line2", one_line("second address line", &a.line2, 0, 120)),
+        ("address.postcode", one_line("postcode", &a.postcode, 2, 12)),
+        ("address.city", one_line("city", &a.city, 1, 80)),
+        ("address.country", one_line("country", &a.country, 2, 56)),
     ])
 }
 

@@ -97,6 +97,20 @@ impl From<Status> for ServiceError {
     }
 }
 
+/// A line of text a person typed (a name, a street): at least `min` and at
+/// most `max` characters once trimmed, no control characters; `what` names
+/// it in the message.
+pub fn one_line(what: &str, s: &str, min: usize, max: usize) -> Result<(), ServiceError> {
+    let n = s.trim().chars().count();
+    if n < min {
+        Err(ServiceError::invalid(format!("{what} is required")))
+    } else if n > max || s.chars().any(char::is_control) {
+        Err(ServiceError::invalid(format!("{what} must be at most {max} characters, on one line")))
+    } else {
+        Ok(())
+    }
+}
+
 /// Every field a request got wrong at once (google.rpc.BadRequest details,
 /// which forms show next to each field); the message is the first of them,
 /// for clients that read only that. None when every check passed.
