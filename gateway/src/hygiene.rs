@@ -2,7 +2,7 @@
 //! over TLS, `no-store` on anything personal, and no cookies on static
 //! assets (shared caches must be able to keep them).
 
-use crate::{AppState, session::SESSION_COOKIE};
+use crate::AppState;
 use axum::{
     extract::{Request, State},
     http::{HeaderValue, header},
@@ -17,19 +17,13 @@ fn is_static_asset(path: &str) -> bool {
     path.starts_with("/static/") || path.starts_with("/img/")
 }
 
-/// A request made as somebody: a session or a guest's bag, or a bearer token.
-fn is_personal(request: &Request) -> bool {
-    let headers = request.headers();
-    headers.contains_key(header::AUTHORIZATION)
-        || [SESSION_COOKIE, crate::web::BAG_COOKIE].iter().any(|name| crate::web::carries_cookie(headers, name))
-}
-
 pub async fn headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let tls = state.proxies.came_over_tls(crate::proxies::peer(request.extensions()), request.headers());
     let asset = is_static_asset(request.uri().path());
     // Logging in answers with a session token, and the form posts that set
     // cookies are personal too.
-    let personal = !asset && (is_personal(&request) || request.uri().path().ends_with("/session"));
+    let personal =
+        !asset && (crate::web::made_as_somebody(request.headers()) || request.uri().path().ends_with("/session"));
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     if tls {

@@ -71,10 +71,9 @@ const CACHEABLE: &[&str] = &["/", "/products", "/api/v1/products"];
 
 /// True when the response cannot depend on who asks.
 fn anonymous(request: &Request) -> bool {
-    let personal = [crate::session::SESSION_COOKIE, crate::web::FLASH_COOKIE, crate::web::BAG_COOKIE]
-        .iter()
-        .any(|name| crate::web::carries_cookie(request.headers(), name));
-    !personal && !request.headers().contains_key(header::AUTHORIZATION)
+    // A flash message is shown once, to this visitor only.
+    let headers = request.headers();
+    !crate::web::made_as_somebody(headers) && !crate::web::carries_cookie(headers, crate::web::FLASH_COOKIE)
 }
 
 /// Serves a cacheable route from the cache, or renders and keeps it.

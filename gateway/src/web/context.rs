@@ -42,6 +42,13 @@ pub fn carries_cookie(headers: &axum::http::HeaderMap, base: &str) -> bool {
     [false, true].iter().any(|tls| jar.get(&cookie_name(base, *tls)).is_some())
 }
 
+/// True when the request says who is asking: a session or a guest's bag
+/// (cookies), or a bearer token. Whatever answers it is personal.
+pub fn made_as_somebody(headers: &axum::http::HeaderMap) -> bool {
+    headers.contains_key(header::AUTHORIZATION)
+        || [SESSION_COOKIE, super::bag::BAG_COOKIE].iter().any(|name| carries_cookie(headers, name))
+}
+
 /// A cookie of this request, under the name it goes by (see [`cookie_name`]).
 pub fn read_cookie<'a>(jar: &'a CookieJar, base: &str, secure: bool) -> Option<&'a Cookie<'static>> {
     jar.get(&cookie_name(base, secure))

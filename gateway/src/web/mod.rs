@@ -15,7 +15,7 @@ mod shop;
 mod variant_grid;
 
 pub use bag::BAG_COOKIE;
-pub use context::{Ctx, FLASH_COOKIE, Flash, Layout, WebError, carries_cookie, cookie_name};
+pub use context::{Ctx, FLASH_COOKIE, Flash, Layout, WebError, carries_cookie, cookie_name, made_as_somebody};
 
 use crate::state::AppState;
 use axum::{
