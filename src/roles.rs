@@ -75,7 +75,7 @@ pub async fn run_product(
         let service = db::patiently("product database", || ProductService::connect(&url, &keys))
             .await
             .with_reservation_ttl(reservation_ttl);
-        let expiry = tokio::spawn(atelier_product::expire_reservations(service.clone()));
+        let expiry = tokio::spawn(atelier_product::housekeeping(service.clone()));
         (service.into_server(), expiry)
     };
     serve_with_housekeeping(listener, service, shutdown).await
@@ -181,7 +181,7 @@ pub async fn start_services(
     let mut tasks = JoinSet::new();
     let stop = shutdown.wait();
     tasks.spawn(async move { grpc::serve(a, auth.into_server(), stop).await });
-    let expiry = tokio::spawn(atelier_product::expire_reservations(product.clone()));
+    let expiry = tokio::spawn(atelier_product::housekeeping(product.clone()));
     let stop = shutdown.wait();
     tasks.spawn(async move {
         let served = grpc::serve(p, product.into_server(), stop).await;

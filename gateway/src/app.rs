@@ -27,7 +27,10 @@ pub fn page_number(page: Option<u32>) -> u32 {
 /// A catalogue sort by its name in URLs and the API.
 pub fn sort(name: &str) -> Option<product::Sort> {
     match name {
-        "" | "name" => Some(product::Sort::Name),
+        // Best match for a text query, by name otherwise.
+        "" => Some(product::Sort::Unspecified),
+        "relevance" => Some(product::Sort::Relevance),
+        "name" => Some(product::Sort::Name),
         "price_asc" => Some(product::Sort::PriceAsc),
         "price_desc" => Some(product::Sort::PriceDesc),
         "newest" => Some(product::Sort::Newest),
@@ -108,6 +111,7 @@ mod tests {
         assert_eq!(paging(Some(0), Some(0), 12), (1, 1));
         assert_eq!(paging(Some(u32::MAX), Some(5_000), 20), (MAX_PAGE, MAX_PER_PAGE));
         assert_eq!(sort("price_desc"), Some(product::Sort::PriceDesc));
+        assert_eq!(sort(""), Some(product::Sort::Unspecified));
         assert_eq!(sort("cheapest"), None);
         assert!(is_user_fault(&Status::failed_precondition("only 2 in stock")));
         assert!(!is_user_fault(&Status::permission_denied("not yours")) && is_refusal(&Status::not_found("gone")));

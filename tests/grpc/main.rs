@@ -9,3 +9,4 @@ mod harness;
 mod orders;
 mod product;
 mod scale;
+mod search;

@@ -27,7 +27,7 @@ pub async fn list_products(
             as i32,
     };
     let sort = crate::app::sort(q.sort.as_deref().unwrap_or_default()).ok_or_else(|| {
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "sort must be name, price_asc, price_desc or newest")
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "sort must be relevance, name, price_asc, price_desc or newest")
     })?;
     let (page, per_page) = crate::app::paging(q.page, q.per_page, 12);
     let filter = crate::app::CatalogueFilter {

@@ -137,7 +137,9 @@ pub struct ProductPage {
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ProductQuery {
-    /// Text to search in name, description, category and SKU.
+    /// Words to search for in name, category, description and SKU codes:
+    /// each must match a word exactly, as its beginning, or (from four
+    /// letters on) with one typo.
     pub q: Option<String>,
     pub category: Option<String>,
     /// XS, S, M, L, XL or XXL.
@@ -148,7 +150,8 @@ pub struct ProductQuery {
     /// In cents.
     pub max_price: Option<i64>,
     pub in_stock: Option<bool>,
-    /// name, price_asc, price_desc or newest.
+    /// relevance, name, price_asc, price_desc or newest. Default: relevance
+    /// (best match first) with `q`, name without.
     pub sort: Option<String>,
     #[param(minimum = 1)]
     pub page: Option<u32>,

@@ -153,7 +153,7 @@ impl CatalogueQuery {
             max_price_cents,
             in_stock: matches!(self.in_stock.as_str(), "1" | "true" | "on"),
             // An unknown sort in a URL falls back to the default order.
-            sort: crate::app::sort(&self.sort).unwrap_or(pb::Sort::Name),
+            sort: crate::app::sort(&self.sort).unwrap_or(pb::Sort::Unspecified),
         };
         let request = filter.request(crate::app::page_number(self.page.parse().ok()), 12);
         (request, problems)

@@ -41,18 +41,12 @@ pub async fn generate_catalog(pool: &Pool, count: usize) -> anyhow::Result<usize
     for start in (0..count).step_by(BATCH) {
         let range = start..(start + BATCH).min(count);
         let mut tx = pool.begin().await?;
-        let mut terms = Vec::with_capacity(range.len() * 24);
         let products: Vec<Vec<Arg>> = range
             .clone()
             .map(|i| {
                 let (name, category, shape) = product_of(i);
                 let id = crate::validate::slug(&name);
                 let description = format!("{name}: generated for scale runs.");
-                let codes: Vec<String> = SIZES.iter().map(|size| sku_code(i, size)).collect();
-                let skus: Vec<crate::terms::SkuTerms> =
-                    codes.iter().zip(SIZES).map(|(code, size)| (code.as_str(), *size, color_of(i))).collect();
-                let product_terms = crate::terms::of_product(&name, &description, category, &skus);
-                terms.extend(crate::terms::rows(&id, &product_terms));
                 vec![
                     Arg::from(price_of(i, 0)),
                     Arg::from(id),
@@ -98,7 +92,6 @@ pub async fn generate_catalog(pool: &Pool, count: usize) -> anyhow::Result<usize
             .collect();
         let columns = ["code", "product_id", "size", "color", "price_cents", "stock"];
         Sql::insert_all(&mut tx, "variants", &columns, &variants, true).await?;
-        Sql::insert_all(&mut tx, "product_terms", &crate::terms::COLUMNS, &terms, true).await?;
         tx.commit().await?;
     }
     crate::catalog::touch_catalog(pool).await;

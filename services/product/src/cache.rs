@@ -14,7 +14,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-const MAX_AGE: Duration = Duration::from_secs(2);
+pub const MAX_AGE: Duration = Duration::from_secs(2);
 const MAX_ENTRIES: usize = 512;
 
 #[derive(Default)]
@@ -42,36 +42,5 @@ impl Listings {
             entries.clear();
         }
         entries.insert(key, (version, Instant::now(), response));
-    }
-}
-
-/// How many products match a filter, whatever the sort and page: paging
-/// through results counts once. A count taken with a limit is exact when it
-/// came in under that limit, and a lower bound otherwise.
-#[derive(Default)]
-pub struct Counts(Mutex<HashMap<String, (i64, Instant, Counted)>>);
-
-#[derive(Clone, Copy)]
-pub struct Counted {
-    pub count: i64,
-    pub limit: i64,
-}
-
-impl Counts {
-    /// A count good for `limit`: exact, or taken with at least that limit.
-    pub fn get(&self, key: &str, version: i64, limit: i64) -> Option<i64> {
-        let entries = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let (v, at, counted) = entries.get(key)?;
-        let fresh = *v == version && at.elapsed() < MAX_AGE;
-        let answers = counted.count < counted.limit || counted.limit >= limit;
-        (fresh && answers).then(|| counted.count.min(limit))
-    }
-
-    pub fn put(&self, key: String, version: i64, counted: Counted) {
-        let mut entries = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if entries.len() >= MAX_ENTRIES * 4 {
-            entries.clear();
-        }
-        entries.insert(key, (version, Instant::now(), counted));
     }
 }

@@ -1,6 +1,5 @@
 //! Reading and editing the catalogue.
 
-use crate::terms;
 use crate::validate::{ProductFields, VariantFields};
 use atelier_proto::product as pb;
 use atelier_runtime::{
@@ -8,18 +7,17 @@ use atelier_runtime::{
     db::{Arg, Pool, Sql},
     error::ServiceResult,
     now_ms,
-    page::Page,
 };
 
 #[derive(sqlx::FromRow)]
-struct ProductRow {
-    id: String,
-    name: String,
-    description: String,
-    category: String,
-    image: String,
-    created_at_ms: i64,
-    version: i64,
+pub(crate) struct ProductRow {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub category: String,
+    pub image: String,
+    pub created_at_ms: i64,
+    pub version: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -32,23 +30,24 @@ pub(crate) struct VariantRow {
     pub stock: i64,
 }
 
-impl From<VariantRow> for pb::Variant {
-    fn from(v: VariantRow) -> Self {
+impl From<&VariantRow> for pb::Variant {
+    fn from(v: &VariantRow) -> Self {
         pb::Variant {
-            code: v.code,
+            code: v.code.clone(),
             size: crate::size_value(&v.size),
-            color: v.color,
+            color: v.color.clone(),
             price_cents: v.price_cents,
             stock: v.stock,
         }
     }
 }
 
-const PRODUCT_COLUMNS: &str = "p.id, p.name, p.description, p.category, p.image, p.created_at_ms, p.version";
-const VARIANT_COLUMNS: &str = "v.product_id, v.code, v.size, v.color, v.price_cents, v.stock";
+pub(crate) const PRODUCT_COLUMNS: &str = "p.id, p.name, p.description, p.category, p.image, p.created_at_ms, p.version";
+pub(crate) const VARIANT_COLUMNS: &str = "v.product_id, v.code, v.size, v.color, v.price_cents, v.stock";
 const VARIANT_ORDER: &str = "v.color, CASE v.size WHEN 'XS' THEN 1 WHEN 'S' THEN 2 WHEN 'M' THEN 3 WHEN 'L' THEN 4 WHEN 'XL' THEN 5 ELSE 6 END, v.code";
 
-async fn with_variants(pool: &Pool, rows: Vec<ProductRow>) -> ServiceResult<Vec<pb::Product>> {
+/// Products with their SKUs as stored now (live stock).
+pub(crate) async fn with_live_variants(pool: &Pool, rows: Vec<&ProductRow>) -> ServiceResult<Vec<pb::Product>> {
     if rows.is_empty() {
         return Ok(vec![]);
     }
@@ -65,115 +64,16 @@ async fn with_variants(pool: &Pool, rows: Vec<ProductRow>) -> ServiceResult<Vec<
     Ok(rows
         .into_iter()
         .map(|p| pb::Product {
-            variants: variants
-                .iter()
-                .filter(|v| v.product_id == p.id)
-                .map(|v| pb::Variant {
-                    code: v.code.clone(),
-                    size: crate::size_value(&v.size),
-                    color: v.color.clone(),
-                    price_cents: v.price_cents,
-                    stock: v.stock,
-                })
-                .collect(),
-            id: p.id,
-            name: p.name,
-            description: p.description,
-            category: p.category,
-            image: p.image,
+            variants: variants.iter().filter(|v| v.product_id == p.id).map(pb::Variant::from).collect(),
+            id: p.id.clone(),
+            name: p.name.clone(),
+            description: p.description.clone(),
+            category: p.category.clone(),
+            image: p.image.clone(),
             created_at_ms: p.created_at_ms,
             version: p.version,
         })
         .collect())
-}
-
-/// Listings count matches exactly up to this many past the page's offset.
-const COUNT_CAP: i64 = 1_000;
-
-pub struct Listing {
-    pub products: Vec<pb::Product>,
-    pub total: u64,
-    /// More than `total` products match.
-    pub total_capped: bool,
-}
-
-pub async fn list(
-    pool: &Pool,
-    r: &pb::ListProductsRequest,
-    counts: &crate::cache::Counts,
-    version: i64,
-) -> ServiceResult<Listing> {
-    let page = Page::new(r.page, r.per_page, 12);
-    let mut filter = Sql::default();
-    filter.push(" FROM products p WHERE 1 = 1");
-    if !r.category.trim().is_empty() {
-        filter.push(" AND LOWER(p.category) = ").bind(Arg::Text(r.category.trim().to_lowercase()));
-    }
-    let size = if r.size == 0 { None } else { Some(crate::validate::size(r.size)?) };
-    let color = Some(r.color.trim()).filter(|c| !c.is_empty());
-    let facet = match (size, color) {
-        (Some(s), Some(c)) => Some(terms::variant_facet(s, c)),
-        (Some(s), None) => Some(terms::size_facet(s)),
-        (None, Some(c)) => Some(terms::color_facet(c)),
-        (None, None) => None,
-    };
-    let selective = terms::filter(pool, &mut filter, &r.query, facet).await?;
-    // Price and stock: the same SKU must match every filter.
-    if r.min_price_cents.is_some() || r.max_price_cents.is_some() || r.in_stock {
-        filter.push(" AND EXISTS (SELECT 1 FROM variants v WHERE v.product_id = p.id");
-        if let Some(s) = size {
-            filter.push(" AND v.size = ").bind(Arg::Text(s.into()));
-        }
-        if let Some(c) = color {
-            filter.push(" AND LOWER(v.color) = ").bind(Arg::Text(c.to_lowercase()));
-        }
-        if let Some(min) = r.min_price_cents {
-            filter.push(" AND v.price_cents >= ").bind(Arg::Int(min));
-        }
-        if let Some(max) = r.max_price_cents {
-            filter.push(" AND v.price_cents <= ").bind(Arg::Int(max));
-        }
-        if r.in_stock {
-            filter.push(" AND v.stock > 0");
-        }
-        filter.push(")");
-    }
-
-    // Counted exactly up to COUNT_CAP past this page; beyond, "at least".
-    let limit = page.offset() + COUNT_CAP + 1;
-    let key = format!("{}\u{0}{:?}", filter.text, filter.args);
-    let counted = match counts.get(&key, version, limit) {
-        Some(counted) => counted,
-        None => {
-            let mut count =
-                Sql { text: format!("SELECT COUNT(*) FROM (SELECT 1{}", filter.text), args: filter.args.clone() };
-            count.push(" LIMIT ").bind(Arg::Int(limit)).push(") capped");
-            let counted = count.query_scalar().fetch_one(pool).await?;
-            counts.put(key, version, crate::cache::Counted { count: counted, limit });
-            counted
-        }
-    };
-    let capped = counted > page.offset() + COUNT_CAP;
-
-    // Few matches: sort just them (an expression in ORDER BY keeps the sort's
-    // index out, on PostgreSQL and SQLite alike). Many: walk the sort's index
-    // and stop once the page is full.
-    let few = selective || (!capped && counted < 5 * (page.offset() + page.limit()));
-    let order = match (pb::Sort::try_from(r.sort).unwrap_or_default(), few) {
-        (pb::Sort::PriceAsc, false) => "p.min_price_cents ASC, p.name",
-        (pb::Sort::PriceAsc, true) => "p.min_price_cents + 0 ASC, p.name",
-        (pb::Sort::PriceDesc, false) => "p.min_price_cents DESC, p.name",
-        (pb::Sort::PriceDesc, true) => "p.min_price_cents + 0 DESC, p.name",
-        (pb::Sort::Newest, false) => "p.created_at_ms DESC, p.name",
-        (pb::Sort::Newest, true) => "p.created_at_ms + 0 DESC, p.name",
-        (pb::Sort::Name | pb::Sort::Unspecified, false) => "p.name, p.id",
-        (pb::Sort::Name | pb::Sort::Unspecified, true) => "p.name || '', p.id",
-    };
-    let mut select =
-        Sql { text: format!("SELECT {PRODUCT_COLUMNS}{} ORDER BY {order} LIMIT ", filter.text), args: filter.args };
-    select.bind(Arg::Int(page.limit())).push(" OFFSET ").bind(Arg::Int(page.offset()));
-    let rows: Vec<ProductRow> = select.query().try_map(|r| sqlx::FromRow::from_row(&r)).fetch_all(pool).await?;
-    Ok(Listing { products: with_variants(pool, rows).await?, total: counted as u64, total_capped: capped })
 }
 
 pub async fn get(pool: &Pool, id: &str) -> ServiceResult<pb::Product> {
@@ -182,7 +82,7 @@ pub async fn get(pool: &Pool, id: &str) -> ServiceResult<pb::Product> {
         .fetch_optional(pool)
         .await?;
     let row = row.ok_or_else(|| ServiceError::not_found("product not found"))?;
-    Ok(with_variants(pool, vec![row]).await?.remove(0))
+    Ok(with_live_variants(pool, vec![&row]).await?.remove(0))
 }
 
 pub async fn variants(pool: &Pool, codes: &[String]) -> ServiceResult<Vec<pb::VariantInfo>> {
@@ -207,7 +107,7 @@ pub async fn variants(pool: &Pool, codes: &[String]) -> ServiceResult<Vec<pb::Va
                 product_id: v.product_id.clone(),
                 product_name: row.try_get(6)?,
                 image: row.try_get(7)?,
-                variant: Some(v.into()),
+                variant: Some((&v).into()),
             })
         })
         .collect::<Result<_, sqlx::Error>>()
@@ -383,52 +283,23 @@ pub async fn delete_variant(pool: &Pool, code: &str) -> ServiceResult<()> {
         .fetch_optional(&mut *tx)
         .await?;
     let product_id = product_id.ok_or_else(|| ServiceError::not_found("SKU not found"))?;
+    bump_version(&mut tx, &product_id).await?;
     refresh_listing_columns(&mut tx, &product_id).await?;
     tx.commit().await?;
     touch_catalog(pool).await;
     Ok(())
 }
 
-/// Brings a product's listing columns (lowest price, search terms) in step
-/// with its fields and SKUs, inside the transaction that changed them.
+/// Keeps a product's lowest price in step with its SKUs, inside the
+/// transaction that changed them.
 async fn refresh_listing_columns(conn: &mut sqlx::AnyConnection, product_id: &str) -> ServiceResult<()> {
-    let fields: Option<(String, String, String)> =
-        sqlx::query_as("SELECT name, description, category FROM products WHERE id = $1")
-            .bind(product_id)
-            .fetch_optional(&mut *conn)
-            .await?;
-    let Some((name, description, category)) = fields else { return Ok(()) };
-    let skus: Vec<(String, i64, String, String)> =
-        sqlx::query_as("SELECT code, price_cents, size, color FROM variants WHERE product_id = $1")
-            .bind(product_id)
-            .fetch_all(&mut *conn)
-            .await?;
-    sqlx::query("UPDATE products SET min_price_cents = $2 WHERE id = $1")
-        .bind(product_id)
-        .bind(skus.iter().map(|(_, price, ..)| *price).min().unwrap_or(0))
-        .execute(&mut *conn)
-        .await?;
-    let sku_terms: Vec<terms::SkuTerms> =
-        skus.iter().map(|(code, _, size, color)| (code.as_str(), size.as_str(), color.as_str())).collect();
-    terms::store(conn, product_id, &terms::of_product(&name, &description, &category, &sku_terms)).await?;
-    Ok(())
-}
-
-/// Fills the listing columns of products stored before they existed.
-pub async fn backfill_listing_columns(pool: &Pool) -> ServiceResult<()> {
-    let ids: Vec<String> = sqlx::query_scalar(
-        "SELECT p.id FROM products p WHERE NOT EXISTS (SELECT 1 FROM product_terms t WHERE t.product_id = p.id)",
+    sqlx::query(
+        "UPDATE products SET min_price_cents = COALESCE((SELECT MIN(v.price_cents) FROM variants v WHERE v.product_id = $1), 0)
+         WHERE id = $1",
     )
-    .fetch_all(pool)
+    .bind(product_id)
+    .execute(&mut *conn)
     .await?;
-    for id in &ids {
-        let mut tx = pool.begin().await?;
-        refresh_listing_columns(&mut tx, id).await?;
-        tx.commit().await?;
-    }
-    if !ids.is_empty() {
-        touch_catalog(pool).await;
-    }
     Ok(())
 }
 

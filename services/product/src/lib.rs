@@ -5,10 +5,11 @@ mod bulk;
 mod cache;
 mod catalog;
 mod facets;
+mod listing;
 mod rpc;
+mod search;
 mod seed;
 mod stock;
-mod terms;
 mod validate;
 
 use atelier_proto::product::product_service_server::ProductServiceServer;
@@ -24,7 +25,7 @@ pub struct ProductService {
     pool: db::Pool,
     verifier: Verifier,
     listings: std::sync::Arc<cache::Listings>,
-    counts: std::sync::Arc<cache::Counts>,
+    index: std::sync::Arc<listing::CatalogueIndex>,
     facets: std::sync::Arc<facets::Facets>,
     /// A reservation the order service has not confirmed after this long
     /// expires and its stock goes back.
@@ -40,12 +41,14 @@ impl ProductService {
     pub async fn connect(database_url: &str, keys: &IdentityKeys) -> anyhow::Result<Self> {
         let pool = db::connect(database_url, &MIGRATOR).await?;
         atelier_runtime::metrics::register_pool("product", &pool);
-        catalog::backfill_listing_columns(&pool).await?;
+        let index = listing::CatalogueIndex::new()?;
+        // Built before serving: the first listing should not wait for it.
+        index.refresh(&pool).await?;
         Ok(Self {
             pool,
             verifier: keys.verifier(),
             listings: Default::default(),
-            counts: Default::default(),
+            index: std::sync::Arc::new(index),
             facets: Default::default(),
             reservation_ttl: RESERVATION_TTL,
         })
@@ -60,11 +63,22 @@ impl ProductService {
     pub async fn expire_reservations_once(&self) -> anyhow::Result<usize> {
         let held_before = atelier_runtime::now_ms() - self.reservation_ttl.as_millis() as i64;
         let (expired, products) = stock::expire(&self.pool, held_before).await?;
-        self.listings.forget_products(&products);
+        self.stock_moved(&products);
         if expired > 0 {
             atelier_runtime::metrics::count("atelier_reservations_expired_total");
         }
         Ok(expired)
+    }
+
+    /// One round of what keeps listings fresh (see [`housekeeping`]).
+    pub async fn refresh_listings_once(&self) -> anyhow::Result<()> {
+        Ok(self.index.refresh(&self.pool).await?)
+    }
+
+    /// This replica moved these products' stock: listings show it at once.
+    fn stock_moved(&self, products: &[String]) {
+        self.index.stock_moved(products);
+        self.listings.forget_products(products);
     }
 
     pub fn pool(&self) -> &db::Pool {
@@ -76,9 +90,14 @@ impl ProductService {
     }
 }
 
-/// Expires unconfirmed reservations now and then periodically until the
-/// process stops.
-pub async fn expire_reservations(service: ProductService) {
+/// The product service's background work, until the process stops:
+/// expiring reservations and keeping listings fresh.
+pub async fn housekeeping(service: ProductService) {
+    tokio::join!(expire_reservations(service.clone()), keep_listings_fresh(service));
+}
+
+/// Expires unconfirmed reservations now and then periodically.
+async fn expire_reservations(service: ProductService) {
     let every =
         (service.reservation_ttl / 4).clamp(std::time::Duration::from_millis(100), std::time::Duration::from_secs(30));
     loop {
@@ -86,6 +105,20 @@ pub async fn expire_reservations(service: ProductService) {
             tracing::warn!(error = %e, "reservation expiry pass failed; will retry");
         }
         tokio::time::sleep(every).await;
+    }
+}
+
+/// Keeps this replica's listings in step with what other replicas (and
+/// tools such as `atelier seed`) change, until the process stops: every
+/// `cache::MAX_AGE`, or less often when a round takes long on a large
+/// catalogue.
+async fn keep_listings_fresh(service: ProductService) {
+    loop {
+        let started = std::time::Instant::now();
+        if let Err(e) = service.index.refresh(&service.pool).await {
+            tracing::warn!(error = %e, "refreshing the catalogue index failed; will retry");
+        }
+        tokio::time::sleep(cache::MAX_AGE.max(started.elapsed() * 20)).await;
     }
 }
 

@@ -48,12 +48,9 @@ impl Rpc for ProductService {
         if let Some(cached) = self.listings.get(&key, version) {
             return Ok(Response::new(cached));
         }
-        let listing = catalog::list(&self.pool, &r, &self.counts, version).await?;
-        let response = pb::ListProductsResponse {
-            products: listing.products,
-            total: listing.total,
-            total_capped: listing.total_capped,
-        };
+        let listing = self.index.list(&self.pool, &r, version).await?;
+        let response =
+            pb::ListProductsResponse { products: listing.products, total: listing.total, total_capped: false };
         self.listings.put(key, version, response.clone());
         Ok(Response::new(response))
     }
@@ -148,7 +145,7 @@ impl Rpc for ProductService {
         let r = request.into_inner();
         let lines = stock::merge_lines(&r.lines)?;
         let lines = stock::reserve(&self.pool, order_id(&r.order_id)?, lines).await?;
-        self.listings.forget_products(&lines.iter().map(|l| l.product_id.clone()).collect::<Vec<_>>());
+        self.stock_moved(&lines.iter().map(|l| l.product_id.clone()).collect::<Vec<_>>());
         Ok(Response::new(pb::ReserveResponse { lines }))
     }
 
@@ -172,7 +169,7 @@ impl Rpc for ProductService {
         self.service(&request)?;
         let released = stock::release(&self.pool, order_id(&request.into_inner().order_id)?).await?;
         if let Some(products) = &released {
-            self.listings.forget_products(products);
+            self.stock_moved(products);
         }
         Ok(Response::new(pb::ReleaseResponse { released: released.is_some() }))
     }

@@ -24,6 +24,9 @@ pub enum ServiceError {
     Unavailable(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// A fault of this service (logged; the caller learns only that it failed).
+    #[error("{0}")]
+    Internal(String),
 }
 
 pub type ServiceResult<T> = Result<T, ServiceError>;
@@ -66,6 +69,10 @@ impl From<ServiceError> for Status {
             ServiceError::FailedPrecondition(_) => Code::FailedPrecondition,
             ServiceError::Aborted(_) => Code::Aborted,
             ServiceError::Unavailable(_) => Code::Unavailable,
+            ServiceError::Internal(detail) => {
+                tracing::error!(error = %detail, "internal error");
+                return Status::internal("internal error");
+            }
             ServiceError::Database(inner) => {
                 // Details stay in the log; the caller learns only that it failed.
                 tracing::error!(error = %inner, "database error");

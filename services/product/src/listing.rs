@@ -1,0 +1,424 @@
+//! Catalogue listings from memory. Every product replica keeps what a
+//! listing filters, counts and sorts on (products, their SKUs' sizes,
+//! colours and prices, whether each SKU is in stock, the three sort orders
+//! and the full-text index), so a search in 100 000 SKUs costs the same few
+//! microseconds of work per product whatever the database; only the page's
+//! SKUs, with live stock, are read from the database.
+//!
+//! Kept in step with the database:
+//! - catalogue edits bump the catalogue version; a listing that sees a new
+//!   version first re-reads the products whose own version changed and
+//!   drops those gone;
+//! - stock moves without a version (see `cache`): the replica that moved it
+//!   re-reads those products' stock before its next listing, and every
+//!   replica re-reads all stock, and re-checks every product's version,
+//!   every few seconds (`keep_fresh`).
+
+use crate::{
+    catalog::{self, ProductRow, VariantRow},
+    search::{Searchable, TextIndex},
+};
+use atelier_proto::product as pb;
+use atelier_runtime::{
+    ServiceError,
+    db::{Arg, Pool, Sql},
+    error::ServiceResult,
+    page::Page,
+};
+use std::{
+    cmp::Ordering,
+    collections::{HashMap, HashSet},
+    sync::{
+        Arc, Mutex, RwLock,
+        atomic::{AtomicBool, Ordering::Relaxed},
+    },
+};
+
+/// Rows read per query when catching up.
+const CHUNK: usize = 500;
+
+struct Sku {
+    code: String,
+    size: String,
+    /// Lower-case, as filters compare it.
+    color: String,
+    price_cents: i64,
+    in_stock: AtomicBool,
+}
+
+struct Listed {
+    row: ProductRow,
+    /// Lower-case, as filters compare it.
+    category: String,
+    min_price_cents: i64,
+    skus: Vec<Sku>,
+}
+
+/// One consistent view of the catalogue; replaced whole when it changes
+/// (products that did not change are shared with the previous view).
+#[derive(Default, Clone)]
+struct Snapshot {
+    /// By slot; `None` where a product was deleted.
+    products: Vec<Option<Arc<Listed>>>,
+    slots: HashMap<String, u32>,
+    /// SKU code → (slot, index in its product), for stock updates.
+    skus: HashMap<String, (u32, usize)>,
+    by_name: Vec<u32>,
+    by_price: Vec<u32>,
+    by_price_desc: Vec<u32>,
+    by_newest: Vec<u32>,
+    version: Option<i64>,
+}
+
+impl Snapshot {
+    fn get(&self, slot: u32) -> Option<&Listed> {
+        self.products.get(slot as usize)?.as_deref()
+    }
+
+    fn by_name(&self, a: u32, b: u32) -> Ordering {
+        match (self.get(a), self.get(b)) {
+            (Some(a), Some(b)) => a.row.name.cmp(&b.row.name).then_with(|| a.row.id.cmp(&b.row.id)),
+            _ => a.cmp(&b),
+        }
+    }
+
+    fn sort(&mut self) {
+        let mut live: Vec<u32> = (0..self.products.len() as u32).filter(|s| self.get(*s).is_some()).collect();
+        live.sort_by(|a, b| self.by_name(*a, *b));
+        let key = |s: &u32| self.get(*s).map(|p| (p.min_price_cents, p.row.created_at_ms)).unwrap_or_default();
+        // Stable sorts of the name order: by name among equals.
+        let mut by_price = live.clone();
+        by_price.sort_by_key(|s| key(s).0);
+        let mut by_price_desc = live.clone();
+        by_price_desc.sort_by_key(|s| std::cmp::Reverse(key(s).0));
+        let mut by_newest = live.clone();
+        by_newest.sort_by_key(|s| std::cmp::Reverse(key(s).1));
+        (self.by_name, self.by_price, self.by_price_desc, self.by_newest) = (live, by_price, by_price_desc, by_newest);
+    }
+
+    fn set_stock(&self, code: &str, stock: i64) {
+        if let Some((slot, i)) = self.skus.get(code)
+            && let Some(sku) = self.get(*slot).and_then(|p| p.skus.get(*i))
+        {
+            sku.in_stock.store(stock > 0, Relaxed);
+        }
+    }
+}
+
+/// What a listing asks of a product, understood once.
+struct Filter {
+    category: Option<String>,
+    size: Option<&'static str>,
+    color: Option<String>,
+    min_price: Option<i64>,
+    max_price: Option<i64>,
+    in_stock: bool,
+}
+
+impl Filter {
+    fn of(r: &pb::ListProductsRequest) -> ServiceResult<Self> {
+        let text = |s: &str| Some(s.trim().to_lowercase()).filter(|s| !s.is_empty());
+        Ok(Self {
+            category: text(&r.category),
+            size: if r.size == 0 { None } else { Some(crate::validate::size(r.size)?) },
+            color: text(&r.color),
+            min_price: r.min_price_cents,
+            max_price: r.max_price_cents,
+            in_stock: r.in_stock,
+        })
+    }
+
+    /// The same SKU must match every SKU filter.
+    fn accepts(&self, p: &Listed) -> bool {
+        if self.category.as_ref().is_some_and(|c| *c != p.category) {
+            return false;
+        }
+        let per_sku = self.size.is_some()
+            || self.color.is_some()
+            || self.min_price.is_some()
+            || self.max_price.is_some()
+            || self.in_stock;
+        !per_sku
+            || p.skus.iter().any(|s| {
+                self.size.is_none_or(|size| s.size == size)
+                    && self.color.as_ref().is_none_or(|c| *c == s.color)
+                    && self.min_price.is_none_or(|min| s.price_cents >= min)
+                    && self.max_price.is_none_or(|max| s.price_cents <= max)
+                    && (!self.in_stock || s.in_stock.load(Relaxed))
+            })
+    }
+}
+
+pub struct Listing {
+    pub products: Vec<pb::Product>,
+    pub total: u64,
+}
+
+pub struct CatalogueIndex {
+    text: Arc<TextIndex>,
+    snapshot: RwLock<Arc<Snapshot>>,
+    /// One catch-up at a time; the others wait for it and use its result.
+    catching_up: tokio::sync::Mutex<()>,
+    /// Products whose stock this replica moved since its last listing.
+    stock_moved: Mutex<HashSet<String>>,
+}
+
+impl CatalogueIndex {
+    pub fn new() -> anyhow::Result<Self> {
+        Ok(Self {
+            text: Arc::new(TextIndex::new()?),
+            snapshot: Default::default(),
+            catching_up: Default::default(),
+            stock_moved: Default::default(),
+        })
+    }
+
+    fn current(&self) -> Arc<Snapshot> {
+        self.snapshot.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub fn stock_moved(&self, products: &[String]) {
+        self.stock_moved.lock().unwrap_or_else(|e| e.into_inner()).extend(products.iter().cloned());
+    }
+
+    /// One page of the catalogue at `version` (just read from the database).
+    pub async fn list(&self, pool: &Pool, r: &pb::ListProductsRequest, version: i64) -> ServiceResult<Listing> {
+        let filter = Filter::of(r)?;
+        let snapshot = self.catch_up(pool, Some(version)).await?;
+        self.refresh_moved_stock(pool, &snapshot).await?;
+
+        let page = Page::new(r.page, r.per_page, 12);
+        let (offset, limit) = (page.offset() as usize, page.limit() as usize);
+        let mut total = 0;
+        let mut on_page = Vec::with_capacity(limit);
+        let mut take = |slot: u32| {
+            if let Some(p) = snapshot.get(slot)
+                && filter.accepts(p)
+            {
+                if total >= offset && on_page.len() < limit {
+                    on_page.push(slot);
+                }
+                total += 1;
+            }
+        };
+        let found = self.text.search(&r.query).map_err(search_failed)?;
+        let sort = match pb::Sort::try_from(r.sort).unwrap_or_default() {
+            pb::Sort::Unspecified | pb::Sort::Relevance if found.is_some() => pb::Sort::Relevance,
+            pb::Sort::Unspecified | pb::Sort::Relevance => pb::Sort::Name,
+            sort => sort,
+        };
+        match found {
+            Some(mut found) if sort == pb::Sort::Relevance => {
+                found.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| snapshot.by_name(a.0 as u32, b.0 as u32)));
+                found.into_iter().for_each(|(slot, _)| take(slot as u32));
+            }
+            found => {
+                let matched = found.map(|found| {
+                    let mut matched = vec![false; snapshot.products.len()];
+                    for (slot, _) in found {
+                        if let Some(m) = matched.get_mut(slot as usize) {
+                            *m = true;
+                        }
+                    }
+                    matched
+                });
+                let order = match sort {
+                    pb::Sort::PriceAsc => &snapshot.by_price,
+                    pb::Sort::PriceDesc => &snapshot.by_price_desc,
+                    pb::Sort::Newest => &snapshot.by_newest,
+                    _ => &snapshot.by_name,
+                };
+                for &slot in order {
+                    if matched.as_ref().is_none_or(|m| m.get(slot as usize).copied().unwrap_or(false)) {
+                        take(slot);
+                    }
+                }
+            }
+        }
+        let rows: Vec<&ProductRow> = on_page.iter().filter_map(|s| snapshot.get(*s)).map(|p| &p.row).collect();
+        let products = catalog::with_live_variants(pool, rows).await?;
+        Ok(Listing { products, total: total as u64 })
+    }
+
+    /// Brings the index up to `version` (or, with `None`, re-checks every
+    /// product whatever the version says) and returns it.
+    async fn catch_up(&self, pool: &Pool, version: Option<i64>) -> ServiceResult<Arc<Snapshot>> {
+        let current = self.current();
+        if version.is_some() && current.version == version {
+            return Ok(current);
+        }
+        let _one = self.catching_up.lock().await;
+        let current = self.current();
+        if version.is_some() && current.version == version {
+            return Ok(current);
+        }
+        // The version first: a change committed after this read bumps it
+        // again, and the next listing catches up once more.
+        let version = match version {
+            Some(v) => v,
+            None => catalog::catalog_version(pool).await?,
+        };
+        let stored: Vec<(String, i64)> = sqlx::query_as("SELECT id, version FROM products").fetch_all(pool).await?;
+        let changed: Vec<String> = stored
+            .iter()
+            .filter(|(id, v)| current.slots.get(id).and_then(|s| current.get(*s)).map(|p| p.row.version) != Some(*v))
+            .map(|(id, _)| id.clone())
+            .collect();
+        let still: HashSet<&str> = stored.iter().map(|(id, _)| id.as_str()).collect();
+        let gone: Vec<String> = current.slots.keys().filter(|id| !still.contains(id.as_str())).cloned().collect();
+        if changed.is_empty() && gone.is_empty() {
+            let next = Arc::new(Snapshot { version: Some(version), ..(*current).clone() });
+            *self.snapshot.write().unwrap_or_else(|e| e.into_inner()) = next.clone();
+            return Ok(next);
+        }
+        let loaded = load(pool, (!current.slots.is_empty()).then_some(&changed)).await?;
+
+        let mut next = (*current).clone();
+        for id in &gone {
+            if let Some(slot) = next.slots.remove(id) {
+                next.products[slot as usize] = None;
+            }
+        }
+        next.skus.retain(|_, (slot, _)| next.products[*slot as usize].is_some());
+        let mut slots = Vec::with_capacity(loaded.len());
+        for listed in loaded {
+            let slot = match next.slots.get(&listed.row.id) {
+                Some(slot) => *slot,
+                None => {
+                    next.products.push(None);
+                    let slot = next.products.len() as u32 - 1;
+                    next.slots.insert(listed.row.id.clone(), slot);
+                    slot
+                }
+            };
+            next.products[slot as usize] = Some(Arc::new(listed));
+            slots.push(slot);
+        }
+        next.skus.clear();
+        for (slot, p) in next.products.iter().enumerate() {
+            for (i, code) in p.iter().flat_map(|p| p.row_codes()).enumerate() {
+                next.skus.insert(code.to_owned(), (slot as u32, i));
+            }
+        }
+        next.sort();
+        next.version = Some(version);
+        let next = Arc::new(next);
+
+        let (indexed, text, changed) = (next.clone(), self.text.clone(), slots.len());
+        // Indexing a whole catalogue takes a while: off the async threads.
+        tokio::task::spawn_blocking(move || {
+            let upsert: Vec<Searchable> =
+                slots.iter().filter_map(|slot| indexed.get(*slot).map(|p| p.searchable(*slot))).collect();
+            text.apply(&upsert, &gone.iter().map(String::as_str).collect::<Vec<_>>())
+        })
+        .await
+        .map_err(|e| ServiceError::Internal(format!("catalogue indexing stopped: {e}")))?
+        .map_err(search_failed)?;
+        *self.snapshot.write().unwrap_or_else(|e| e.into_inner()) = next.clone();
+        tracing::debug!(changed, version, "catalogue index caught up");
+        Ok(next)
+    }
+
+    async fn refresh_moved_stock(&self, pool: &Pool, snapshot: &Snapshot) -> ServiceResult<()> {
+        let moved: Vec<String> =
+            std::mem::take(&mut *self.stock_moved.lock().unwrap_or_else(|e| e.into_inner())).into_iter().collect();
+        for ids in moved.chunks(CHUNK) {
+            let mut sql = Sql::default();
+            sql.push("SELECT code, stock FROM variants WHERE product_id IN (");
+            in_list(&mut sql, ids);
+            sql.push(")");
+            let rows: Vec<(String, i64)> = sql.query().try_map(|r| sqlx::FromRow::from_row(&r)).fetch_all(pool).await?;
+            rows.iter().for_each(|(code, stock)| snapshot.set_stock(code, *stock));
+        }
+        Ok(())
+    }
+
+    /// Re-checks every product and re-reads all stock: what other replicas
+    /// changed shows here within one round.
+    pub async fn refresh(&self, pool: &Pool) -> ServiceResult<()> {
+        let snapshot = self.catch_up(pool, None).await?;
+        let rows: Vec<(String, i64)> = sqlx::query_as("SELECT code, stock FROM variants").fetch_all(pool).await?;
+        rows.iter().for_each(|(code, stock)| snapshot.set_stock(code, *stock));
+        Ok(())
+    }
+}
+
+impl Listed {
+    fn row_codes(&self) -> impl Iterator<Item = &str> {
+        self.skus.iter().map(|s| s.code.as_str())
+    }
+
+    fn searchable(&self, slot: u32) -> Searchable<'_> {
+        Searchable {
+            id: &self.row.id,
+            slot: u64::from(slot),
+            name: &self.row.name,
+            category: &self.row.category,
+            description: &self.row.description,
+            codes: self.row_codes().collect(),
+        }
+    }
+}
+
+fn search_failed(e: tantivy::TantivyError) -> ServiceError {
+    ServiceError::Internal(format!("catalogue search failed: {e}"))
+}
+
+fn in_list(sql: &mut Sql, ids: &[String]) {
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.bind(Arg::Text(id.clone()));
+    }
+}
+
+/// These products (all with `None`), as listings see them.
+async fn load(pool: &Pool, ids: Option<&Vec<String>>) -> ServiceResult<Vec<Listed>> {
+    let chunks: Vec<Option<&[String]>> = match ids {
+        None => vec![None],
+        Some(ids) => ids.chunks(CHUNK).map(Some).collect(),
+    };
+    let mut listed = Vec::new();
+    for ids in chunks {
+        let mut products = Sql::default();
+        products.push(&format!("SELECT {} FROM products p", catalog::PRODUCT_COLUMNS));
+        let mut variants = Sql::default();
+        variants.push(&format!("SELECT {} FROM variants v", catalog::VARIANT_COLUMNS));
+        if let Some(ids) = ids {
+            products.push(" WHERE p.id IN (");
+            in_list(&mut products, ids);
+            products.push(")");
+            variants.push(" WHERE v.product_id IN (");
+            in_list(&mut variants, ids);
+            variants.push(")");
+        }
+        let rows: Vec<ProductRow> = products.query().try_map(|r| sqlx::FromRow::from_row(&r)).fetch_all(pool).await?;
+        let variants: Vec<VariantRow> =
+            variants.query().try_map(|r| sqlx::FromRow::from_row(&r)).fetch_all(pool).await?;
+        let mut skus: HashMap<String, Vec<VariantRow>> = HashMap::new();
+        for v in variants {
+            skus.entry(v.product_id.clone()).or_default().push(v);
+        }
+        listed.extend(rows.into_iter().map(|row| {
+            let mut skus = skus.remove(&row.id).unwrap_or_default();
+            skus.sort_by(|a, b| a.code.cmp(&b.code));
+            Listed {
+                category: row.category.trim().to_lowercase(),
+                min_price_cents: skus.iter().map(|v| v.price_cents).min().unwrap_or(0),
+                skus: skus
+                    .into_iter()
+                    .map(|v| Sku {
+                        color: v.color.trim().to_lowercase(),
+                        in_stock: AtomicBool::new(v.stock > 0),
+                        size: v.size,
+                        price_cents: v.price_cents,
+                        code: v.code,
+                    })
+                    .collect(),
+                row,
+            }
+        }));
+    }
+    Ok(listed)
+}

@@ -1,0 +1,164 @@
+//! Catalogue search as shoppers use it: best matches first, prefixes and
+//! typos forgiven, filters and sorts exact; the same answers on SQLite and
+//! PostgreSQL; and a second product replica that follows what the first
+//! one changes.
+
+use crate::harness::{Shop, as_user, shops};
+use atelier::seed::{Generated, generate};
+use atelier_proto::product::{product_service_client::ProductServiceClient, *};
+
+async fn list(shop: &Shop, r: ListProductsRequest) -> ListProductsResponse {
+    shop.product.clone().list_products(r).await.unwrap().into_inner()
+}
+
+fn search(query: &str) -> ListProductsRequest {
+    ListProductsRequest { query: query.into(), per_page: 100, ..Default::default() }
+}
+
+fn names(r: &ListProductsResponse) -> Vec<&str> {
+    r.products.iter().map(|p| p.name.as_str()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn best_matches_come_first_and_a_typo_is_forgiven() {
+    for shop in shops().await {
+        let jeans = list(&shop, search("jeans")).await;
+        let with_typo = list(&shop, search("jens")).await;
+        assert!(jeans.total >= 2, "{}", shop.backend);
+        assert_eq!(names(&with_typo), names(&jeans), "{}: one typo finds the same", shop.backend);
+        // A name says more than a description: products named jeans first.
+        let named = jeans.products.iter().take_while(|p| p.name.to_lowercase().contains("jeans")).count();
+        assert!(named >= 2, "{}: {:?}", shop.backend, names(&jeans));
+        assert!(
+            jeans.products[named..].iter().all(|p| !p.name.to_lowercase().contains("jeans")),
+            "{}: named ones are all first: {:?}",
+            shop.backend,
+            names(&jeans)
+        );
+
+        let hood = list(&shop, search("hood")).await;
+        let has_word_from_hood = |p: &Product| {
+            format!("{} {} {}", p.name, p.category, p.description)
+                .to_lowercase()
+                .split(|c: char| !c.is_alphanumeric())
+                .any(|w| w.starts_with("hood"))
+        };
+        assert!(hood.total >= 3 && hood.products.iter().all(has_word_from_hood), "{}: a prefix", shop.backend);
+        let by_name = list(&shop, ListProductsRequest { sort: Sort::Name as i32, ..search("hood") }).await;
+        let mut sorted = names(&hood);
+        sorted.sort();
+        assert_eq!(names(&by_name), sorted, "{}: a chosen sort wins over relevance", shop.backend);
+
+        let two_words = list(&shop, search("fleece hodie")).await;
+        assert_eq!(names(&two_words)[0], "Comfortable Fleece Hoodie", "{}", shop.backend);
+        assert_eq!(list(&shop, search("jxxns")).await.total, 0, "two typos are another word");
+    }
+}
+
+/// Every combination of text, filter, sort and page gives the same products
+/// in the same order, with the same count, on both databases.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_databases_give_the_same_answers() {
+    let shops = shops().await;
+    if shops.len() < 2 {
+        assert!(std::env::var_os("CI").is_none(), "PostgreSQL is required under CI");
+        return;
+    }
+    for shop in &shops {
+        generate(&shop.urls, Generated { products: 300, orders: 0 }).await.unwrap();
+    }
+    let queries = ["", "jeans", "jens", "hood", "linen shirt", "gen00012", "navy", "no. 7", "cotton tee", "xyzzy"];
+    let filters = [
+        ListProductsRequest::default(),
+        ListProductsRequest { size: Size::M as i32, color: "Navy".into(), ..Default::default() },
+        ListProductsRequest { in_stock: true, ..Default::default() },
+        ListProductsRequest { min_price_cents: Some(2_000), max_price_cents: Some(5_000), ..Default::default() },
+        ListProductsRequest { category: "shirts".into(), in_stock: true, ..Default::default() },
+    ];
+    let sorts = [Sort::Unspecified, Sort::Name, Sort::PriceAsc, Sort::PriceDesc, Sort::Newest];
+    let (mut asked, mut answered) = (0, 0);
+    for query in queries {
+        for filter in &filters {
+            for sort in sorts {
+                for page in [1, 3] {
+                    let r = ListProductsRequest {
+                        query: query.into(),
+                        sort: sort as i32,
+                        page,
+                        per_page: 10,
+                        ..filter.clone()
+                    };
+                    let answers: Vec<(u64, Vec<String>)> = futures::future::join_all(shops.iter().map(|shop| {
+                        let r = r.clone();
+                        async move {
+                            let found = list(shop, r).await;
+                            (found.total, found.products.into_iter().map(|p| p.id).collect())
+                        }
+                    }))
+                    .await;
+                    assert_eq!(answers[0], answers[1], "SQLite and PostgreSQL differ on {r:?}");
+                    asked += 1;
+                    answered += usize::from(!answers[0].1.is_empty());
+                }
+            }
+        }
+    }
+    println!("{answered} of {asked} questions found something");
+    assert!(answered * 3 > asked, "many questions find something ({answered} of {asked})");
+}
+
+/// Two product replicas on one database: what one changes, the other lists
+/// (catalogue edits at once, stock within one refresh round).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_replica_follows_catalogue_and_stock_changes() {
+    for shop in shops().await {
+        let admin = shop.admin().await;
+        let replica = atelier_product::ProductService::connect(&shop.urls.product, &shop.keys).await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let serving = tokio::spawn(atelier_runtime::grpc::serve(listener, replica.clone().into_server(), async {
+            stopped.await.ok();
+        }));
+        let other = ProductServiceClient::new(atelier_runtime::grpc::channel(&addr.to_string()).unwrap());
+        let on_other = |r: ListProductsRequest| {
+            let mut other = other.clone();
+            async move { other.list_products(r).await.unwrap().into_inner() }
+        };
+
+        let variant = Variant {
+            code: "WAX-1".into(),
+            size: Size::M as i32,
+            color: "Olive".into(),
+            price_cents: 18_900,
+            stock: 1,
+        };
+        let create = CreateProductRequest {
+            name: "Waxed Field Jacket".into(),
+            description: "Rain-proof cotton.".into(),
+            category: "Jackets".into(),
+            image: "builtin:jacket".into(),
+            variants: vec![variant],
+        };
+        shop.product.clone().create_product(as_user(&admin, create)).await.unwrap();
+        assert_eq!(names(&on_other(search("waxed")).await), ["Waxed Field Jacket"], "{}: at once", shop.backend);
+
+        // Sold out through the first replica.
+        let service = shop.keys.signer().unwrap().service_token("order");
+        let lines = vec![ReserveLine { code: "WAX-1".into(), quantity: 1, unit_price_cents: None }];
+        let reserve = ReserveRequest { order_id: "replica-1".into(), lines };
+        shop.product.clone().reserve(as_user(&service, reserve)).await.unwrap();
+        let in_stock = ListProductsRequest { in_stock: true, ..search("waxed") };
+        assert_eq!(list(&shop, in_stock.clone()).await.total, 0, "{}: the replica that sold it", shop.backend);
+        replica.refresh_listings_once().await.unwrap();
+        assert_eq!(on_other(in_stock).await.total, 0, "{}: the other, after one round", shop.backend);
+
+        let deleted = DeleteProductRequest { id: "waxed-field-jacket".into() };
+        shop.product.clone().delete_product(as_user(&admin, deleted)).await.unwrap();
+        assert_eq!(on_other(search("waxed")).await.total, 0, "{}: a deletion at once", shop.backend);
+
+        drop(other);
+        stop.send(()).ok();
+        serving.await.unwrap().unwrap();
+    }
+}
