@@ -2,6 +2,7 @@
 //! clear the cart; release the stock on failure) and the order life cycle.
 
 mod bulk;
+mod counts;
 mod delivery;
 mod recovery;
 mod rpc;
@@ -32,6 +33,7 @@ pub struct OrderService {
     credential: std::sync::Arc<ServiceCredential>,
     /// A checkout still PENDING after this long has died; recovery releases it.
     abandoned_after: std::time::Duration,
+    counts: std::sync::Arc<counts::ListingCounts>,
 }
 
 pub struct Dependencies<'a> {
@@ -74,6 +76,7 @@ impl OrderService {
             carts: CartServiceClient::new(atelier_runtime::grpc::traced_channel(deps.cart_addr)?),
             credential: std::sync::Arc::new(deps.service_token),
             abandoned_after: ABANDONED_CHECKOUT_AFTER,
+            counts: Default::default(),
         })
     }
 

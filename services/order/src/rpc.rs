@@ -72,7 +72,7 @@ impl Rpc for OrderService {
         let caller = self.user(&request)?;
         let r = request.into_inner();
         let filter = store::Filter { user_id: Some(&caller.sub), username: None, status: None };
-        Ok(Response::new(store::list(&self.pool, filter, Page::new(r.page, r.per_page, 20)).await?))
+        Ok(Response::new(store::list(&self.pool, &self.counts, filter, Page::new(r.page, r.per_page, 20)).await?))
     }
 
     async fn list_all_orders(&self, request: Request<pb::ListAllOrdersRequest>) -> RpcResult<pb::ListOrdersResponse> {
@@ -88,7 +88,7 @@ impl Rpc for OrderService {
             return Err(Status::invalid_argument("username is too long"));
         }
         let filter = store::Filter { user_id: None, username: (!username.is_empty()).then_some(username), status };
-        Ok(Response::new(store::list(&self.pool, filter, Page::new(r.page, r.per_page, 20)).await?))
+        Ok(Response::new(store::list(&self.pool, &self.counts, filter, Page::new(r.page, r.per_page, 20)).await?))
     }
 
     async fn sales(&self, request: Request<pb::SalesRequest>) -> RpcResult<pb::SalesResponse> {
@@ -155,7 +155,9 @@ impl Rpc for OrderService {
             }
             self.cancel(&r.id, current).await?
         } else {
-            store::transition(&self.pool, &r.id, current, target).await?
+            let moved = store::transition(&self.pool, &r.id, current, target).await?;
+            self.counts.forget();
+            moved
         };
         if !moved {
             return Err(Status::aborted("the order changed meanwhile; reload and try again"));

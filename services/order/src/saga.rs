@@ -134,7 +134,9 @@ impl OrderService {
             }
             Err(s) => return Err(self.release_and_give_up(order_id, s.into()).await),
         }
-        if let Err(e) = store::complete(&self.pool, order_id, &reserved, delivery).await {
+        let completed = store::complete(&self.pool, order_id, &reserved, delivery).await;
+        self.counts.forget();
+        if let Err(e) = completed {
             // The commit may have happened with its answer lost (a database
             // crash): release only an order known to be still PENDING.
             return match store::get(&self.pool, order_id).await {
@@ -184,6 +186,7 @@ impl OrderService {
         if !store::transition(&self.pool, order_id, from, pb::Status::Canceled).await? {
             return Ok(false);
         }
+        self.counts.forget();
         match self.release_stock(order_id).await {
             Ok(_) => store::mark_released(&self.pool, order_id).await?,
             Err(e) => {

@@ -294,7 +294,12 @@ pub struct Filter<'a> {
 /// million orders and "next page" links stay right.
 const COUNT_CAP: i64 = 1_000;
 
-pub async fn list(pool: &Pool, filter: Filter<'_>, page: Page) -> ServiceResult<pb::ListOrdersResponse> {
+pub async fn list(
+    pool: &Pool,
+    counts: &crate::counts::ListingCounts,
+    filter: Filter<'_>,
+    page: Page,
+) -> ServiceResult<pb::ListOrdersResponse> {
     let mut conditions = vec![];
     let mut args: Vec<String> = vec![];
     for (column, value) in [("user_id", filter.user_id), ("username", filter.username), ("status", filter.status)] {
@@ -308,13 +313,19 @@ pub async fn list(pool: &Pool, filter: Filter<'_>, page: Page) -> ServiceResult<
     }
     let clause = conditions.join(" AND ");
     let n = args.len();
-    let count_sql = format!("SELECT COUNT(*) FROM (SELECT 1 FROM orders WHERE {clause} LIMIT ${}) capped", n + 1);
-    let total: i64 = args
-        .iter()
-        .fold(sqlx::query_scalar(&count_sql), |q, a| q.bind(a))
-        .bind(page.offset() + COUNT_CAP + 1)
-        .fetch_one(pool)
-        .await?;
+    let limit = page.offset() + COUNT_CAP + 1;
+    let key = format!("{clause}\u{0}{args:?}");
+    let total = match counts.get(&key, limit) {
+        Some(total) => total,
+        None => {
+            let count_sql =
+                format!("SELECT COUNT(*) FROM (SELECT 1 FROM orders WHERE {clause} LIMIT ${}) capped", n + 1);
+            let total: i64 =
+                args.iter().fold(sqlx::query_scalar(&count_sql), |q, a| q.bind(a)).bind(limit).fetch_one(pool).await?;
+            counts.put(key, total, limit);
+            total
+        }
+    };
     let sql = format!(
         "SELECT {ORDER_COLUMNS} FROM orders WHERE {clause} ORDER BY created_at_ms DESC, id DESC LIMIT ${} OFFSET ${}",
         n + 1,

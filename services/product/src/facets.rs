@@ -1,66 +1,47 @@
 //! The catalogue's filters from its own data: categories, colours and sizes
-//! with how many products have each, and the price range. Counted over the
-//! whole catalogue and kept for a few seconds, so that a busy catalogue page
+//! with how many products have each, and the price range. Counted from the
+//! in-memory catalogue once per catalogue version, so a busy catalogue page
 //! costs no more than a listing.
 
 use atelier_proto::product::{FacetValue, FacetsResponse};
-use atelier_runtime::{db::Pool, error::ServiceResult};
-use std::{
-    sync::Mutex,
-    time::{Duration, Instant},
-};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
-/// How old the counts may be: stock moves with every sale and nobody
-/// needs those counts to the second. Catalogue edits through this replica
-/// forget them at once (other replicas follow within this).
-const MAX_AGE: Duration = Duration::from_secs(10);
+/// What facets read of one product: its category, and its SKUs' colours,
+/// sizes and prices.
+pub struct Faceted<'a> {
+    pub category: &'a str,
+    pub skus: Vec<(&'a str, &'a str, i64)>,
+}
 
-#[derive(Default)]
-pub struct Facets(Mutex<Option<(Instant, FacetsResponse)>>);
-
-impl Facets {
-    /// After a catalogue edit: counted afresh on the next ask.
-    pub fn forget(&self) {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = None;
-    }
-
-    pub async fn get(&self, pool: &Pool) -> ServiceResult<FacetsResponse> {
-        if let Some((at, facets)) = &*self.0.lock().unwrap_or_else(|e| e.into_inner())
-            && at.elapsed() < MAX_AGE
-        {
-            return Ok(facets.clone());
+pub fn count<'a>(products: impl Iterator<Item = Faceted<'a>>) -> FacetsResponse {
+    let mut categories: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut colors: HashMap<&str, u64> = HashMap::new();
+    let mut sizes: HashMap<&str, u64> = HashMap::new();
+    let (mut min, mut max) = (None::<i64>, None::<i64>);
+    for p in products {
+        *categories.entry(p.category).or_default() += 1;
+        let mut seen_colors = HashSet::new();
+        let mut seen_sizes = HashSet::new();
+        for (color, size, price) in p.skus {
+            if seen_colors.insert(color) {
+                *colors.entry(color).or_default() += 1;
+            }
+            if seen_sizes.insert(size) {
+                *sizes.entry(size).or_default() += 1;
+            }
+            min = Some(min.map_or(price, |m| m.min(price)));
+            max = Some(max.map_or(price, |m| m.max(price)));
         }
-        let facets = count(pool).await?;
-        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some((Instant::now(), facets.clone()));
-        Ok(facets)
     }
-}
-
-fn values(rows: Vec<(String, i64)>) -> Vec<FacetValue> {
-    rows.into_iter().map(|(value, n)| FacetValue { value, products: n.max(0) as u64 }).collect()
-}
-
-async fn count(pool: &Pool) -> ServiceResult<FacetsResponse> {
-    let categories: Vec<(String, i64)> =
-        sqlx::query_as("SELECT category, COUNT(*) FROM products GROUP BY category ORDER BY category")
-            .fetch_all(pool)
-            .await?;
-    let colors: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT color, COUNT(DISTINCT product_id) FROM variants GROUP BY color ORDER BY COUNT(DISTINCT product_id) DESC, color",
-    )
-    .fetch_all(pool)
-    .await?;
-    let mut sizes: Vec<(String, i64)> =
-        sqlx::query_as("SELECT size, COUNT(DISTINCT product_id) FROM variants GROUP BY size").fetch_all(pool).await?;
-    const ORDER: [&str; 6] = ["XS", "S", "M", "L", "XL", "XXL"];
-    sizes.sort_by_key(|(s, _)| ORDER.iter().position(|o| o == s));
-    let (min, max): (Option<i64>, Option<i64>) =
-        sqlx::query_as("SELECT MIN(price_cents), MAX(price_cents) FROM variants").fetch_one(pool).await?;
-    Ok(FacetsResponse {
-        categories: values(categories),
-        colors: values(colors),
-        sizes: values(sizes),
+    let value = |(value, products): (&str, u64)| FacetValue { value: value.to_owned(), products };
+    let mut colors: Vec<(&str, u64)> = colors.into_iter().collect();
+    colors.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let sizes = crate::SIZES.iter().filter_map(|s| sizes.get(s).map(|n| (*s, *n)));
+    FacetsResponse {
+        categories: categories.into_iter().map(value).collect(),
+        colors: colors.into_iter().map(value).collect(),
+        sizes: sizes.map(value).collect(),
         min_price_cents: min.unwrap_or(0),
         max_price_cents: max.unwrap_or(0),
-    })
+    }
 }

@@ -26,7 +26,6 @@ pub struct ProductService {
     verifier: Verifier,
     listings: std::sync::Arc<cache::Listings>,
     index: std::sync::Arc<listing::CatalogueIndex>,
-    facets: std::sync::Arc<facets::Facets>,
     /// A reservation the order service has not confirmed after this long
     /// expires and its stock goes back.
     reservation_ttl: std::time::Duration,
@@ -43,13 +42,12 @@ impl ProductService {
         atelier_runtime::metrics::register_pool("product", &pool);
         let index = listing::CatalogueIndex::new()?;
         // Built before serving: the first listing should not wait for it.
-        index.refresh(&pool).await?;
+        index.refresh(&pool, true).await?;
         Ok(Self {
             pool,
             verifier: keys.verifier(),
             listings: Default::default(),
             index: std::sync::Arc::new(index),
-            facets: Default::default(),
             reservation_ttl: RESERVATION_TTL,
         })
     }
@@ -72,7 +70,7 @@ impl ProductService {
 
     /// One round of what keeps listings fresh (see [`housekeeping`]).
     pub async fn refresh_listings_once(&self) -> anyhow::Result<()> {
-        Ok(self.index.refresh(&self.pool).await?)
+        Ok(self.index.refresh(&self.pool, true).await?)
     }
 
     /// This replica moved these products' stock: listings show it at once.
@@ -113,9 +111,12 @@ async fn expire_reservations(service: ProductService) {
 /// `cache::MAX_AGE`, or less often when a round takes long on a large
 /// catalogue.
 async fn keep_listings_fresh(service: ProductService) {
-    loop {
+    // Every product's version is re-checked now and then: a catalogue
+    // version bump can be lost (it follows the edit's commit).
+    const RECHECK_EVERY: u32 = 15;
+    for round in 1u32.. {
         let started = std::time::Instant::now();
-        if let Err(e) = service.index.refresh(&service.pool).await {
+        if let Err(e) = service.index.refresh(&service.pool, round % RECHECK_EVERY == 0).await {
             tracing::warn!(error = %e, "refreshing the catalogue index failed; will retry");
         }
         tokio::time::sleep(cache::MAX_AGE.max(started.elapsed() * 20)).await;

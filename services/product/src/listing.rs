@@ -26,10 +26,9 @@ use atelier_runtime::{
     page::Page,
 };
 use std::{
-    cmp::Ordering,
     collections::{HashMap, HashSet},
     sync::{
-        Arc, Mutex, RwLock,
+        Arc, Mutex, OnceLock, RwLock,
         atomic::{AtomicBool, Ordering::Relaxed},
     },
 };
@@ -40,16 +39,19 @@ const CHUNK: usize = 500;
 struct Sku {
     code: String,
     size: String,
-    /// Lower-case, as filters compare it.
+    /// The size as requests name it (`Size`).
+    size_value: i32,
     color: String,
+    /// The lower-case colour, interned: filters compare numbers.
+    color_key: u32,
     price_cents: i64,
     in_stock: AtomicBool,
 }
 
 struct Listed {
     row: ProductRow,
-    /// Lower-case, as filters compare it.
-    category: String,
+    /// The lower-case category, interned.
+    category_key: u32,
     min_price_cents: i64,
     skus: Vec<Sku>,
 }
@@ -63,11 +65,48 @@ struct Snapshot {
     slots: HashMap<String, u32>,
     /// SKU code → (slot, index in its product), for stock updates.
     skus: HashMap<String, (u32, usize)>,
+    /// Live slots in each order, and each slot's position in it.
     by_name: Vec<u32>,
+    name_rank: Vec<u32>,
     by_price: Vec<u32>,
+    price_rank: Vec<u32>,
     by_price_desc: Vec<u32>,
+    price_desc_rank: Vec<u32>,
     by_newest: Vec<u32>,
+    newest_rank: Vec<u32>,
+    facts: Facts,
     version: Option<i64>,
+    /// Counted on first use.
+    facets: OnceLock<pb::FacetsResponse>,
+}
+
+/// What filters compare, laid out flat (one walk over 20 000 products
+/// reads a few contiguous arrays instead of chasing every product).
+#[derive(Default, Clone)]
+struct Facts {
+    /// By slot; `u32::MAX` where a product was deleted.
+    category: Vec<u32>,
+    /// By slot: the SKUs of slot `s` are `first_sku[s]..first_sku[s + 1]`.
+    first_sku: Vec<u32>,
+    size: Vec<i32>,
+    color: Vec<u32>,
+    price: Vec<i64>,
+}
+
+impl Facts {
+    fn of(products: &[Option<Arc<Listed>>]) -> Self {
+        let mut facts = Facts { first_sku: vec![0], ..Default::default() };
+        for p in products {
+            facts.category.push(p.as_ref().map_or(u32::MAX, |p| p.category_key));
+            for s in p.iter().flat_map(|p| &p.skus) {
+                facts.size.push(s.size_value);
+                facts.color.push(s.color_key);
+                facts.price.push(s.price_cents);
+            }
+            facts.first_sku.push(facts.size.len() as u32);
+        }
+        facts
+    }
 }
 
 impl Snapshot {
@@ -75,16 +114,10 @@ impl Snapshot {
         self.products.get(slot as usize)?.as_deref()
     }
 
-    fn by_name(&self, a: u32, b: u32) -> Ordering {
-        match (self.get(a), self.get(b)) {
-            (Some(a), Some(b)) => a.row.name.cmp(&b.row.name).then_with(|| a.row.id.cmp(&b.row.id)),
-            _ => a.cmp(&b),
-        }
-    }
-
     fn sort(&mut self) {
         let mut live: Vec<u32> = (0..self.products.len() as u32).filter(|s| self.get(*s).is_some()).collect();
-        live.sort_by(|a, b| self.by_name(*a, *b));
+        let name = |s: &u32| self.get(*s).map(|p| (p.row.name.as_str(), p.row.id.as_str()));
+        live.sort_by(|a, b| name(a).cmp(&name(b)));
         let key = |s: &u32| self.get(*s).map(|p| (p.min_price_cents, p.row.created_at_ms)).unwrap_or_default();
         // Stable sorts of the name order: by name among equals.
         let mut by_price = live.clone();
@@ -93,7 +126,15 @@ impl Snapshot {
         by_price_desc.sort_by_key(|s| std::cmp::Reverse(key(s).0));
         let mut by_newest = live.clone();
         by_newest.sort_by_key(|s| std::cmp::Reverse(key(s).1));
+        let ranks = |order: &[u32]| {
+            let mut rank = vec![u32::MAX; self.products.len()];
+            order.iter().enumerate().for_each(|(i, slot)| rank[*slot as usize] = i as u32);
+            rank
+        };
+        (self.name_rank, self.price_rank) = (ranks(&live), ranks(&by_price));
+        (self.price_desc_rank, self.newest_rank) = (ranks(&by_price_desc), ranks(&by_newest));
         (self.by_name, self.by_price, self.by_price_desc, self.by_newest) = (live, by_price, by_price_desc, by_newest);
+        self.facts = Facts::of(&self.products);
     }
 
     fn set_stock(&self, code: &str, stock: i64) {
@@ -105,32 +146,56 @@ impl Snapshot {
     }
 }
 
+/// Lower-case categories and colours as numbers, so filters compare numbers.
+#[derive(Default)]
+struct Keys(Mutex<HashMap<String, u32>>);
+
+impl Keys {
+    fn intern(&self, text: &str) -> u32 {
+        let mut keys = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let next = keys.len() as u32;
+        *keys.entry(text.trim().to_lowercase()).or_insert(next)
+    }
+
+    /// `u32::MAX` (matching nothing) for a text no product has.
+    fn find(&self, text: &str) -> u32 {
+        let keys = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        keys.get(&text.trim().to_lowercase()).copied().unwrap_or(u32::MAX)
+    }
+}
+
 /// What a listing asks of a product, understood once.
 struct Filter {
-    category: Option<String>,
-    size: Option<&'static str>,
-    color: Option<String>,
+    category: Option<u32>,
+    size: Option<i32>,
+    color: Option<u32>,
     min_price: Option<i64>,
     max_price: Option<i64>,
     in_stock: bool,
 }
 
 impl Filter {
-    fn of(r: &pb::ListProductsRequest) -> ServiceResult<Self> {
-        let text = |s: &str| Some(s.trim().to_lowercase()).filter(|s| !s.is_empty());
+    fn of(r: &pb::ListProductsRequest, keys: &Keys) -> ServiceResult<Self> {
+        let key = |s: &str| Some(s).filter(|s| !s.trim().is_empty()).map(|s| keys.find(s));
+        if r.size != 0 {
+            crate::validate::size(r.size)?;
+        }
         Ok(Self {
-            category: text(&r.category),
-            size: if r.size == 0 { None } else { Some(crate::validate::size(r.size)?) },
-            color: text(&r.color),
+            category: key(&r.category),
+            size: Some(r.size).filter(|s| *s != 0),
+            color: key(&r.color),
             min_price: r.min_price_cents,
             max_price: r.max_price_cents,
             in_stock: r.in_stock,
         })
     }
 
-    /// The same SKU must match every SKU filter.
-    fn accepts(&self, p: &Listed) -> bool {
-        if self.category.as_ref().is_some_and(|c| *c != p.category) {
+    /// A live product matching the filter; the same SKU must match every
+    /// SKU filter.
+    fn accepts(&self, snapshot: &Snapshot, slot: u32) -> bool {
+        let (f, i) = (&snapshot.facts, slot as usize);
+        let Some(&category) = f.category.get(i) else { return false };
+        if category == u32::MAX || self.category.is_some_and(|c| c != category) {
             return false;
         }
         let per_sku = self.size.is_some()
@@ -138,13 +203,16 @@ impl Filter {
             || self.min_price.is_some()
             || self.max_price.is_some()
             || self.in_stock;
+        let first = f.first_sku[i] as usize;
         !per_sku
-            || p.skus.iter().any(|s| {
-                self.size.is_none_or(|size| s.size == size)
-                    && self.color.as_ref().is_none_or(|c| *c == s.color)
-                    && self.min_price.is_none_or(|min| s.price_cents >= min)
-                    && self.max_price.is_none_or(|max| s.price_cents <= max)
-                    && (!self.in_stock || s.in_stock.load(Relaxed))
+            || (first..f.first_sku[i + 1] as usize).any(|k| {
+                self.size.is_none_or(|size| f.size[k] == size)
+                    && self.color.is_none_or(|c| c == f.color[k])
+                    && self.min_price.is_none_or(|min| f.price[k] >= min)
+                    && self.max_price.is_none_or(|max| f.price[k] <= max)
+                    // Stock moves all the time: read where it is kept.
+                    && (!self.in_stock
+                        || snapshot.get(slot).is_some_and(|p| p.skus[k - first].in_stock.load(Relaxed)))
             })
     }
 }
@@ -161,6 +229,7 @@ pub struct CatalogueIndex {
     catching_up: tokio::sync::Mutex<()>,
     /// Products whose stock this replica moved since its last listing.
     stock_moved: Mutex<HashSet<String>>,
+    keys: Keys,
 }
 
 impl CatalogueIndex {
@@ -170,6 +239,7 @@ impl CatalogueIndex {
             snapshot: Default::default(),
             catching_up: Default::default(),
             stock_moved: Default::default(),
+            keys: Default::default(),
         })
     }
 
@@ -183,7 +253,7 @@ impl CatalogueIndex {
 
     /// One page of the catalogue at `version` (just read from the database).
     pub async fn list(&self, pool: &Pool, r: &pb::ListProductsRequest, version: i64) -> ServiceResult<Listing> {
-        let filter = Filter::of(r)?;
+        let filter = Filter::of(r, &self.keys)?;
         let snapshot = self.catch_up(pool, Some(version)).await?;
         self.refresh_moved_stock(pool, &snapshot).await?;
 
@@ -192,9 +262,7 @@ impl CatalogueIndex {
         let mut total = 0;
         let mut on_page = Vec::with_capacity(limit);
         let mut take = |slot: u32| {
-            if let Some(p) = snapshot.get(slot)
-                && filter.accepts(p)
-            {
+            if filter.accepts(&snapshot, slot) {
                 if total >= offset && on_page.len() < limit {
                     on_page.push(slot);
                 }
@@ -207,33 +275,36 @@ impl CatalogueIndex {
             pb::Sort::Unspecified | pb::Sort::Relevance => pb::Sort::Name,
             sort => sort,
         };
+        let (order, rank) = match sort {
+            pb::Sort::PriceAsc => (&snapshot.by_price, &snapshot.price_rank),
+            pb::Sort::PriceDesc => (&snapshot.by_price_desc, &snapshot.price_desc_rank),
+            pb::Sort::Newest => (&snapshot.by_newest, &snapshot.newest_rank),
+            _ => (&snapshot.by_name, &snapshot.name_rank),
+        };
         match found {
-            Some(mut found) if sort == pb::Sort::Relevance => {
-                found.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| snapshot.by_name(a.0 as u32, b.0 as u32)));
-                found.into_iter().for_each(|(slot, _)| take(slot as u32));
-            }
-            found => {
-                let matched = found.map(|found| {
-                    let mut matched = vec![false; snapshot.products.len()];
-                    for (slot, _) in found {
-                        if let Some(m) = matched.get_mut(slot as usize) {
-                            *m = true;
-                        }
-                    }
-                    matched
-                });
-                let order = match sort {
-                    pb::Sort::PriceAsc => &snapshot.by_price,
-                    pb::Sort::PriceDesc => &snapshot.by_price_desc,
-                    pb::Sort::Newest => &snapshot.by_newest,
-                    _ => &snapshot.by_name,
-                };
-                for &slot in order {
-                    if matched.as_ref().is_none_or(|m| m.get(slot as usize).copied().unwrap_or(false)) {
-                        take(slot);
-                    }
+            // Text: only the matches are filtered, and only the page and
+            // what comes before it is put in order. The key is (relevance,
+            // rank in the chosen order, slot).
+            Some(found) => {
+                let relevance = sort == pb::Sort::Relevance;
+                let mut kept: Vec<(f32, u32, u32)> = found
+                    .into_iter()
+                    .map(|(slot, score)| (slot as u32, score))
+                    .filter(|(slot, _)| filter.accepts(&snapshot, *slot))
+                    .map(|(slot, score)| (if relevance { score } else { 0.0 }, rank[slot as usize], slot))
+                    .collect();
+                total = kept.len();
+                let first = |a: &(f32, u32, u32), b: &(f32, u32, u32)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
+                let end = (offset + limit).min(kept.len());
+                if end > 0 && end < kept.len() {
+                    kept.select_nth_unstable_by(end - 1, first);
+                    kept.truncate(end);
                 }
+                kept.sort_unstable_by(first);
+                on_page.extend(kept.iter().skip(offset).map(|k| k.2));
             }
+            // No text: the chosen order, walked once (counting every match).
+            None => order.iter().for_each(|slot| take(*slot)),
         }
         let rows: Vec<&ProductRow> = on_page.iter().filter_map(|s| snapshot.get(*s)).map(|p| &p.row).collect();
         let products = catalog::with_live_variants(pool, rows).await?;
@@ -271,9 +342,9 @@ impl CatalogueIndex {
             *self.snapshot.write().unwrap_or_else(|e| e.into_inner()) = next.clone();
             return Ok(next);
         }
-        let loaded = load(pool, (!current.slots.is_empty()).then_some(&changed)).await?;
+        let loaded = load(pool, (!current.slots.is_empty()).then_some(&changed), &self.keys).await?;
 
-        let mut next = (*current).clone();
+        let mut next = Snapshot { facets: OnceLock::new(), ..(*current).clone() };
         for id in &gone {
             if let Some(slot) = next.slots.remove(id) {
                 next.products[slot as usize] = None;
@@ -333,12 +404,32 @@ impl CatalogueIndex {
         Ok(())
     }
 
-    /// Re-checks every product and re-reads all stock: what other replicas
-    /// changed shows here within one round.
-    pub async fn refresh(&self, pool: &Pool) -> ServiceResult<()> {
-        let snapshot = self.catch_up(pool, None).await?;
-        let rows: Vec<(String, i64)> = sqlx::query_as("SELECT code, stock FROM variants").fetch_all(pool).await?;
-        rows.iter().for_each(|(code, stock)| snapshot.set_stock(code, *stock));
+    /// The catalogue's filters with their counts, at `version`.
+    pub async fn facets(&self, pool: &Pool, version: i64) -> ServiceResult<pb::FacetsResponse> {
+        let snapshot = self.catch_up(pool, Some(version)).await?;
+        let products = snapshot.products.iter().flatten().map(|p| crate::facets::Faceted {
+            category: &p.row.category,
+            skus: p.skus.iter().map(|s| (s.color.as_str(), s.size.as_str(), s.price_cents)).collect(),
+        });
+        Ok(snapshot.facets.get_or_init(|| crate::facets::count(products)).clone())
+    }
+
+    /// Catches up with the catalogue version (with `every_product`, re-checks
+    /// every product's version too, in case a bump was lost) and re-reads
+    /// which SKUs are sold out: what other replicas changed shows here within
+    /// one round.
+    pub async fn refresh(&self, pool: &Pool, every_product: bool) -> ServiceResult<()> {
+        let version = if every_product { None } else { Some(catalog::catalog_version(pool).await?) };
+        let snapshot = self.catch_up(pool, version).await?;
+        // Sold-out SKUs are few, and found through the stock index.
+        let sold_out: HashSet<String> = sqlx::query_scalar("SELECT code FROM variants WHERE stock <= 0")
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .collect();
+        for sku in snapshot.products.iter().flatten().flat_map(|p| &p.skus) {
+            sku.in_stock.store(!sold_out.contains(&sku.code), Relaxed);
+        }
         Ok(())
     }
 }
@@ -374,7 +465,7 @@ fn in_list(sql: &mut Sql, ids: &[String]) {
 }
 
 /// These products (all with `None`), as listings see them.
-async fn load(pool: &Pool, ids: Option<&Vec<String>>) -> ServiceResult<Vec<Listed>> {
+async fn load(pool: &Pool, ids: Option<&Vec<String>>, keys: &Keys) -> ServiceResult<Vec<Listed>> {
     let chunks: Vec<Option<&[String]>> = match ids {
         None => vec![None],
         Some(ids) => ids.chunks(CHUNK).map(Some).collect(),
@@ -404,12 +495,14 @@ async fn load(pool: &Pool, ids: Option<&Vec<String>>) -> ServiceResult<Vec<Liste
             let mut skus = skus.remove(&row.id).unwrap_or_default();
             skus.sort_by(|a, b| a.code.cmp(&b.code));
             Listed {
-                category: row.category.trim().to_lowercase(),
+                category_key: keys.intern(&row.category),
                 min_price_cents: skus.iter().map(|v| v.price_cents).min().unwrap_or(0),
                 skus: skus
                     .into_iter()
                     .map(|v| Sku {
-                        color: v.color.trim().to_lowercase(),
+                        color_key: keys.intern(&v.color),
+                        color: v.color,
+                        size_value: crate::size_value(&v.size),
                         in_stock: AtomicBool::new(v.stock > 0),
                         size: v.size,
                         price_cents: v.price_cents,

@@ -56,7 +56,8 @@ impl Rpc for ProductService {
     }
 
     async fn facets(&self, _: Request<pb::FacetsRequest>) -> RpcResult<pb::FacetsResponse> {
-        Ok(Response::new(self.facets.get(&self.pool).await?))
+        let version = catalog::catalog_version(&self.pool).await?;
+        Ok(Response::new(self.index.facets(&self.pool, version).await?))
     }
 
     async fn get_product(&self, request: Request<pb::GetProductRequest>) -> RpcResult<pb::GetProductResponse> {
@@ -83,7 +84,6 @@ impl Rpc for ProductService {
         }
         let product = catalog::create(&self.pool, fields, &variants).await?;
         tracing::info!(product_id = %product.id, "product created");
-        self.facets.forget();
         Ok(Response::new(pb::CreateProductResponse { product: Some(product) }))
     }
 
@@ -92,14 +92,12 @@ impl Rpc for ProductService {
         let r = request.into_inner();
         let fields = validate::product(&r.name, &r.description, &r.category, &r.image)?;
         let product = catalog::update(&self.pool, &r.id, r.version, fields).await?;
-        self.facets.forget();
         Ok(Response::new(pb::UpdateProductResponse { product: Some(product) }))
     }
 
     async fn delete_product(&self, request: Request<pb::DeleteProductRequest>) -> RpcResult<pb::DeleteProductResponse> {
         self.admin(&request)?;
         let codes = catalog::delete(&self.pool, &request.into_inner().id).await?;
-        self.facets.forget();
         Ok(Response::new(pb::DeleteProductResponse { codes }))
     }
 
@@ -108,7 +106,6 @@ impl Rpc for ProductService {
         let r = request.into_inner();
         let variant = validate::variant(&r.variant.unwrap_or_default())?;
         let product = catalog::add_variant(&self.pool, &r.product_id, &variant).await?;
-        self.facets.forget();
         Ok(Response::new(pb::AddVariantResponse { product: Some(product) }))
     }
 
@@ -129,14 +126,12 @@ impl Rpc for ProductService {
         }
         let code = validate::code(&r.code)?;
         let product = catalog::update_variant(&self.pool, &code, size, &color, r.price_cents, r.stock_delta).await?;
-        self.facets.forget();
         Ok(Response::new(pb::UpdateVariantResponse { product: Some(product) }))
     }
 
     async fn delete_variant(&self, request: Request<pb::DeleteVariantRequest>) -> RpcResult<pb::DeleteVariantResponse> {
         self.admin(&request)?;
         catalog::delete_variant(&self.pool, &validate::code(&request.into_inner().code)?).await?;
-        self.facets.forget();
         Ok(Response::new(pb::DeleteVariantResponse {}))
     }
 

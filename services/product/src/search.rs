@@ -39,6 +39,9 @@ struct Fields {
     category: Field,
     description: Field,
     codes: Field,
+    /// Every word of the four above: prefixes and typos are looked up once
+    /// here rather than in each field.
+    all: Field,
 }
 
 impl Fields {
@@ -67,7 +70,8 @@ impl TextIndex {
             name: schema.add_text_field("name", text.clone()),
             category: schema.add_text_field("category", text.clone()),
             description: schema.add_text_field("description", text.clone()),
-            codes: schema.add_text_field("codes", text),
+            codes: schema.add_text_field("codes", text.clone()),
+            all: schema.add_text_field("all", text),
         };
         let index = Index::create_in_ram(schema.build());
         let analyzer = TextAnalyzer::builder(SimpleTokenizer::default())
@@ -97,6 +101,7 @@ impl TextIndex {
                 f.category => p.category,
                 f.description => p.description,
                 f.codes => p.codes.join(" "),
+                f.all => format!("{} {} {} {}", p.name, p.category, p.description, p.codes.join(" ")),
             ))?;
         }
         writer.commit()?;
@@ -142,20 +147,25 @@ impl TextIndex {
         Ok(Some(found))
     }
 
-    /// One word: found exactly (scored by BM25), as a prefix, or with a typo.
+    /// One word: found exactly (scored by BM25, by field), as a prefix, or
+    /// with a typo (a constant below any exact match).
     fn word_query(&self, word: &str) -> Box<dyn Query> {
         let mut any: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for (field, weight) in self.fields.weighted() {
-            let term = Term::from_field_text(field, word);
-            let exact = TermQuery::new(term.clone(), IndexRecordOption::WithFreqs);
+            let exact = TermQuery::new(Term::from_field_text(field, word), IndexRecordOption::WithFreqs);
             any.push((Occur::Should, Box::new(BoostQuery::new(Box::new(exact), weight))));
+        }
+        // Prefixes and typos anywhere, and again in the name, which says
+        // more. Codes and numbers are meant exactly ("gen000007" is not a
+        // typo of "gen000001").
+        let typos = word.chars().count() >= TYPO_FROM && word.chars().all(char::is_alphabetic);
+        for (field, weight) in [(self.fields.all, 1.0), (self.fields.name, 1.0)] {
+            let term = Term::from_field_text(field, word);
             let prefix = FuzzyTermQuery::new_prefix(term.clone(), 0, false);
-            any.push((Occur::Should, Box::new(BoostQuery::new(Box::new(prefix), weight * 0.5))));
-            // Codes and numbers are meant exactly ("gen000007" is not a
-            // typo of "gen000001").
-            if word.chars().count() >= TYPO_FROM && word.chars().all(char::is_alphabetic) {
+            any.push((Occur::Should, Box::new(BoostQuery::new(Box::new(prefix), weight))));
+            if typos {
                 let typo = FuzzyTermQuery::new(term, 1, true);
-                any.push((Occur::Should, Box::new(BoostQuery::new(Box::new(typo), weight * 0.25))));
+                any.push((Occur::Should, Box::new(BoostQuery::new(Box::new(typo), weight * 0.5))));
             }
         }
         Box::new(BooleanQuery::new(any))
