@@ -57,6 +57,7 @@ pub async fn generate(urls: &DatabaseUrls, amount: Generated) -> anyhow::Result<
     if amount.products > 0 {
         let started = Instant::now();
         let skus = atelier_product::generate_catalog(product.pool(), amount.products).await?;
+        atelier_runtime::db::analyze(product.pool()).await?;
         tracing::info!(products = amount.products, skus, elapsed = ?started.elapsed(), "generated the catalogue");
     }
     if amount.orders > 0 {
@@ -77,6 +78,7 @@ pub async fn generate(urls: &DatabaseUrls, amount: Generated) -> anyhow::Result<
             .collect::<Vec<_>>();
         let orders = atelier_order::open_database(&urls.order).await?;
         atelier_order::generate_orders(&orders, amount.orders, &shoppers, &skus).await?;
+        atelier_runtime::db::analyze(&orders).await?;
         tracing::info!(orders = amount.orders, elapsed = ?started.elapsed(), "generated the order history");
     }
     Ok(())
