@@ -19,7 +19,7 @@ const ANALYZER: &str = "folded";
 const MAX_WORDS: usize = 8;
 /// Words this long or longer tolerate one typo.
 const TYPO_FROM: usize = 4;
-/// The indexing arena: tantivy's smallest (15 MB, taken as it fills).
+/// The indexing arena: tantivy's smallest.
 const WRITER_MEMORY: usize = 15_000_000;
 
 /// What search reads of a product. `slot` is how the caller finds it again.
@@ -53,7 +53,9 @@ impl Fields {
 
 pub struct TextIndex {
     fields: Fields,
-    writer: Mutex<IndexWriter>,
+    index: Index,
+    /// One change at a time (tantivy allows a single writer).
+    writing: Mutex<()>,
     reader: IndexReader,
     analyzer: TextAnalyzer,
 }
@@ -80,15 +82,17 @@ impl TextIndex {
             .filter(AsciiFoldingFilter)
             .build();
         index.tokenizers().register(ANALYZER, analyzer.clone());
-        let writer = index.writer_with_num_threads(1, WRITER_MEMORY)?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        Ok(Self { fields, writer: Mutex::new(writer), reader, analyzer })
+        Ok(Self { fields, index, writing: Mutex::new(()), reader, analyzer })
     }
 
     /// Replaces these products and removes those, then makes the change
     /// visible to searches (blocking: call off the async threads when large).
     pub fn apply(&self, upsert: &[Searchable<'_>], remove: &[&str]) -> tantivy::Result<()> {
-        let mut writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let _one = self.writing.lock().unwrap_or_else(|e| e.into_inner());
+        // A writer only while writing: its arena and threads would otherwise
+        // stay for the life of the process (catalogue edits are rare).
+        let mut writer: IndexWriter = self.index.writer_with_num_threads(1, WRITER_MEMORY)?;
         let f = &self.fields;
         for id in remove.iter().copied().chain(upsert.iter().map(|p| p.id)) {
             writer.delete_term(Term::from_field_text(f.id, id));
@@ -105,6 +109,7 @@ impl TextIndex {
             ))?;
         }
         writer.commit()?;
+        writer.wait_merging_threads()?;
         self.reader.reload()
     }
 
