@@ -5,6 +5,7 @@
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort | tail -1)
 AS=""
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+rss_mib() { echo $(( $(ps -o rss= -p "$1" | tr -d ' ') / 1024 )); }
 wait_ready() { until curl -sf "$1/readyz/dependencies" >/dev/null; do sleep 0.05; done; }
 
 # A PostgreSQL cluster in $WORK/pg: sets PGPORT and PSQL; `pg_url db` names a database.

@@ -63,8 +63,6 @@ struct Snapshot {
     /// By slot; `None` where a product was deleted.
     products: Vec<Option<Arc<Listed>>>,
     slots: HashMap<String, u32>,
-    /// SKU code → (slot, index in its product), for stock updates.
-    skus: HashMap<String, (u32, usize)>,
     /// Live slots in each order, and each slot's position in it.
     by_name: Vec<u32>,
     name_rank: Vec<u32>,
@@ -137,10 +135,9 @@ impl Snapshot {
         self.facts = Facts::of(&self.products);
     }
 
-    fn set_stock(&self, code: &str, stock: i64) {
-        if let Some((slot, i)) = self.skus.get(code)
-            && let Some(sku) = self.get(*slot).and_then(|p| p.skus.get(*i))
-        {
+    fn set_stock(&self, product_id: &str, code: &str, stock: i64) {
+        let product = self.slots.get(product_id).and_then(|slot| self.get(*slot));
+        if let Some(sku) = product.and_then(|p| p.skus.iter().find(|s| s.code == code)) {
             sku.in_stock.store(stock > 0, Relaxed);
         }
     }
@@ -314,13 +311,16 @@ impl CatalogueIndex {
     /// Brings the index up to `version` (or, with `None`, re-checks every
     /// product whatever the version says) and returns it.
     async fn catch_up(&self, pool: &Pool, version: Option<i64>) -> ServiceResult<Arc<Snapshot>> {
+        // A version read before another listing caught up may be older than
+        // the index: the index answers it.
+        let caught_up = |current: &Snapshot| version.is_some() && current.version >= version;
         let current = self.current();
-        if version.is_some() && current.version == version {
+        if caught_up(&current) {
             return Ok(current);
         }
         let _one = self.catching_up.lock().await;
         let current = self.current();
-        if version.is_some() && current.version == version {
+        if caught_up(&current) {
             return Ok(current);
         }
         // The version first: a change committed after this read bumps it
@@ -342,7 +342,7 @@ impl CatalogueIndex {
             *self.snapshot.write().unwrap_or_else(|e| e.into_inner()) = next.clone();
             return Ok(next);
         }
-        let loaded = load(pool, (!current.slots.is_empty()).then_some(&changed), &self.keys).await?;
+        let loaded = load(pool, &changed, &self.keys).await?;
 
         let mut next = Snapshot { facets: OnceLock::new(), ..(*current).clone() };
         for id in &gone {
@@ -350,7 +350,6 @@ impl CatalogueIndex {
                 next.products[slot as usize] = None;
             }
         }
-        next.skus.retain(|_, (slot, _)| next.products[*slot as usize].is_some());
         let mut slots = Vec::with_capacity(loaded.len());
         for listed in loaded {
             let slot = match next.slots.get(&listed.row.id) {
@@ -364,12 +363,6 @@ impl CatalogueIndex {
             };
             next.products[slot as usize] = Some(Arc::new(listed));
             slots.push(slot);
-        }
-        next.skus.clear();
-        for (slot, p) in next.products.iter().enumerate() {
-            for (i, code) in p.iter().flat_map(|p| p.row_codes()).enumerate() {
-                next.skus.insert(code.to_owned(), (slot as u32, i));
-            }
         }
         next.sort();
         next.version = Some(version);
@@ -395,11 +388,12 @@ impl CatalogueIndex {
             std::mem::take(&mut *self.stock_moved.lock().unwrap_or_else(|e| e.into_inner())).into_iter().collect();
         for ids in moved.chunks(CHUNK) {
             let mut sql = Sql::default();
-            sql.push("SELECT code, stock FROM variants WHERE product_id IN (");
+            sql.push("SELECT product_id, code, stock FROM variants WHERE product_id IN (");
             in_list(&mut sql, ids);
             sql.push(")");
-            let rows: Vec<(String, i64)> = sql.query().try_map(|r| sqlx::FromRow::from_row(&r)).fetch_all(pool).await?;
-            rows.iter().for_each(|(code, stock)| snapshot.set_stock(code, *stock));
+            let rows: Vec<(String, String, i64)> =
+                sql.query().try_map(|r| sqlx::FromRow::from_row(&r)).fetch_all(pool).await?;
+            rows.iter().for_each(|(product, code, stock)| snapshot.set_stock(product, code, *stock));
         }
         Ok(())
     }
@@ -464,26 +458,20 @@ fn in_list(sql: &mut Sql, ids: &[String]) {
     }
 }
 
-/// These products (all with `None`), as listings see them.
-async fn load(pool: &Pool, ids: Option<&Vec<String>>, keys: &Keys) -> ServiceResult<Vec<Listed>> {
-    let chunks: Vec<Option<&[String]>> = match ids {
-        None => vec![None],
-        Some(ids) => ids.chunks(CHUNK).map(Some).collect(),
-    };
-    let mut listed = Vec::new();
-    for ids in chunks {
+/// These products, as listings see them. Read a chunk at a time, also for
+/// a whole catalogue: a million SKUs read in one go took hundreds of MiB of
+/// rows the allocator then kept.
+async fn load(pool: &Pool, ids: &[String], keys: &Keys) -> ServiceResult<Vec<Listed>> {
+    let mut listed = Vec::with_capacity(ids.len());
+    for ids in ids.chunks(CHUNK) {
         let mut products = Sql::default();
-        products.push(&format!("SELECT {} FROM products p", catalog::PRODUCT_COLUMNS));
+        products.push(&format!("SELECT {} FROM products p WHERE p.id IN (", catalog::PRODUCT_COLUMNS));
+        in_list(&mut products, ids);
+        products.push(")");
         let mut variants = Sql::default();
-        variants.push(&format!("SELECT {} FROM variants v", catalog::VARIANT_COLUMNS));
-        if let Some(ids) = ids {
-            products.push(" WHERE p.id IN (");
-            in_list(&mut products, ids);
-            products.push(")");
-            variants.push(" WHERE v.product_id IN (");
-            in_list(&mut variants, ids);
-            variants.push(")");
-        }
+        variants.push(&format!("SELECT {} FROM variants v WHERE v.product_id IN (", catalog::VARIANT_COLUMNS));
+        in_list(&mut variants, ids);
+        variants.push(")");
         let rows: Vec<ProductRow> = products.query().try_map(|r| sqlx::FromRow::from_row(&r)).fetch_all(pool).await?;
         let variants: Vec<VariantRow> =
             variants.query().try_map(|r| sqlx::FromRow::from_row(&r)).fetch_all(pool).await?;
