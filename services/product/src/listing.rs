@@ -1,9 +1,9 @@
 //! Catalogue listings from memory. Every product replica keeps what a
 //! listing filters, counts and sorts on (products, their SKUs' sizes,
 //! colours and prices, whether each SKU is in stock, the three sort orders
-//! and the full-text index), so a search in 100 000 SKUs costs the same few
-//! microseconds of work per product whatever the database; only the page's
-//! SKUs, with live stock, are read from the database.
+//! and the full-text index), so a listing walks memory whatever the
+//! database; only the catalogue version and the page's SKUs, with live
+//! stock, are read from the database.
 //!
 //! Kept in step with the database:
 //! - catalogue edits bump the catalogue version; a listing that sees a new
@@ -11,8 +11,8 @@
 //!   drops those gone;
 //! - stock moves without a version (see `cache`): the replica that moved it
 //!   re-reads those products' stock before its next listing, and every
-//!   replica re-reads all stock, and re-checks every product's version,
-//!   every few seconds (`keep_fresh`).
+//!   replica re-reads the sold-out SKUs every 2 s and re-checks every
+//!   product's version every 30 s (`keep_listings_fresh`).
 
 use crate::{
     catalog::{self, ProductRow, VariantRow},
