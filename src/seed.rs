@@ -33,13 +33,12 @@ pub async fn seed(auth_url: &str, product_url: &str, options: SeedOptions<'_>) -
         .map_err(|_| anyhow::anyhow!("the auth database did not answer within {:?}", options.wait_for_database))?;
     atelier_auth::seed_accounts(auth.pool(), options.admin_password, options.demo_accounts).await?;
     if options.sample_catalog {
-        let connect_product = atelier_runtime::db::patiently("product database", || {
-            atelier_product::ProductService::connect(product_url, keys)
-        });
+        let connect_product =
+            atelier_runtime::db::patiently("product database", || atelier_product::open_database(product_url));
         let product = tokio::time::timeout(options.wait_for_database, connect_product).await.map_err(|_| {
             anyhow::anyhow!("the product database did not answer within {:?}", options.wait_for_database)
         })?;
-        atelier_product::seed_catalog(product.pool()).await?;
+        atelier_product::seed_catalog(&product).await?;
     }
     Ok(())
 }
@@ -52,19 +51,18 @@ pub struct Generated {
 
 /// Adds the generated catalogue and order history (`--products`, `--orders`).
 pub async fn generate(urls: &DatabaseUrls, amount: Generated) -> anyhow::Result<()> {
-    let keys = &atelier_runtime::IdentityKeys::generate();
-    let product = atelier_product::ProductService::connect(&urls.product, keys).await?;
+    let product = atelier_product::open_database(&urls.product).await?;
     if amount.products > 0 {
         let started = Instant::now();
-        let skus = atelier_product::generate_catalog(product.pool(), amount.products).await?;
-        atelier_runtime::db::analyze(product.pool()).await?;
+        let skus = atelier_product::generate_catalog(&product, amount.products).await?;
+        atelier_runtime::db::analyze(&product).await?;
         tracing::info!(products = amount.products, skus, elapsed = ?started.elapsed(), "generated the catalogue");
     }
     if amount.orders > 0 {
         let started = Instant::now();
         let auth = atelier_auth::open_database(&urls.auth).await?;
         let shoppers = atelier_auth::shoppers(&auth).await?;
-        let skus = atelier_product::sku_snapshots(product.pool(), 100_000)
+        let skus = atelier_product::sku_snapshots(&product, 100_000)
             .await?
             .into_iter()
             .map(|s| atelier_order::LineTemplate {

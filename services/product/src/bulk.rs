@@ -48,7 +48,6 @@ pub async fn generate_catalog(pool: &Pool, count: usize) -> anyhow::Result<usize
                 let id = crate::validate::slug(&name);
                 let description = format!("{name}: generated for scale runs.");
                 vec![
-                    Arg::from(price_of(i, 0)),
                     Arg::from(id),
                     Arg::from(name.clone()),
                     Arg::from(description),
@@ -61,17 +60,7 @@ pub async fn generate_catalog(pool: &Pool, count: usize) -> anyhow::Result<usize
                 ]
             })
             .collect();
-        let columns = [
-            "min_price_cents",
-            "id",
-            "name",
-            "description",
-            "category",
-            "image",
-            "created_at_ms",
-            "updated_at_ms",
-            "version",
-        ];
+        let columns = ["id", "name", "description", "category", "image", "created_at_ms", "updated_at_ms", "version"];
         Sql::insert_all(&mut tx, "products", &columns, &products, true).await?;
 
         let variants: Vec<Vec<Arg>> = range

@@ -162,7 +162,6 @@ pub async fn create(pool: &Pool, p: ProductFields<'_>, variants: &[VariantFields
     for v in variants {
         insert_variant(&mut tx, &id, v).await?;
     }
-    refresh_listing_columns(&mut tx, &id).await?;
     tx.commit().await?;
     touch_catalog(pool).await;
     get(pool, &id).await
@@ -188,7 +187,6 @@ pub async fn update(pool: &Pool, id: &str, version: i64, p: ProductFields<'_>) -
         get(pool, id).await?; // NotFound if it is gone
         return Err(ServiceError::Aborted("the product was changed by someone else; reload and try again".into()));
     }
-    refresh_listing_columns(&mut tx, id).await?;
     tx.commit().await?;
     touch_catalog(pool).await;
     get(pool, id).await
@@ -230,7 +228,6 @@ pub async fn add_variant(pool: &Pool, product_id: &str, v: &VariantFields) -> Se
         return Err(ServiceError::not_found("product not found"));
     }
     insert_variant(&mut tx, product_id, v).await?;
-    refresh_listing_columns(&mut tx, product_id).await?;
     tx.commit().await?;
     touch_catalog(pool).await;
     get(pool, product_id).await
@@ -270,7 +267,6 @@ pub async fn update_variant(
         ));
     }
     bump_version(&mut tx, &product_id).await?;
-    refresh_listing_columns(&mut tx, &product_id).await?;
     tx.commit().await?;
     touch_catalog(pool).await;
     get(pool, &product_id).await
@@ -284,22 +280,8 @@ pub async fn delete_variant(pool: &Pool, code: &str) -> ServiceResult<()> {
         .await?;
     let product_id = product_id.ok_or_else(|| ServiceError::not_found("SKU not found"))?;
     bump_version(&mut tx, &product_id).await?;
-    refresh_listing_columns(&mut tx, &product_id).await?;
     tx.commit().await?;
     touch_catalog(pool).await;
-    Ok(())
-}
-
-/// Keeps a product's lowest price in step with its SKUs, inside the
-/// transaction that changed them.
-async fn refresh_listing_columns(conn: &mut sqlx::AnyConnection, product_id: &str) -> ServiceResult<()> {
-    sqlx::query(
-        "UPDATE products SET min_price_cents = COALESCE((SELECT MIN(v.price_cents) FROM variants v WHERE v.product_id = $1), 0)
-         WHERE id = $1",
-    )
-    .bind(product_id)
-    .execute(&mut *conn)
-    .await?;
     Ok(())
 }
 

@@ -36,6 +36,12 @@ pub struct ProductService {
 /// abandoned-checkout recovery, which normally releases first.
 pub const RESERVATION_TTL: std::time::Duration = std::time::Duration::from_secs(120);
 
+/// The product database, migrated, without a service around it (for tools
+/// such as `atelier seed`, which need no listings in memory).
+pub async fn open_database(database_url: &str) -> anyhow::Result<db::Pool> {
+    db::connect(database_url, &MIGRATOR).await
+}
+
 impl ProductService {
     pub async fn connect(database_url: &str, keys: &IdentityKeys) -> anyhow::Result<Self> {
         let pool = db::connect(database_url, &MIGRATOR).await?;
