@@ -13,6 +13,7 @@ mod metrics;
 mod ops;
 mod page_cache;
 pub mod proxies;
+mod read_cache;
 mod session;
 mod state;
 pub mod web;

@@ -27,20 +27,20 @@ const MAX_ENTRIES: usize = 1_024;
 /// Pages larger than this are not kept.
 const MAX_PAGE: usize = 512 * 1024;
 
+/// How long pages (and the reads behind them, see [`crate::read_cache`]) live.
+pub fn ttl_from_env() -> Duration {
+    std::env::var(TTL_VARIABLE)
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map_or(DEFAULT_TTL, Duration::from_millis)
+}
+
 pub struct PageCache {
     ttl: Duration,
     entries: Mutex<HashMap<String, (Instant, HeaderValue, Bytes)>>,
 }
 
 impl PageCache {
-    pub fn from_env() -> Self {
-        let ttl = std::env::var(TTL_VARIABLE)
-            .ok()
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map_or(DEFAULT_TTL, Duration::from_millis);
-        Self::new(ttl)
-    }
-
     pub fn new(ttl: Duration) -> Self {
         Self { ttl, entries: Mutex::default() }
     }
@@ -115,6 +115,7 @@ pub async fn invalidate(State(state): State<AppState>, request: Request, next: N
     let response = next.run(request).await;
     if !safe {
         state.pages.clear();
+        state.reads.clear();
     }
     response
 }

@@ -44,6 +44,13 @@ pub async fn authenticate(state: &AppState, session: &str) -> Result<Option<Curr
     }
 }
 
+/// [`authenticate`] for showing a page: a session checked in the last
+/// moment is not checked again (see [`crate::read_cache`]). Changes always
+/// use [`authenticate`].
+pub async fn authenticate_for_reading(state: &AppState, session: &str) -> Result<Option<CurrentUser>, Status> {
+    state.reads.session(session, || authenticate(state, session)).await
+}
+
 /// Wraps a message in a request carrying the user's identity.
 pub fn as_user<T>(user: &CurrentUser, message: T) -> tonic::Request<T> {
     atelier_runtime::identity::authorized(message, &user.identity)

@@ -1,6 +1,6 @@
 //! What every handler gets.
 
-use crate::{Backends, Clients, page_cache::PageCache};
+use crate::{Backends, Clients, page_cache::PageCache, read_cache::ReadCache};
 use std::sync::Arc;
 
 /// Everything a handler needs, cheap to clone: axum clones the state for
@@ -10,6 +10,7 @@ use std::sync::Arc;
 pub struct AppState {
     pub clients: Arc<Clients>,
     pub(crate) pages: Arc<PageCache>,
+    pub(crate) reads: Arc<ReadCache>,
     pub(crate) proxies: Arc<crate::proxies::TrustedProxies>,
     pub(crate) credential: Option<Arc<atelier_runtime::identity::ServiceCredential>>,
 }
@@ -19,7 +20,8 @@ impl AppState {
         crate::format::set_time_zone(crate::format::time_zone_from_env()?);
         Ok(Self {
             clients: Arc::new(Clients::connect(backends)?),
-            pages: Arc::new(PageCache::from_env()),
+            pages: Arc::new(PageCache::new(crate::page_cache::ttl_from_env())),
+            reads: Arc::new(ReadCache::new(crate::page_cache::ttl_from_env())),
             proxies: Arc::new(backends.trusted_proxies.clone()),
             credential: backends.credential.clone().map(Arc::new),
         })

@@ -508,3 +508,56 @@ async fn a_wrong_password_and_an_unknown_user_take_as_long() {
     // would answer many times faster.
     assert!((0.5..2.0).contains(&ratio), "a measurable difference: {k:?} vs {u:?}");
 }
+
+/// Pages read sessions, bags and products through a cache that lives a
+/// moment; a form post renews the browser's bag stamp, so the next page
+/// reads the bag afresh on whichever gateway replica serves it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_bag_filled_on_one_gateway_shows_at_once_on_another() {
+    let Some(shop) = Split::start(&[]).await else { return };
+    let other = shop.start_another_gateway().await;
+    let token = shop.login("demo-client", "demo123").await;
+    let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let cookies = |stamp: &str| format!("atelier_session={token}; atelier_bag_stamp={stamp}");
+    let page = |base: String, stamp: String| {
+        let request = browser.get(format!("{base}/products/classic-denim-jeans")).header("cookie", cookies(&stamp));
+        async move { request.send().await.unwrap().text().await.unwrap() }
+    };
+    // The other replica has just read the (empty) bag under this stamp.
+    assert!(!page(other.clone(), "before".into()).await.contains("bag-count"), "the bag starts empty");
+
+    let form = page(shop.base().to_string(), "before".into()).await;
+    let field = |name: &str| {
+        let at = form.find(&format!("name=\"{name}\" value=\"")).unwrap_or_else(|| panic!("no {name} field"));
+        let value = &form[at + name.len() + 15..];
+        value[..value.find('"').unwrap()].to_string()
+    };
+    let added = browser
+        .post(format!("{}/cart/items", shop.base()))
+        .header("cookie", cookies("before"))
+        .form(&[
+            ("csrf", field("csrf")),
+            ("product_id", field("product_id")),
+            ("code", "JEANS-002".into()),
+            ("quantity", "2".into()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(added.status(), 303);
+    let stamp = added
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok()?.strip_prefix("atelier_bag_stamp="))
+        .map(|v| v.split(';').next().unwrap().to_string())
+        .next()
+        .expect("a form post renews the bag stamp");
+    assert_ne!(stamp, "before");
+
+    let next = page(other, stamp).await;
+    assert!(
+        next.contains(r#"<span class="bag-count" aria-hidden="true">2</span>"#),
+        "the other replica shows the bag as it is now"
+    );
+}

@@ -141,6 +141,34 @@ impl Split {
         self.procs.lock().unwrap().insert(role, child);
     }
 
+    /// Starts a second gateway replica in front of the same services; its base URL.
+    pub async fn start_another_gateway(&self) -> String {
+        let addr = format!("127.0.0.1:{}", free_port_pair());
+        let mut env = self.env_of("gateway");
+        env.retain(|(k, _)| k != "ATELIER_LISTEN");
+        env.push(("ATELIER_LISTEN".into(), addr.clone()));
+        let child = Command::new(env!("CARGO_BIN_EXE_atelier"))
+            .args(["serve", "gateway"])
+            .env_clear()
+            .envs(env)
+            .stdout(self.log_file("gateway"))
+            .stderr(self.log_file("gateway"))
+            .spawn()
+            .expect("start a second gateway");
+        self.procs.lock().unwrap().insert("gateway-2", child);
+        let base = format!("http://{addr}");
+        let started = Instant::now();
+        while !self.http.get(format!("{base}/readyz/dependencies")).send().await.is_ok_and(|r| r.status() == 200) {
+            assert!(started.elapsed() < Duration::from_secs(60), "the second gateway never became ready");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        base
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
     fn log_file(&self, role: &str) -> std::fs::File {
         std::fs::OpenOptions::new()
             .create(true)

@@ -3,14 +3,19 @@
 //! logging in or registering the bag moves into the account's cart.
 
 use super::context::{Ctx, cookie, read_cookie};
-use crate::{AppState, session::CurrentUser};
+use crate::{AppState, read_cache::BagLines, session::CurrentUser};
 use atelier_proto::{auth::StartGuestRequest, cart as cart_pb};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum_extra::extract::cookie::CookieJar;
+use std::sync::Arc;
 use tonic::{Code, Request, Status};
 
 /// The guest's identity token; present only while not signed in.
 pub const BAG_COOKIE: &str = "atelier_bag";
+
+/// Renewed by every form post (see [`crate::read_cache`]): a page after a
+/// change never shows a bag read before it, whichever replica serves it.
+pub const BAG_STAMP_COOKIE: &str = "atelier_bag_stamp";
 
 /// How long the bag cookie lives: as long as the guest identity (30 days).
 const BAG_COOKIE_SECS: i64 = 30 * 24 * 3600;
@@ -37,8 +42,34 @@ pub fn owner(ctx: &Ctx) -> Option<&str> {
 /// Units in the bag of whoever is asking (0 when there is none or the cart
 /// service does not answer: the count is a convenience, never a failure).
 pub async fn units(state: &AppState, identity: &str) -> i64 {
+    count(state, identity).await.unwrap_or(0)
+}
+
+async fn count(state: &AppState, identity: &str) -> Result<i64, Status> {
     let request = as_owner(identity, cart_pb::CountItemsRequest {});
-    state.clients.cart.clone().count_items(request).await.map(|r| r.into_inner().units).unwrap_or(0)
+    Ok(state.clients.cart.clone().count_items(request).await?.into_inner().units)
+}
+
+/// Units in the bag a page shows, read through the read cache under the
+/// page's bag key (see [`Ctx::bag_key`]).
+pub async fn units_for_page(state: &AppState, identity: &str, bag_key: &str) -> i64 {
+    state.reads.bag_units(bag_key, || count(state, identity)).await
+}
+
+/// Units per variant code in the bag a page shows (none when there is no
+/// bag or the cart service does not answer).
+pub async fn lines_for_page(state: &AppState, ctx: &Ctx) -> BagLines {
+    let (Some(identity), Some(key)) = (owner(ctx), ctx.bag_key.as_deref()) else {
+        return BagLines::default();
+    };
+    state
+        .reads
+        .bag_lines(key, || async {
+            let cart = state.clients.cart.clone().get_cart(as_owner(identity, cart_pb::GetCartRequest {})).await?;
+            let lines = cart.into_inner().cart.unwrap_or_default().lines;
+            Ok(Arc::new(lines.into_iter().map(|l| (l.code, l.quantity)).collect()))
+        })
+        .await
 }
 
 /// The identity to add to the bag with: the user's, the guest's, or (for a

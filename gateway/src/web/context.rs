@@ -102,6 +102,7 @@ pub async fn web_middleware(State(state): State<AppState>, jar: CookieJar, reque
     let token = session.as_deref().map_or_else(|| cookie_token.clone(), session_csrf_token);
     let expected = if session.is_some() { Some(token.clone()) } else { existing.clone() };
     let (mut parts, body) = request.into_parts();
+    let method_was_post = parts.method == Method::POST;
     let body = if parts.method == Method::POST {
         let Ok(bytes) = to_bytes(body, crate::BODY_LIMIT).await else {
             return error_page(StatusCode::PAYLOAD_TOO_LARGE, "That form was too large.");
@@ -142,6 +143,9 @@ pub async fn web_middleware(State(state): State<AppState>, jar: CookieJar, reque
         }
     }
     let mut set = vec![];
+    if method_was_post {
+        set.push(cookie(super::bag::BAG_STAMP_COOKIE, random_token(), secure, 30 * 24 * 3600));
+    }
     if existing.is_none() {
         set.push(cookie(CSRF_COOKIE, cookie_token, secure, 7 * 24 * 3600));
     }
@@ -229,6 +233,10 @@ pub struct Ctx {
     pub guest: Option<String>,
     /// Where to come back to after logging in: this page, if it was a GET.
     pub here: Option<String>,
+    /// The bag's key in the read cache, for showing a page: its owner and
+    /// the browser's bag stamp. `None` for changes (they read live) and for
+    /// visitors without a bag.
+    pub bag_key: Option<String>,
 }
 
 impl FromRequestParts<AppState> for Ctx {
@@ -240,7 +248,15 @@ impl FromRequestParts<AppState> for Ctx {
         let secure = parts.extensions.get::<Secure>().is_some_and(|s| s.0);
         let flashes =
             read_cookie(&jar, FLASH_COOKIE, secure).and_then(|c| Flash::decode(c.value())).into_iter().collect();
+        let reading = parts.method == Method::GET || parts.method == Method::HEAD;
         let (user, auth_down) = match read_cookie(&jar, SESSION_COOKIE, secure) {
+            Some(c) if reading => match session::authenticate_for_reading(state, c.value()).await {
+                Ok(user) => (user, false),
+                Err(s) => {
+                    tracing::warn!(error = %s, "auth service unavailable");
+                    (None, true)
+                }
+            },
             Some(c) => match session::authenticate(state, c.value()).await {
                 Ok(user) => (user, false),
                 Err(s) => {
@@ -252,14 +268,21 @@ impl FromRequestParts<AppState> for Ctx {
         };
         let path = parts.uri.path().to_string();
         let guest = if user.is_none() { super::bag::guest_token(&parts.headers, secure) } else { None };
-        let bag_units = match user.as_ref().map(|u| u.identity.as_str()).or(guest.as_deref()) {
-            Some(identity) => super::bag::units(state, identity).await,
-            None => 0,
+        // Whose bag, as of which change: the key its reads are kept under.
+        let bag_key =
+            reading.then(|| user.as_ref().map(|u| u.id.as_str()).or(guest.as_deref())).flatten().map(|owner| {
+                let stamp = read_cookie(&jar, super::bag::BAG_STAMP_COOKIE, secure).map_or("", |c| c.value());
+                format!("{owner}\0{stamp}")
+            });
+        let bag_units = match (user.as_ref().map(|u| u.identity.as_str()).or(guest.as_deref()), &bag_key) {
+            (Some(identity), Some(key)) => super::bag::units_for_page(state, identity, key).await,
+            (Some(identity), None) => super::bag::units(state, identity).await,
+            (None, _) => 0,
         };
         let here =
             (parts.method == Method::GET).then(|| parts.uri.path_and_query().map_or(path.clone(), |p| p.to_string()));
         let layout = Layout { user, csrf, flashes, auth_down, path, bag_units };
-        Ok(Ctx { layout, secure, guest, here })
+        Ok(Ctx { layout, secure, guest, here, bag_key })
     }
 }
 

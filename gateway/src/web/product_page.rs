@@ -11,13 +11,13 @@ use crate::{
     format::{self, money},
 };
 use askama::Template;
-use atelier_proto::{cart as cart_pb, product as pb};
+use atelier_proto::product as pb;
 use axum::{
     extract::{Path, Query, State},
     response::Response,
 };
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::sync::Arc;
 
 /// At or below this many left, the page says how many ("Only 2 left").
 pub const LOW_STOCK: i64 = 5;
@@ -53,7 +53,7 @@ struct VariantData<'a> {
 #[template(path = "product.html")]
 struct ProductPage {
     layout: Layout,
-    product: pb::Product,
+    product: Arc<pb::Product>,
     image: String,
     colors: Vec<ColorOption>,
     sizes: Vec<SizeOption>,
@@ -111,28 +111,23 @@ fn stock_note(available: i64, in_cart: i64) -> String {
     }
 }
 
-/// The shopper's cart (signed in or guest) as code -> quantity (empty if unknown).
-async fn cart_quantities(state: &AppState, ctx: &Ctx) -> HashMap<String, i64> {
-    let Some(owner) = super::bag::owner(ctx) else {
-        return HashMap::new();
-    };
-    match state.clients.cart.clone().get_cart(super::bag::as_owner(owner, cart_pb::GetCartRequest {})).await {
-        Ok(r) => r.into_inner().cart.unwrap_or_default().lines.into_iter().map(|l| (l.code, l.quantity)).collect(),
-        Err(_) => HashMap::new(),
-    }
-}
-
 pub async fn product(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
     Query(q): Query<ProductQuery>,
 ) -> Result<Response, WebError> {
-    let request = pb::GetProductRequest { id };
-    let mut product = read!(state.clients.product, get_product, request)?.product.unwrap_or_default();
-    // Sizes in their natural order (XS … XXL), colours as the catalogue lists them.
-    product.variants.sort_by_key(|v| v.size);
-    let cart = cart_quantities(&state, &ctx).await;
+    let product = state
+        .reads
+        .product(&id, || async {
+            let request = pb::GetProductRequest { id: id.clone() };
+            let mut product = read!(state.clients.product, get_product, request)?.product.unwrap_or_default();
+            // Sizes in their natural order (XS … XXL), colours as the catalogue lists them.
+            product.variants.sort_by_key(|v| v.size);
+            Ok(Arc::new(product))
+        })
+        .await?;
+    let cart = super::bag::lines_for_page(&state, &ctx).await;
     let left = |v: &pb::Variant| (v.stock - cart.get(&v.code).copied().unwrap_or(0)).max(0);
     let chosen = product
         .variants
