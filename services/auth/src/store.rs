@@ -167,18 +167,25 @@ pub async fn create_session(pool: &Pool, user_id: &str, ttl_ms: i64) -> ServiceR
     Ok((token, expires))
 }
 
-/// The user behind a live session, and the session's expiry.
+#[derive(sqlx::FromRow)]
+struct SessionUser {
+    #[sqlx(flatten)]
+    user: UserRow,
+    expires_at_ms: i64,
+}
+
+/// The user behind a live session, and the session's expiry (one query:
+/// every signed-in request asks this).
 pub async fn session_user(pool: &Pool, token: &str) -> ServiceResult<Option<(UserRow, i64)>> {
-    let row: Option<(String, i64)> =
-        sqlx::query_as("SELECT user_id, expires_at_ms FROM sessions WHERE token_hash = $1 AND expires_at_ms > $2")
-            .bind(token_hash(token))
-            .bind(now_ms())
-            .fetch_optional(pool)
-            .await?;
-    match row {
-        Some((user_id, expires)) => Ok(Some((user_by_id(pool, &user_id).await?, expires))),
-        None => Ok(None),
-    }
+    let row: Option<SessionUser> = sqlx::query_as(
+        "SELECT u.id, u.username, u.email, u.phone, u.role, u.password_hash, u.created_at_ms, s.expires_at_ms
+         FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at_ms > $2",
+    )
+    .bind(token_hash(token))
+    .bind(now_ms())
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|r| (r.user, r.expires_at_ms)))
 }
 
 pub async fn delete_session(pool: &Pool, token: &str) -> ServiceResult<()> {

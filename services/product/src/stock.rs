@@ -104,45 +104,53 @@ pub async fn reserve(
         }
         Err(e) => return Err(e.into()),
     }
-    for (code, Take { quantity, unit_price_cents }) in &lines {
-        let taken = sqlx::query(
-            "UPDATE variants SET stock = stock - $1
-             WHERE code = $2 AND stock >= $1 AND ($3 IS NULL OR price_cents = $3)",
-        )
-        .bind(quantity)
-        .bind(code)
-        .bind(unit_price_cents)
-        .execute(&mut *tx)
-        .await?;
-        if taken.rows_affected() == 0 {
-            let found: Option<(i64, i64)> = sqlx::query_as("SELECT stock, price_cents FROM variants WHERE code = $1")
-                .bind(code)
-                .fetch_optional(&mut *tx)
-                .await?;
-            return Err(ServiceError::FailedPrecondition(match found {
-                None => format!("{code} is no longer sold"),
-                Some((_, price)) if unit_price_cents.is_some_and(|agreed| agreed != price) => {
-                    format!("the price of {code} changed; please review your cart")
-                }
-                Some((0, _)) => format!("{code} is out of stock"),
-                Some((n, _)) => format!("not enough stock for {code}: {n} left"),
-            }));
-        }
-        sqlx::query(
+    // The lines first, the stock last: on PostgreSQL the stock update locks
+    // the SKU's row until the commit, so a storm on one SKU queues for as
+    // little as one round trip per order.
+    let mut reserved: Vec<LineRow> = Vec::with_capacity(lines.len());
+    for (code, Take { quantity, .. }) in &lines {
+        let line: Option<LineRow> = sqlx::query_as(
             "INSERT INTO reservation_lines (order_id, code, quantity, product_id, product_name, size, color, unit_price_cents)
              SELECT $1, v.code, $2, p.id, p.name, v.size, v.color, v.price_cents
-             FROM variants v JOIN products p ON p.id = v.product_id WHERE v.code = $3",
+             FROM variants v JOIN products p ON p.id = v.product_id WHERE v.code = $3
+             RETURNING code, quantity, product_id, product_name, size, color, unit_price_cents",
         )
         .bind(order_id)
         .bind(quantity)
         .bind(code)
-        .execute(&mut *tx)
+        .fetch_optional(&mut *tx)
         .await?;
+        reserved.push(line.ok_or_else(|| ServiceError::FailedPrecondition(format!("{code} is no longer sold")))?);
+    }
+    for line in &reserved {
+        // At the price the shopper agreed to, else at the one just written
+        // down: a price changed in between is told, never charged silently.
+        let price = lines[&line.code].unit_price_cents.unwrap_or(line.unit_price_cents);
+        let taken =
+            sqlx::query("UPDATE variants SET stock = stock - $1 WHERE code = $2 AND stock >= $1 AND price_cents = $3")
+                .bind(line.quantity)
+                .bind(&line.code)
+                .bind(price)
+                .execute(&mut *tx)
+                .await?;
+        if taken.rows_affected() == 0 {
+            let found: Option<(i64, i64)> = sqlx::query_as("SELECT stock, price_cents FROM variants WHERE code = $1")
+                .bind(&line.code)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let code = &line.code;
+            return Err(ServiceError::FailedPrecondition(match found {
+                None => format!("{code} is no longer sold"),
+                Some((_, now)) if now != price => format!("the price of {code} changed; please review your cart"),
+                Some((0, _)) => format!("{code} is out of stock"),
+                Some((n, _)) => format!("not enough stock for {code}: {n} left"),
+            }));
+        }
     }
     tx.commit().await?;
     // No global change counter here: the replica that reserved forgets the
     // listings of these products (see `Listings::forget_products`).
-    reserved_lines(pool, order_id).await
+    Ok(reserved.into_iter().map(Into::into).collect())
 }
 
 /// Keeps a held reservation for good; an error when it went back meanwhile.

@@ -27,12 +27,29 @@ impl Backend {
     }
 }
 
+/// A pooled connection idle for longer is pinged before it is handed out.
+const IDLE_BEFORE_PING: Duration = Duration::from_secs(10);
+
 /// Connects, retrying while the database is still starting, and migrates.
 pub async fn connect(url: &str, migrator: &Migrator) -> anyhow::Result<Pool> {
     install_default_drivers();
     let backend = Backend::of_url(url)?;
     let options = AnyPoolOptions::new()
         .acquire_timeout(Duration::from_secs(5))
+        // sqlx pings every connection it hands out by default: a round trip
+        // (and, on SQLite, a hop to the connection's thread) before each
+        // statement, up to half of a checkout's. Only a connection that sat
+        // idle is pinged: that is when a restarted database or a dropped
+        // route goes unnoticed.
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for > IDLE_BEFORE_PING {
+                    sqlx::Connection::ping(conn).await?;
+                }
+                Ok(true)
+            })
+        })
         // SQLite in WAL mode reads concurrently and queues writers (busy
         // timeout); every write transaction starts by writing, so no lock
         // upgrade can fail.
