@@ -285,8 +285,8 @@ impl CatalogueIndex {
             Some(found) => {
                 let relevance = sort == pb::Sort::Relevance;
                 let mut kept: Vec<(f32, u32, u32)> = found
-                    .into_iter()
-                    .map(|(slot, score)| (slot as u32, score))
+                    .iter()
+                    .map(|&(slot, score)| (slot as u32, score))
                     .filter(|(slot, _)| filter.accepts(&snapshot, *slot))
                     .map(|(slot, score)| (if relevance { score } else { 0.0 }, rank[slot as usize], slot))
                     .collect();

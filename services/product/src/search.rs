@@ -5,7 +5,11 @@
 //! digits, with one typo ("jens" finds jeans). Exact matches rank above prefixes, prefixes above
 //! typos, and a name above a category above a description.
 
-use std::sync::Mutex;
+use moka::sync::Cache;
+use std::sync::{
+    Arc, Mutex,
+    atomic::{AtomicU64, Ordering},
+};
 use tantivy::{
     Index, IndexReader, IndexWriter, ReloadPolicy, Score, Term, doc,
     query::{BooleanQuery, BoostQuery, EnableScoring, FuzzyTermQuery, Occur, Query, TermQuery},
@@ -58,7 +62,19 @@ pub struct TextIndex {
     writing: Mutex<()>,
     reader: IndexReader,
     analyzer: TextAnalyzer,
+    /// Recent answers by (index generation, words): shoppers ask the same
+    /// few words over and over, and filters, sorts and pages of one search
+    /// all start from the same matches.
+    recent: Cache<(u64, String), Found>,
+    /// Bumped by every change, after it is visible to searches.
+    generation: AtomicU64,
 }
+
+/// The slots of matching products, with their relevance.
+pub type Found = Arc<Vec<(u64, Score)>>;
+
+/// At most this many matches are kept in [`TextIndex::recent`] in all.
+const RECENT_MATCHES: u64 = 500_000;
 
 impl TextIndex {
     pub fn new() -> tantivy::Result<Self> {
@@ -83,7 +99,11 @@ impl TextIndex {
             .build();
         index.tokenizers().register(ANALYZER, analyzer.clone());
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        Ok(Self { fields, index, writing: Mutex::new(()), reader, analyzer })
+        let recent = Cache::builder()
+            .max_capacity(RECENT_MATCHES)
+            .weigher(|_, found: &Found| u32::try_from(found.len()).unwrap_or(u32::MAX).saturating_add(1))
+            .build();
+        Ok(Self { fields, index, writing: Mutex::new(()), reader, analyzer, recent, generation: AtomicU64::new(0) })
     }
 
     /// Replaces these products and removes those, then makes the change
@@ -110,7 +130,10 @@ impl TextIndex {
         }
         writer.commit()?;
         writer.wait_merging_threads()?;
-        self.reader.reload()
+        self.reader.reload()?;
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        self.recent.invalidate_all();
+        Ok(())
     }
 
     /// The query's words as the index stores words.
@@ -128,10 +151,16 @@ impl TextIndex {
 
     /// The slots of the products matching every word, with their relevance;
     /// `None` when the query has no words (nothing to search for).
-    pub fn search(&self, query: &str) -> tantivy::Result<Option<Vec<(u64, Score)>>> {
+    pub fn search(&self, query: &str) -> tantivy::Result<Option<Found>> {
         let words = self.words(query);
         if words.is_empty() {
             return Ok(None);
+        }
+        // The generation is read before the searcher: an answer kept under it
+        // may come from a newer index, never from an older one.
+        let key = (self.generation.load(Ordering::Acquire), words.join(" "));
+        if let Some(found) = self.recent.get(&key) {
+            return Ok(Some(found));
         }
         let every_word: Vec<(Occur, Box<dyn Query>)> =
             words.iter().map(|w| (Occur::Must, self.word_query(w))).collect();
@@ -149,6 +178,8 @@ impl TextIndex {
                 }
             })?;
         }
+        let found = Arc::new(found);
+        self.recent.insert(key, found.clone());
         Ok(Some(found))
     }
 
@@ -200,7 +231,7 @@ mod tests {
     }
 
     fn names(index: &TextIndex, products: &[(&str, &str, &str)], query: &str) -> Vec<String> {
-        let mut found = index.search(query).unwrap().unwrap_or_default();
+        let mut found = index.search(query).unwrap().map(|f| f.to_vec()).unwrap_or_default();
         found.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         found.into_iter().map(|(slot, _)| products[slot as usize].0.to_string()).collect()
     }
@@ -260,6 +291,9 @@ mod tests {
     #[test]
     fn replaced_and_removed_products_leave_the_results() {
         let index = index(SHOP);
+        // Asked before the change: the answers kept since are not reused after.
+        assert_eq!(index.search("linen").unwrap().unwrap().len(), 1);
+        assert_eq!(index.search("wool").unwrap().unwrap().len(), 1);
         let renamed = Searchable {
             id: "Linen Shirt",
             slot: 1,
