@@ -109,11 +109,13 @@ pub async fn serve(State(state): State<AppState>, request: Request, next: Next) 
     }
 }
 
-/// Empties the cache after any request that may have changed something.
+/// Empties the cache (and the read cache) after any request that may have
+/// changed something: not OPTIONS, nor a method nothing here serves.
 pub async fn invalidate(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let safe = request.method() == http::Method::GET || request.method() == http::Method::HEAD;
+    use http::Method;
+    let changes = [Method::POST, Method::PUT, Method::PATCH, Method::DELETE].contains(request.method());
     let response = next.run(request).await;
-    if !safe {
+    if changes {
         state.pages.clear();
         state.reads.clear();
     }

@@ -15,7 +15,15 @@
 use crate::session::CurrentUser;
 use atelier_proto::product as pb;
 use moka::sync::Cache;
-use std::{collections::HashMap, future::Future, sync::Arc, time::Duration};
+use std::{
+    collections::HashMap,
+    future::Future,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
 use tonic::Status;
 
 /// Units per variant code in a bag.
@@ -27,6 +35,9 @@ const MAX_PRODUCTS: u64 = 2_000;
 
 pub struct ReadCache {
     on: bool,
+    /// Bumped by [`ReadCache::clear`]: a read that started before a change
+    /// is not kept after it.
+    generation: AtomicU64,
     sessions: Cache<String, CurrentUser>,
     bag_units: Cache<String, i64>,
     bag_lines: Cache<String, BagLines>,
@@ -35,9 +46,11 @@ pub struct ReadCache {
 
 impl ReadCache {
     pub fn new(ttl: Duration) -> Self {
+        let on = !ttl.is_zero();
         let ttl = ttl.max(Duration::from_millis(1));
         Self {
-            on: ttl > Duration::ZERO,
+            generation: AtomicU64::new(0),
+            on,
             sessions: bounded(MAX_SESSIONS, ttl),
             bag_units: bounded(MAX_BAGS, ttl),
             bag_lines: bounded(MAX_BAGS, ttl),
@@ -53,8 +66,9 @@ impl ReadCache {
         if let Some(user) = self.on.then(|| self.sessions.get(token)).flatten() {
             return Ok(Some(user));
         }
+        let started = self.generation.load(Ordering::Acquire);
         let user = load().await?;
-        if let Some(user) = user.as_ref().filter(|_| self.on) {
+        if let Some(user) = user.as_ref().filter(|_| self.still(started)) {
             self.sessions.insert(token.to_string(), user.clone());
         }
         Ok(user)
@@ -63,7 +77,7 @@ impl ReadCache {
     /// Units in a bag (0 when the cart service does not answer: the count
     /// is a convenience, never a failure).
     pub async fn bag_units<F: Future<Output = Result<i64, Status>>>(&self, bag: &str, load: impl FnOnce() -> F) -> i64 {
-        remember(self.on, &self.bag_units, bag, load).await.unwrap_or(0)
+        self.remember(&self.bag_units, bag, load).await.unwrap_or(0)
     }
 
     /// Units per variant in a bag (none when the cart service does not answer).
@@ -71,18 +85,48 @@ impl ReadCache {
     where
         F: Future<Output = Result<BagLines, Status>>,
     {
-        remember(self.on, &self.bag_lines, bag, load).await.unwrap_or_default()
+        self.remember(&self.bag_lines, bag, load).await.unwrap_or_default()
     }
 
     pub async fn product<F>(&self, id: &str, load: impl FnOnce() -> F) -> Result<Arc<pb::Product>, Status>
     where
         F: Future<Output = Result<Arc<pb::Product>, Status>>,
     {
-        remember(self.on, &self.products, id, load).await
+        self.remember(&self.products, id, load).await
+    }
+
+    /// Forgets one bag (read again at once, so that the header agrees).
+    pub fn forget_bag(&self, bag: &str) {
+        self.bag_units.invalidate(bag);
+        self.bag_lines.invalidate(bag);
+    }
+
+    /// True when caching is on and nothing changed since `started`.
+    fn still(&self, started: u64) -> bool {
+        self.on && self.generation.load(Ordering::Acquire) == started
+    }
+
+    /// The kept value, or the loaded one (kept when loading succeeded and
+    /// nothing changed meanwhile).
+    async fn remember<V, F>(&self, cache: &Cache<String, V>, key: &str, load: impl FnOnce() -> F) -> Result<V, Status>
+    where
+        V: Clone + Send + Sync + 'static,
+        F: Future<Output = Result<V, Status>>,
+    {
+        if let Some(value) = self.on.then(|| cache.get(key)).flatten() {
+            return Ok(value);
+        }
+        let started = self.generation.load(Ordering::Acquire);
+        let value = load().await?;
+        if self.still(started) {
+            cache.insert(key.to_string(), value.clone());
+        }
+        Ok(value)
     }
 
     /// Forgets everything (after a change made through this gateway).
     pub fn clear(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
         self.sessions.invalidate_all();
         self.bag_units.invalidate_all();
         self.bag_lines.invalidate_all();
@@ -92,20 +136,4 @@ impl ReadCache {
 
 fn bounded<V: Clone + Send + Sync + 'static>(max: u64, ttl: Duration) -> Cache<String, V> {
     Cache::builder().max_capacity(max).time_to_live(ttl).build()
-}
-
-/// The kept value, or the loaded one (kept when loading succeeded).
-async fn remember<V, F>(on: bool, cache: &Cache<String, V>, key: &str, load: impl FnOnce() -> F) -> Result<V, Status>
-where
-    V: Clone + Send + Sync + 'static,
-    F: Future<Output = Result<V, Status>>,
-{
-    if let Some(value) = on.then(|| cache.get(key)).flatten() {
-        return Ok(value);
-    }
-    let value = load().await?;
-    if on {
-        cache.insert(key.to_string(), value.clone());
-    }
-    Ok(value)
 }

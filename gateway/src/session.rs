@@ -1,5 +1,7 @@
 //! Who is asking: a session (cookie for the web site, Bearer token for the
-//! API) exchanged with the auth service for a signed identity on each request.
+//! API) exchanged with the auth service for a signed identity on each API
+//! call and each change; a page view may reuse one from the last moment
+//! (see [`crate::read_cache`]).
 
 use crate::state::AppState;
 use atelier_proto::auth::{AuthenticateRequest, Role};

@@ -561,3 +561,27 @@ async fn a_bag_filled_on_one_gateway_shows_at_once_on_another() {
         "the other replica shows the bag as it is now"
     );
 }
+
+/// A guest cookie is never checked before a page's bag is read from the
+/// read cache, so it must never name a signed-in shopper's bag.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_made_up_guest_cookie_never_shows_a_shoppers_bag() {
+    let Some(shop) = Split::start(&[]).await else { return };
+    let token = shop.login("demo-client", "demo123").await;
+    let (_, me) = shop.call("GET", "/api/v1/me", Some(&token), None).await;
+    let id = me["id"].as_str().expect("the account's id").to_string();
+    let (status, _) =
+        shop.call("POST", "/api/v1/cart/items", Some(&token), Some(json!({"sku": "JEANS-002", "quantity": 3}))).await;
+    assert_eq!(status, 200);
+    let browser = reqwest::Client::new();
+    let page = |cookies: String| {
+        let request = browser.get(format!("{}/products/classic-denim-jeans", shop.base())).header("cookie", cookies);
+        async move { request.send().await.unwrap().text().await.unwrap() }
+    };
+    let count = r#"<span class="bag-count" aria-hidden="true">3</span>"#;
+    // The shopper's page puts their bag in the read cache...
+    assert!(page(format!("atelier_session={token}; atelier_bag_stamp=s1")).await.contains(count));
+    // ...which a visitor naming the shopper's id as their guest bag never reads.
+    let visitor = page(format!("atelier_bag={id}; atelier_bag_stamp=s1")).await;
+    assert!(!visitor.contains("bag-count"), "a visitor saw the shopper's bag");
+}

@@ -269,9 +269,21 @@ impl FromRequestParts<AppState> for Ctx {
         let path = parts.uri.path().to_string();
         let guest = if user.is_none() { super::bag::guest_token(&parts.headers, secure) } else { None };
         // Whose bag, as of which change: the key its reads are kept under.
-        let bag_key =
-            reading.then(|| user.as_ref().map(|u| u.id.as_str()).or(guest.as_deref())).flatten().map(|owner| {
-                let stamp = read_cookie(&jar, super::bag::BAG_STAMP_COOKIE, secure).map_or("", |c| c.value());
+        // Users and guests apart (a guest cookie is not checked before a
+        // cache hit: it must never name a user's bag); a stamp is ours only
+        // if it looks like one.
+        let bag_key = reading
+            .then(|| match (&user, &guest) {
+                (Some(u), _) => Some(format!("user:{}", u.id)),
+                (None, Some(g)) => Some(format!("guest:{g}")),
+                (None, None) => None,
+            })
+            .flatten()
+            .map(|owner| {
+                let stamp = read_cookie(&jar, super::bag::BAG_STAMP_COOKIE, secure)
+                    .map(|c| c.value())
+                    .filter(|v| v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+                    .unwrap_or("");
                 format!("{owner}\0{stamp}")
             });
         let bag_units = match (user.as_ref().map(|u| u.identity.as_str()).or(guest.as_deref()), &bag_key) {

@@ -455,6 +455,14 @@ pub async fn cart(State(state): State<AppState>, mut ctx: Ctx) -> Result<Respons
         Err(s) => return Err(s.into()),
     };
     ctx.layout.flashes.extend(cart.notices.iter().map(|n| Flash::warning(n.message.clone())));
+    // Reading the cart may have lowered or removed lines: the header counts
+    // what the page shows, and the next page reads the bag afresh.
+    ctx.layout.bag_units = cart.lines.iter().map(|l| l.quantity).sum();
+    if !cart.notices.is_empty()
+        && let Some(key) = &ctx.bag_key
+    {
+        state.reads.forget_bag(key);
+    }
     let lines = cart
         .lines
         .into_iter()
