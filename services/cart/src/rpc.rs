@@ -54,12 +54,20 @@ impl CartService {
     /// removed, lines above the current stock are lowered, prices that
     /// changed since the shopper last saw them are shown old → new, and each
     /// such change is reported (once).
-    async fn cart(&self, user_id: &str) -> Result<pb::Cart, Status> {
+    ///
+    /// `known` holds variants this request has just read from the catalogue:
+    /// only the others are asked for.
+    async fn cart(&self, user_id: &str, mut known: HashMap<String, VariantInfo>) -> Result<pb::Cart, Status> {
         let (lines, revision) = store::read(&self.pool, user_id).await?;
         if lines.is_empty() {
             return Ok(pb::Cart { revision, ..Default::default() });
         }
-        let variants = self.variants(lines.iter().map(|l| l.code.clone()).collect()).await?;
+        let missing: Vec<String> =
+            lines.iter().filter(|l| !known.contains_key(&l.code)).map(|l| l.code.clone()).collect();
+        if !missing.is_empty() {
+            known.extend(self.variants(missing).await?);
+        }
+        let variants = known;
         let mut cart = pb::Cart::default();
         let mut changes = Vec::new();
         for store::Line { code, quantity: wanted, seen_price_cents, label } in lines {
@@ -120,7 +128,11 @@ impl CartService {
     }
 
     async fn respond(&self, user_id: &str) -> RpcResult<pb::CartResponse> {
-        Ok(Response::new(pb::CartResponse { cart: Some(self.cart(user_id).await?) }))
+        self.respond_knowing(user_id, HashMap::new()).await
+    }
+
+    async fn respond_knowing(&self, user_id: &str, known: HashMap<String, VariantInfo>) -> RpcResult<pb::CartResponse> {
+        Ok(Response::new(pb::CartResponse { cart: Some(self.cart(user_id, known).await?) }))
     }
 }
 
@@ -166,13 +178,13 @@ impl Rpc for CartService {
         let add = quantity(r.quantity, 1)?;
         let info = self.variant(&code).await?;
         let label = describe(&info);
-        let variant = info.variant.unwrap_or_default();
+        let variant = info.variant.clone().unwrap_or_default();
         let limit = variant.stock.min(MAX_QUANTITY);
         let shown = store::Shown { code: &code, price_cents: variant.price_cents, label: &label };
         if !store::add(&self.pool, &caller.sub, &shown, add, limit).await? {
             return Err(not_enough(variant.stock, store::quantity(&self.pool, &caller.sub, &code).await?));
         }
-        self.respond(&caller.sub).await
+        self.respond_knowing(&caller.sub, HashMap::from([(code, info)])).await
     }
 
     async fn set_quantity(&self, request: Request<pb::SetQuantityRequest>) -> RpcResult<pb::CartResponse> {
@@ -180,12 +192,13 @@ impl Rpc for CartService {
         let r = request.into_inner();
         let code = code(&r.code)?;
         let q = quantity(r.quantity, 0)?;
+        let mut known = HashMap::new();
         if q == 0 {
             store::remove(&self.pool, &caller.sub, &[code]).await?;
         } else {
             let info = self.variant(&code).await?;
             let label = describe(&info);
-            let variant = info.variant.unwrap_or_default();
+            let variant = info.variant.clone().unwrap_or_default();
             if q > variant.stock {
                 return Err(not_enough(variant.stock, store::quantity(&self.pool, &caller.sub, &code).await?));
             }
@@ -196,8 +209,9 @@ impl Rpc for CartService {
                 q,
             )
             .await?;
+            known.insert(code, info);
         }
-        self.respond(&caller.sub).await
+        self.respond_knowing(&caller.sub, known).await
     }
 
     async fn remove_item(&self, request: Request<pb::RemoveItemRequest>) -> RpcResult<pb::CartResponse> {
@@ -208,12 +222,15 @@ impl Rpc for CartService {
 
     async fn clear_cart(&self, request: Request<pb::ClearCartRequest>) -> RpcResult<pb::CartResponse> {
         let caller = self.owner(&request)?;
-        let bought = request.into_inner().bought;
+        let pb::ClearCartRequest { bought, without_cart } = request.into_inner();
         if bought.is_empty() {
             store::clear(&self.pool, &caller.sub).await?;
         } else {
             let bought = bought.into_iter().map(|l| Ok((code(&l.code)?, quantity(l.quantity, 1)?)));
             store::take_out(&self.pool, &caller.sub, &bought.collect::<Result<Vec<_>, Status>>()?).await?;
+        }
+        if without_cart {
+            return Ok(Response::new(pb::CartResponse { cart: None }));
         }
         self.respond(&caller.sub).await
     }
@@ -240,7 +257,7 @@ impl Rpc for CartService {
             None => (0, 0, String::new()),
         };
         let clamped = store::merge(&self.pool, &guest.sub, &caller.sub, limit).await?;
-        let mut cart = self.cart(&caller.sub).await?;
+        let mut cart = self.cart(&caller.sub, variants.clone()).await?;
         let told: Vec<pb::CartNotice> = clamped
             .into_iter()
             .map(|c| {

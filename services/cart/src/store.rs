@@ -21,24 +21,29 @@ pub struct Shown<'a> {
     pub label: &'a str,
 }
 
-/// The cart's lines, oldest first, and its revision (0: never changed). The
-/// revision is read first: the lines are at least as new as it says.
+/// The cart's lines, oldest first, and its revision (0: never changed), in
+/// one statement: the lines are exactly those of that revision. A cart with
+/// lines always has its revision row (every change writes it).
 pub async fn read(pool: &Pool, user_id: &str) -> ServiceResult<(Vec<Line>, i64)> {
-    let revision: Option<i64> =
-        sqlx::query_scalar("SELECT revision FROM carts WHERE user_id = $1").bind(user_id).fetch_optional(pool).await?;
-    let rows: Vec<(String, i64, i64, String)> = sqlx::query_as(
-        "SELECT code, quantity, seen_price_cents, label FROM cart_items WHERE user_id = $1 ORDER BY added_at_ms, code",
+    type Row = (i64, Option<String>, Option<i64>, Option<i64>, Option<String>);
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT c.revision, i.code, i.quantity, i.seen_price_cents, i.label
+         FROM carts c LEFT JOIN cart_items i ON i.user_id = c.user_id
+         WHERE c.user_id = $1 ORDER BY i.added_at_ms, i.code",
     )
     .bind(user_id)
     .fetch_all(pool)
     .await?;
-    let lines = rows.into_iter().map(|(code, quantity, seen_price_cents, label)| Line {
-        code,
-        quantity,
-        seen_price_cents,
-        label,
+    let revision = rows.first().map_or(0, |r| r.0);
+    let lines = rows.into_iter().filter_map(|(_, code, quantity, seen_price_cents, label)| {
+        Some(Line {
+            code: code?,
+            quantity: quantity.unwrap_or(0),
+            seen_price_cents: seen_price_cents.unwrap_or(-1),
+            label: label.unwrap_or_default(),
+        })
     });
-    Ok((lines.collect(), revision.unwrap_or(0)))
+    Ok((lines.collect(), revision))
 }
 
 pub async fn quantity(pool: &Pool, user_id: &str, code: &str) -> ServiceResult<i64> {
@@ -166,11 +171,22 @@ pub async fn clear(pool: &Pool, user_id: &str) -> ServiceResult<()> {
 pub async fn take_out(pool: &Pool, user_id: &str, bought: &[(String, i64)]) -> ServiceResult<()> {
     let mut tx = pool.begin().await?;
     for (code, quantity) in bought {
-        for statement in [
-            "DELETE FROM cart_items WHERE user_id = $1 AND code = $2 AND quantity <= $3",
-            "UPDATE cart_items SET quantity = quantity - $3 WHERE user_id = $1 AND code = $2 AND quantity > $3",
-        ] {
-            sqlx::query(statement).bind(user_id).bind(code).bind(quantity).execute(&mut *tx).await?;
+        // Usually the whole line was bought: one statement then.
+        let deleted = sqlx::query("DELETE FROM cart_items WHERE user_id = $1 AND code = $2 AND quantity <= $3")
+            .bind(user_id)
+            .bind(code)
+            .bind(quantity)
+            .execute(&mut *tx)
+            .await?;
+        if deleted.rows_affected() == 0 {
+            sqlx::query(
+                "UPDATE cart_items SET quantity = quantity - $3 WHERE user_id = $1 AND code = $2 AND quantity > $3",
+            )
+            .bind(user_id)
+            .bind(code)
+            .bind(quantity)
+            .execute(&mut *tx)
+            .await?;
         }
     }
     bump(&mut tx, user_id).await?;

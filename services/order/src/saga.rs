@@ -51,53 +51,53 @@ impl OrderService {
         delivery: pb::Delivery,
     ) -> ServiceResult<pb::Order> {
         let order_id = uuid::Uuid::now_v7().to_string();
-        let claim = store::Claim { user_id: &caller.sub, username: &caller.name, key, address, delivery };
         loop {
-            if store::claim(&self.pool, &order_id, &claim).await? {
-                break;
+            let cart = self.carts.clone().get_cart(authorized(GetCartRequest {}, user_token)).await?;
+            let cart = cart.into_inner().cart.unwrap_or_default();
+            if !cart.notices.is_empty() || cart.lines.is_empty() {
+                // A retry of a checkout that went through finds the cart
+                // emptied by it: it gets that order.
+                if let Some(order) = self.placed_by_other(caller, key).await? {
+                    return Ok(order);
+                }
+                return Err(unbuyable(cart));
             }
-            if let Some(order) = self.placed_by_other(caller, key).await? {
-                return Ok(order);
+            let claim = store::Claim {
+                user_id: &caller.sub,
+                username: &caller.name,
+                key,
+                cart_revision: cart.revision,
+                address,
+                delivery,
+            };
+            match store::claim(&self.pool, &order_id, &claim).await? {
+                // fill_order removes the PENDING claim itself when it fails,
+                // and only once no stock can still be held for it.
+                store::Claimed::Ours => return self.fill_order(&order_id, &cart, user_token, delivery).await,
+                store::Claimed::ByKey(holder) => {
+                    if let Some(order) = self.outcome(&holder).await? {
+                        return Ok(order);
+                    }
+                }
+                // One cart revision, one order: another checkout of the same
+                // cart (a second tab, another key) answers with the order it became.
+                store::Claimed::ByCart(holder) => {
+                    let busy =
+                        ServiceError::Aborted("this cart is being ordered by another checkout; try again".into());
+                    return self.outcome(&holder).await?.ok_or(busy);
+                }
+                store::Claimed::Gone => {}
             }
         }
-        // fill_order removes the PENDING claim itself when it fails, and only
-        // once no stock can still be held for it.
-        self.fill_order(&order_id, &caller.sub, user_token, delivery).await
     }
 
     async fn fill_order(
         &self,
         order_id: &str,
-        user_id: &str,
+        cart: &atelier_proto::cart::Cart,
         user_token: &str,
         delivery: pb::Delivery,
     ) -> ServiceResult<pb::Order> {
-        let cart = match self.carts.clone().get_cart(authorized(GetCartRequest {}, user_token)).await {
-            Ok(r) => r.into_inner().cart.unwrap_or_default(),
-            Err(s) => return Err(self.give_up(order_id, s.into()).await),
-        };
-        if !cart.notices.is_empty() {
-            // Prices, stock or the catalogue changed since the shopper last
-            // saw the cart: nothing is charged before they see it again.
-            let changes: Vec<String> = cart.notices.into_iter().map(|n| n.message).collect();
-            let e =
-                ServiceError::FailedPrecondition(format!("your cart changed, please review it: {}", changes.join(" ")));
-            return Err(self.give_up(order_id, e).await);
-        }
-        if cart.lines.is_empty() {
-            return Err(self.give_up(order_id, ServiceError::FailedPrecondition("your cart is empty".into())).await);
-        }
-        // One cart revision, one order: another checkout of the same cart
-        // (a second tab, another key) answers with the order it became.
-        match store::claim_cart(&self.pool, order_id, user_id, cart.revision).await {
-            Ok(None) => {}
-            Ok(Some(holder)) => {
-                let busy = ServiceError::Aborted("this cart is being ordered by another checkout; try again".into());
-                let busy = self.give_up(order_id, busy).await;
-                return self.outcome(&holder).await?.ok_or(busy);
-            }
-            Err(e) => return Err(self.give_up(order_id, e).await),
-        }
         let lines = cart
             .lines
             .iter()
@@ -136,27 +136,32 @@ impl OrderService {
         }
         let completed = store::complete(&self.pool, order_id, &reserved, delivery).await;
         self.counts.forget();
-        if let Err(e) = completed {
+        let order = match completed {
+            Ok(order) => order,
             // The commit may have happened with its answer lost (a database
             // crash): release only an order known to be still PENDING.
-            return match store::get(&self.pool, order_id).await {
-                Ok(Some((order, raw))) if raw != "PENDING" => Ok(order),
-                Ok(_) => Err(self.release_and_give_up(order_id, e).await),
-                Err(_) => {
-                    tracing::warn!(order_id, error = %e, "order state unknown; recovery will settle it");
-                    Err(ServiceError::Unavailable("the order could not be placed; please try again".into()))
-                }
-            };
-        }
+            Err(e) => {
+                return match store::get(&self.pool, order_id).await {
+                    Ok(Some((order, raw))) if raw != "PENDING" => Ok(order),
+                    Ok(_) => Err(self.release_and_give_up(order_id, e).await),
+                    Err(_) => {
+                        tracing::warn!(order_id, error = %e, "order state unknown; recovery will settle it");
+                        Err(ServiceError::Unavailable("the order could not be placed; please try again".into()))
+                    }
+                };
+            }
+        };
         // What was bought leaves the cart; anything added meanwhile stays.
         let bought = cart.lines.iter().map(|l| BoughtLine { code: l.code.clone(), quantity: l.quantity }).collect();
-        if let Err(s) = self.carts.clone().clear_cart(authorized(ClearCartRequest { bought }, user_token)).await {
+        if let Err(s) =
+            self.carts.clone().clear_cart(authorized(ClearCartRequest { bought, without_cart: true }, user_token)).await
+        {
             // The order stands; a cart left full is an inconvenience, not a loss.
             tracing::warn!(order_id, error = %s, "could not clear the cart after checkout");
         }
         tracing::info!(order_id, "order placed");
         atelier_runtime::metrics::count("atelier_orders_placed_total");
-        Ok(store::get(&self.pool, order_id).await?.ok_or_else(|| ServiceError::not_found("order not found"))?.0)
+        Ok(order)
     }
 
     /// Gives the idempotency key back when nothing was reserved. If even that
@@ -197,6 +202,17 @@ impl OrderService {
         atelier_runtime::metrics::count("atelier_orders_canceled_total");
         Ok(true)
     }
+}
+
+/// Why a cart cannot be ordered as it is: it changed since the shopper last
+/// saw it (prices, stock or the catalogue; nothing is charged before they
+/// see it again), or it is empty.
+fn unbuyable(cart: atelier_proto::cart::Cart) -> ServiceError {
+    if cart.notices.is_empty() {
+        return ServiceError::FailedPrecondition("your cart is empty".into());
+    }
+    let changes: Vec<String> = cart.notices.into_iter().map(|n| n.message).collect();
+    ServiceError::FailedPrecondition(format!("your cart changed, please review it: {}", changes.join(" ")))
 }
 
 /// Fault injection for the recovery tests (die mid-saga, between reserve and

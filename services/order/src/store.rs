@@ -80,40 +80,45 @@ async fn with_lines(pool: &Pool, rows: Vec<OrderRow>) -> ServiceResult<Vec<pb::O
     let lines: Vec<LineRow> = rows.iter().fold(sqlx::query_as(&sql), |q, r| q.bind(&r.id)).fetch_all(pool).await?;
     Ok(rows
         .into_iter()
-        .map(|o| pb::Order {
-            lines: lines
-                .iter()
-                .filter(|l| l.order_id == o.id)
-                .map(|l| pb::OrderLine {
-                    code: l.code.clone(),
-                    product_id: l.product_id.clone(),
-                    product_name: l.product_name.clone(),
-                    size: l.size.clone(),
-                    color: l.color.clone(),
-                    unit_price_cents: l.unit_price_cents,
-                    quantity: l.quantity,
-                })
-                .collect(),
-            status: status::parse(&o.status) as i32,
-            id: o.id,
-            user_id: o.user_id,
-            username: o.username,
-            total_cents: o.total_cents,
-            created_at_ms: o.created_at_ms,
-            updated_at_ms: o.updated_at_ms,
-            number: o.number.unwrap_or(0),
-            address: (!o.ship_name.is_empty()).then_some(pb::ShippingAddress {
-                name: o.ship_name,
-                line1: o.ship_line1,
-                line2: o.ship_line2,
-                postcode: o.ship_postcode,
-                city: o.ship_city,
-                country: o.ship_country,
-            }),
-            delivery: crate::delivery::parse(&o.delivery) as i32,
-            delivery_cents: o.delivery_cents,
+        .map(|o| {
+            let mine = lines.iter().filter(|l| l.order_id == o.id).map(|l| pb::OrderLine {
+                code: l.code.clone(),
+                product_id: l.product_id.clone(),
+                product_name: l.product_name.clone(),
+                size: l.size.clone(),
+                color: l.color.clone(),
+                unit_price_cents: l.unit_price_cents,
+                quantity: l.quantity,
+            });
+            let mine = mine.collect();
+            order(o, mine)
         })
         .collect())
+}
+
+/// An order from its row and its lines (in the order listings show them).
+fn order(o: OrderRow, lines: Vec<pb::OrderLine>) -> pb::Order {
+    pb::Order {
+        lines,
+        status: status::parse(&o.status) as i32,
+        id: o.id,
+        user_id: o.user_id,
+        username: o.username,
+        total_cents: o.total_cents,
+        created_at_ms: o.created_at_ms,
+        updated_at_ms: o.updated_at_ms,
+        number: o.number.unwrap_or(0),
+        address: (!o.ship_name.is_empty()).then_some(pb::ShippingAddress {
+            name: o.ship_name,
+            line1: o.ship_line1,
+            line2: o.ship_line2,
+            postcode: o.ship_postcode,
+            city: o.ship_city,
+            country: o.ship_country,
+        }),
+        delivery: crate::delivery::parse(&o.delivery) as i32,
+        delivery_cents: o.delivery_cents,
+    }
 }
 
 /// The order, with its raw status (PENDING included).
@@ -135,28 +140,44 @@ pub async fn id_by_key(pool: &Pool, user_id: &str, key: &str) -> ServiceResult<O
         .await?)
 }
 
-/// Who orders, under which key, to where and how.
+/// Who orders which cart revision, under which key, to where and how.
 pub struct Claim<'a> {
     pub user_id: &'a str,
     pub username: &'a str,
     pub key: &'a str,
+    pub cart_revision: i64,
     pub address: &'a pb::ShippingAddress,
     pub delivery: pb::Delivery,
 }
 
-/// Claims the idempotency key with a PENDING order; false if already claimed.
-pub async fn claim(pool: &Pool, id: &str, c: &Claim<'_>) -> ServiceResult<bool> {
+/// Who holds what a checkout tried to claim.
+pub enum Claimed {
+    /// This checkout: the key and the cart revision are its own.
+    Ours,
+    /// The order placed (or being placed) under the same key.
+    ByKey(String),
+    /// The order placed (or being placed) from the same cart revision.
+    ByCart(String),
+    /// The holder gave up meanwhile: try again.
+    Gone,
+}
+
+/// Claims the idempotency key and the cart revision with one PENDING order:
+/// one key, one order; one cart revision, one order.
+pub async fn claim(pool: &Pool, id: &str, c: &Claim<'_>) -> ServiceResult<Claimed> {
     let now = now_ms();
     let a = c.address;
     let result = sqlx::query(
-        "INSERT INTO orders (id, user_id, username, idempotency_key, status, total_cents, created_at_ms, updated_at_ms,
-                             ship_name, ship_line1, ship_line2, ship_postcode, ship_city, ship_country, delivery)
-         VALUES ($1, $2, $3, $4, 'PENDING', 0, $5, $5, $6, $7, $8, $9, $10, $11, $12)",
+        "INSERT INTO orders (id, user_id, username, idempotency_key, cart_revision, status, total_cents, created_at_ms,
+                             updated_at_ms, ship_name, ship_line1, ship_line2, ship_postcode, ship_city, ship_country,
+                             delivery)
+         VALUES ($1, $2, $3, $4, $5, 'PENDING', 0, $6, $6, $7, $8, $9, $10, $11, $12, $13)",
     )
     .bind(id)
     .bind(c.user_id)
     .bind(c.username)
     .bind(c.key)
+    .bind(c.cart_revision)
     .bind(now)
     .bind(a.name.trim())
     .bind(a.line1.trim())
@@ -168,32 +189,18 @@ pub async fn claim(pool: &Pool, id: &str, c: &Claim<'_>) -> ServiceResult<bool> 
     .execute(pool)
     .await;
     match result {
-        Ok(_) => Ok(true),
-        Err(e) if db::is_unique_violation(&e) => Ok(false),
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// Claims cart revision `revision` for the PENDING order `id`: Ok(None) when
-/// it is ours, else the order that holds it.
-pub async fn claim_cart(pool: &Pool, id: &str, user_id: &str, revision: i64) -> ServiceResult<Option<String>> {
-    let claimed = sqlx::query("UPDATE orders SET cart_revision = $2 WHERE id = $1 AND status = 'PENDING'")
-        .bind(id)
-        .bind(revision)
-        .execute(pool)
-        .await;
-    match claimed {
-        Ok(done) if done.rows_affected() == 1 => Ok(None),
-        Ok(_) => Err(ServiceError::Aborted("the order was abandoned while being placed".into())),
+        Ok(_) => Ok(Claimed::Ours),
         Err(e) if db::is_unique_violation(&e) => {
+            if let Some(holder) = id_by_key(pool, c.user_id, c.key).await? {
+                return Ok(Claimed::ByKey(holder));
+            }
             let holder: Option<String> =
                 sqlx::query_scalar("SELECT id FROM orders WHERE user_id = $1 AND cart_revision = $2")
-                    .bind(user_id)
-                    .bind(revision)
+                    .bind(c.user_id)
+                    .bind(c.cart_revision)
                     .fetch_optional(pool)
                     .await?;
-            // Gone already (that checkout gave up): let the caller try again.
-            Ok(Some(holder.unwrap_or_default()))
+            Ok(holder.map_or(Claimed::Gone, Claimed::ByCart))
         }
         Err(e) => Err(e.into()),
     }
@@ -204,30 +211,47 @@ pub async fn drop_pending(pool: &Pool, id: &str) -> ServiceResult<()> {
     Ok(())
 }
 
-/// Stores the reserved lines and turns the PENDING order into PROCESSING.
-pub async fn complete(pool: &Pool, id: &str, lines: &[ReservedLine], delivery: pb::Delivery) -> ServiceResult<()> {
-    let goods: i64 = lines.iter().map(|l| l.unit_price_cents * l.quantity).sum();
+/// Stores the reserved lines and turns the PENDING order into PROCESSING:
+/// the order as placed (no second read).
+pub async fn complete(
+    pool: &Pool,
+    id: &str,
+    reserved: &[ReservedLine],
+    delivery: pb::Delivery,
+) -> ServiceResult<pb::Order> {
+    let goods: i64 = reserved.iter().map(|l| l.unit_price_cents * l.quantity).sum();
     let delivery_cents = crate::delivery::price(delivery, goods);
     let mut tx = pool.begin().await?;
     let sql = format!(
         "UPDATE orders SET status = 'PROCESSING', total_cents = $2, updated_at_ms = $3, delivery_cents = $4, number = {}
-         WHERE id = $1 AND status = 'PENDING'",
+         WHERE id = $1 AND status = 'PENDING' RETURNING {ORDER_COLUMNS}",
         next_number(pool)
     );
-    let done = sqlx::query(&sql)
+    let row: Option<OrderRow> = sqlx::query_as(&sql)
         .bind(id)
         .bind(goods + delivery_cents)
         .bind(now_ms())
         .bind(delivery_cents)
-        .execute(&mut *tx)
+        .fetch_optional(&mut *tx)
         .await?;
-    if done.rows_affected() == 0 {
+    let Some(row) = row else {
         return Err(ServiceError::Aborted("the order was abandoned while being placed".into()));
-    }
-    for l in lines {
-        let size = atelier_proto::product::Size::try_from(l.size)
-            .map(|s| s.as_str_name().trim_start_matches("SIZE_").to_string())
-            .unwrap_or_default();
+    };
+    let mut lines: Vec<pb::OrderLine> = reserved
+        .iter()
+        .map(|l| pb::OrderLine {
+            code: l.code.clone(),
+            product_id: l.product_id.clone(),
+            product_name: l.product_name.clone(),
+            size: atelier_proto::product::Size::try_from(l.size)
+                .map(|s| s.as_str_name().trim_start_matches("SIZE_").to_string())
+                .unwrap_or_default(),
+            color: l.color.clone(),
+            unit_price_cents: l.unit_price_cents,
+            quantity: l.quantity,
+        })
+        .collect();
+    for l in &lines {
         sqlx::query(
             "INSERT INTO order_lines (order_id, code, product_id, product_name, size, color, unit_price_cents, quantity)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -236,7 +260,7 @@ pub async fn complete(pool: &Pool, id: &str, lines: &[ReservedLine], delivery: p
         .bind(&l.code)
         .bind(&l.product_id)
         .bind(&l.product_name)
-        .bind(size)
+        .bind(&l.size)
         .bind(&l.color)
         .bind(l.unit_price_cents)
         .bind(l.quantity)
@@ -244,7 +268,8 @@ pub async fn complete(pool: &Pool, id: &str, lines: &[ReservedLine], delivery: p
         .await?;
     }
     tx.commit().await?;
-    Ok(())
+    lines.sort_by(|a, b| (&a.product_name, &a.code).cmp(&(&b.product_name, &b.code)));
+    Ok(order(row, lines))
 }
 
 /// Moves `from` -> `to` if the order is still in `from` (compare-and-set).
