@@ -105,9 +105,11 @@ fn resources(shop: &Shop, component: &str) -> Value {
 /// answered), so a database that is late keeps pods out of their Service
 /// without restarting them. The
 /// gateway's readiness is its own: it keeps serving what it can when a
-/// service is down.
+/// service is down. Answers may take up to 3 s (Kubernetes' default is 1 s):
+/// on a busy node (a rollout starting every component at once) a late answer
+/// would otherwise take every replica out of its Service together.
 pub fn probes(component: &str, port: u16) -> (Value, Value) {
-    if component == "gateway" {
+    let (mut liveness, mut readiness) = if component == "gateway" {
         // On the operations port: the public one does not serve them.
         let port = METRICS_PORT;
         (
@@ -119,8 +121,13 @@ pub fn probes(component: &str, port: u16) -> (Value, Value) {
             json!({"grpc": {"port": port, "service": "atelier.liveness"}, "periodSeconds": 10, "failureThreshold": 3}),
             json!({"grpc": {"port": port}, "periodSeconds": 5, "failureThreshold": 2}),
         )
-    }
+    };
+    liveness["timeoutSeconds"] = json!(PROBE_TIMEOUT_SECONDS);
+    readiness["timeoutSeconds"] = json!(PROBE_TIMEOUT_SECONDS);
+    (liveness, readiness)
 }
+
+const PROBE_TIMEOUT_SECONDS: i64 = 3;
 
 fn secret_env(name: &str, secret: &str, key: &str) -> Value {
     json!({"name": name, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}})

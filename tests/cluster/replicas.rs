@@ -25,7 +25,7 @@ struct Load {
 impl Load {
     async fn start(base: &str, shoppers: usize, sku: &str) -> Self {
         let (stop, served, failures) = (Arc::new(AtomicBool::new(false)), Arc::default(), Arc::default());
-        let mut tasks = vec![];
+        let (mut tasks, started) = (vec![], std::time::Instant::now());
         for n in 0..shoppers {
             let mut shopper = Shopper::at_url(base);
             let username = format!("load-{n}");
@@ -54,7 +54,8 @@ impl Load {
                         if (200..300).contains(&status) {
                             served.fetch_add(1, Ordering::Relaxed);
                         } else {
-                            failures.lock().unwrap().push(format!("{what}: {status} {body}"));
+                            let at = started.elapsed().as_secs_f32();
+                            failures.lock().unwrap().push(format!("at {at:.1} s, {what}: {status} {body}"));
                         }
                     }
                 }

@@ -27,7 +27,8 @@ impl Shopper {
         }
         match r.send().await {
             Ok(r) => (r.status().as_u16(), r.json().await.unwrap_or(Value::Null)),
-            Err(_) => (0, Value::Null),
+            // Status 0: no answer; what went wrong, for the failure report.
+            Err(e) => (0, Value::String(format!("{e:?}"))),
         }
     }
 
@@ -48,7 +49,8 @@ impl Shopper {
         }
         match r.send().await {
             Ok(r) => (r.status().as_u16(), r.json().await.unwrap_or(Value::Null)),
-            Err(_) => (0, Value::Null),
+            // Status 0: no answer; what went wrong, for the failure report.
+            Err(e) => (0, Value::String(format!("{e:?}"))),
         }
     }
 
