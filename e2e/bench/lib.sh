@@ -6,9 +6,13 @@ PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort | tail -1)
 AS=""
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 rss_mib() { echo $(( $(ps -o rss= -p "$1" | tr -d ' ') / 1024 )); }
+# The part of a process's RSS that is its own (heap, stacks), not the shared
+# binary's code pages that every Atelier process on the machine maps too.
+private_mib() { awk '/^Anonymous:/ { printf "%d", $2 / 1024 }' "/proc/$1/smaps_rollup"; }
 wait_ready() { until curl -sf "$1/readyz/dependencies" >/dev/null; do sleep 0.05; done; }
 
-# A PostgreSQL cluster in $WORK/pg: sets PGPORT and PSQL; `pg_url db` names a database.
+# A PostgreSQL cluster in $WORK/pg (with the server options in PG_OPTIONS):
+# sets PGPORT and PSQL; `pg_url db` names a database.
 start_postgres() {
   [ -n "$PGBIN" ] || { echo "PostgreSQL is not installed (apt install postgresql)"; exit 1; }
   chmod 755 "$WORK"
@@ -16,7 +20,7 @@ start_postgres() {
   PGPORT=$(free_port)
   $AS "$PGBIN/initdb" -A trust -U postgres --no-sync -D "$WORK/pg" >/dev/null
   $AS "$PGBIN/pg_ctl" -w -s -D "$WORK/pg" -l "$WORK/pg.log" \
-    -o "-p $PGPORT -k $WORK -c listen_addresses=127.0.0.1 -c max_connections=200" start
+    -o "-p $PGPORT -k $WORK -c listen_addresses=127.0.0.1 -c max_connections=200 ${PG_OPTIONS:-}" start
   PSQL="psql -h 127.0.0.1 -p $PGPORT -U postgres -v ON_ERROR_STOP=1 -q"
 }
 pg_url() { echo "postgres://postgres@127.0.0.1:$PGPORT/$1"; }
