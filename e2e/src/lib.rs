@@ -163,7 +163,11 @@ impl Browser {
     }
 
     pub async fn fill(&self, css: &str, value: &str) {
-        let field = self.client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("field {css}: {e}"));
+        let Ok(field) = self.client.find(Locator::Css(css)).await else {
+            let url = self.client.current_url().await.map(|u| u.to_string()).unwrap_or_default();
+            let source = self.client.source().await.unwrap_or_default();
+            panic!("no field {css} on {url}:\n{}", source.chars().take(1500).collect::<String>());
+        };
         field.clear().await.expect("clear");
         field.send_keys(value).await.expect("type");
     }

@@ -258,6 +258,13 @@ async fn an_admin_runs_the_shop() {
     b.click("form[action='/admin/users/demo-client/role'] button").await;
     assert!(b.text().await.contains("demo-client is now an admin"));
     b.screenshot("14-admin-users").await;
+
+    // An admin on a phone: wide tables scroll within their box, the page does not.
+    b.resize(390, 844).await;
+    for path in ["/admin", "/admin/users", "/admin/products", "/admin/products/linen-blazer", "/admin/orders"] {
+        b.goto(&format!("{}{path}", shop.url)).await;
+        assert_eq!(b.overflow_x().await, 0, "{path} fits a phone's width");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
