@@ -111,6 +111,11 @@ pub enum Role {
         /// auth service believes client addresses only from it.
         #[arg(long, env = "ATELIER_GATEWAY_TOKEN", hide_env_values = true)]
         gateway_token: Option<String>,
+        /// After the stop signal, keep serving this many seconds, answering
+        /// with `Connection: close`, so that clients on kept-alive
+        /// connections move to another replica before this one closes them.
+        #[arg(long, env = "ATELIER_DRAIN_SECONDS", default_value_t = 0.0)]
+        drain_seconds: f64,
     },
 }
 

@@ -43,7 +43,7 @@ pub async fn run(listener: TcpListener, data_dir: &Path, shutdown: Shutdown) -> 
         "demo accounts admin/admin123 and demo-client/demo123 can log in: their passwords are published; \
          change them (or run on Kubernetes with seed.demoAccounts: false) before the shop is public"
     );
-    let result = atelier_gateway::serve(listener, None, backends, shutdown.wait()).await;
+    let result = atelier_gateway::serve(listener, None, backends, std::time::Duration::ZERO, shutdown.wait()).await;
     shutdown.trigger();
     while let Some(done) = services.tasks.join_next().await {
         done??;

@@ -87,7 +87,7 @@ async fn serve(role: Role, shutdown: Shutdown) -> anyhow::Result<()> {
             let abandoned = std::time::Duration::from_secs_f64(abandoned_checkout_after.clamp(0.1, 86_400.0));
             roles::run_order(grpc::bind(listen).await?, &db.database_url, &keys, deps, abandoned, shutdown).await
         }
-        Role::Gateway { listen, ops_listen, backends, gateway_key, gateway_token } => {
+        Role::Gateway { listen, ops_listen, backends, gateway_key, gateway_token, drain_seconds } => {
             if let Some(key) = gateway_key {
                 atelier_gateway::web::cookie_key::set_from_base64(&key)?;
             }
@@ -104,7 +104,8 @@ async fn serve(role: Role, shutdown: Shutdown) -> anyhow::Result<()> {
                 Some(addr) => Some(grpc::bind(addr).await?),
                 None => None,
             };
-            atelier_gateway::serve(grpc::bind(listen).await?, ops, config, shutdown.wait()).await
+            let drain = std::time::Duration::from_secs_f64(drain_seconds.clamp(0.0, 60.0));
+            atelier_gateway::serve(grpc::bind(listen).await?, ops, config, drain, shutdown.wait()).await
         }
     }
 }

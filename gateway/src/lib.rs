@@ -82,18 +82,35 @@ fn http_span(request: &http::Request<axum::body::Body>) -> tracing::Span {
     span
 }
 
-/// Serves the gateway until `shutdown` resolves, then drains in-flight
-/// requests. With `ops`, the operations endpoints are served there only, so
-/// that what the public port (the Ingress) exposes holds no metrics.
+/// Serves the gateway until `shutdown` resolves, then for `drain` answers
+/// every HTTP/1 request with `Connection: close` (clients on kept-alive
+/// connections move to another replica instead of sending a request on a
+/// connection being closed), then finishes the requests in flight. With
+/// `ops`, the operations endpoints are served there only, so that what the
+/// public port (the Ingress) exposes holds no metrics.
 pub async fn serve(
     listener: TcpListener,
     ops: Option<TcpListener>,
     backends: Backends,
+    drain: Duration,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let state = AppState::connect(&backends)?;
-    let app = site(state.clone(), ops.is_none());
+    let draining = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let app = site(state.clone(), ops.is_none())
+        .layer(axum::middleware::from_fn_with_state(draining.clone(), close_connections_when_draining));
     let shutdown = futures::FutureExt::shared(Box::pin(shutdown));
+    let stop_public = {
+        let shutdown = shutdown.clone();
+        async move {
+            shutdown.await;
+            if !drain.is_zero() {
+                tracing::info!(?drain, "stopping: answering with Connection: close meanwhile");
+                draining.store(true, std::sync::atomic::Ordering::Relaxed);
+                tokio::time::sleep(drain).await;
+            }
+        }
+    };
     let ops_server = ops.map(|ops| {
         let router = ops::router().with_state(state);
         let stop = shutdown.clone();
@@ -109,10 +126,24 @@ pub async fn serve(
         let _ = tcp.set_nodelay(true);
     });
     axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown(stop_public)
         .await?;
     if let Some(ops) = ops_server {
         ops.await??;
     }
     Ok(())
+}
+
+/// While the gateway stops, each HTTP/1 answer closes its connection.
+async fn close_connections_when_draining(
+    axum::extract::State(draining): axum::extract::State<Arc<std::sync::atomic::AtomicBool>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let http1 = request.version() <= http::Version::HTTP_11;
+    let mut response = next.run(request).await;
+    if http1 && draining.load(std::sync::atomic::Ordering::Relaxed) {
+        response.headers_mut().insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
 }

@@ -159,6 +159,9 @@ pub fn deployment(shop: &Shop, component: &str, port: u16, checksum: &str) -> De
     // neither the Ingress nor the Services expose.
     if component == "gateway" {
         env.push(json!({"name": "ATELIER_OPS_LISTEN", "value": format!("0.0.0.0:{METRICS_PORT}")}));
+        // Kept-alive connections (from ingress controllers, API clients)
+        // still reach a stopping gateway: it tells them to reconnect first.
+        env.push(json!({"name": "ATELIER_DRAIN_SECONDS", "value": GATEWAY_DRAIN_SECONDS.to_string()}));
     } else {
         env.push(json!({"name": "ATELIER_METRICS_LISTEN", "value": format!("0.0.0.0:{METRICS_PORT}")}));
     }
@@ -259,6 +262,10 @@ pub fn service(shop: &Shop, component: &str, port: u16) -> Service {
 /// than the time endpoints, cluster DNS (clients resolve every second) and
 /// ingress controllers take to stop sending it anything new.
 pub const PRE_STOP_SECONDS: i64 = 5;
+
+/// How long a stopping gateway answers with `Connection: close` before it
+/// closes its connections (within the grace period, after the pre-stop delay).
+pub const GATEWAY_DRAIN_SECONDS: i64 = 3;
 
 pub fn pdb(shop: &Shop, component: &str) -> Option<PodDisruptionBudget> {
     let spec = component_spec(shop, component);
