@@ -72,4 +72,19 @@ async fn network_policies_allow_the_data_flow_and_nothing_else() {
     let (_, sku) = shopper.browse().await.expect("the catalogue answers");
     assert!(shopper.log_in("demo-client", "demo123").await);
     shopper.buy(&sku).await.expect("a checkout through every service");
+
+    // A pod that is stopping (its pre-stop delay, a gateway draining its
+    // kept-alive connections) still finishes its requests: as in a real
+    // cluster it stays selected by the policies until its processes end, so
+    // those requests may open new connections to the services.
+    let gateway = &pods["gateway"];
+    kube::Api::<k8s_openapi::api::core::v1::Pod>::namespaced(c.client.clone(), &c.namespace)
+        .delete(&gateway.0, &Default::default())
+        .await
+        .unwrap();
+    c.settled().await;
+    assert!(!c.endpoints("boutique-gateway").contains(&gateway.1), "the stopping gateway has left its Service");
+    for (to, port) in [("auth", 50051), ("product", 50052), ("cart", 50053), ("order", 50054)] {
+        assert_eq!(reach("gateway", to, port), Reach::Connected, "a stopping gateway -> {to}:{port}");
+    }
 }

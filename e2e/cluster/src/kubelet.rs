@@ -60,6 +60,19 @@ struct RunningPod {
     stop: watch::Sender<bool>,
     done: tokio::task::JoinHandle<()>,
     phase: Arc<Mutex<Option<&'static str>>>,
+    /// Its labels when it started: what NetworkPolicies select it by, also
+    /// while it terminates.
+    labels: std::collections::BTreeMap<String, String>,
+}
+
+/// A pod gone from the API whose containers are still stopping (pre-stop
+/// hook, grace period). As in a real cluster, it keeps its address and
+/// stays selected by NetworkPolicies until its processes have ended: the
+/// calls it finishes meanwhile may need new connections.
+struct StoppingPod {
+    task: tokio::task::JoinHandle<()>,
+    net: PodNet,
+    labels: std::collections::BTreeMap<String, String>,
 }
 
 pub struct Kubelet {
@@ -71,7 +84,7 @@ pub struct Kubelet {
     pods: Mutex<HashMap<String, RunningPod>>,
     /// Pods being stopped (pre-stop hook, grace period): a new pod of the
     /// same name (a StatefulSet's) waits until its predecessor is gone.
-    stopping: Mutex<HashMap<String, tokio::task::JoinHandle<()>>>,
+    stopping: Mutex<HashMap<String, StoppingPod>>,
     /// Images whose pull takes a while: available from that instant.
     pub(crate) pulls: Mutex<HashMap<String, Instant>>,
     /// Mount points this node had to create on the host, removed at the end.
@@ -140,10 +153,11 @@ impl Kubelet {
             // not hold up the rest of the node (its Services' DNS above all).
             let Some(rp) = self.pods.lock().unwrap().remove(&name) else { continue };
             let (kubelet, task_name) = (self.clone(), name.clone());
-            let stopping = tokio::spawn(async move { kubelet.finish_pod(&task_name, rp).await });
-            self.stopping.lock().unwrap().insert(name, stopping);
+            let (net, labels) = (rp.net.clone(), rp.labels.clone());
+            let task = tokio::spawn(async move { kubelet.finish_pod(&task_name, rp).await });
+            self.stopping.lock().unwrap().insert(name, StoppingPod { task, net, labels });
         }
-        self.stopping.lock().unwrap().retain(|_, task| !task.is_finished());
+        self.stopping.lock().unwrap().retain(|_, p| !p.task.is_finished());
         for pod in &pods {
             let name = pod.name_any();
             let new = !self.pods.lock().unwrap().contains_key(&name)
@@ -152,6 +166,10 @@ impl Kubelet {
             if new && let Err(e) = self.start_pod(pod, hosts) {
                 eprintln!("cluster: cannot start pod {name}: {e:#}");
             }
+        }
+        // A stopping pod still resolves names: its last calls need the Services as they are now.
+        for (name, p) in self.stopping.lock().unwrap().iter() {
+            self.net.set_hosts(&p.net, &format!("{hosts}{} {name}\n", p.net.ip));
         }
         for pod in pods {
             let name = pod.name_any();
@@ -178,22 +196,30 @@ impl Kubelet {
     pub async fn enforce(&self, policies: &[NetworkPolicy], others: &[Peer]) -> anyhow::Result<()> {
         let api: Api<Pod> = Api::namespaced(self.client.clone(), &self.namespace);
         let pods = api.list(&Default::default()).await?.items;
-        let running: Vec<(Peer, PodNet)> = {
+        let peer = |key: &str, labels: &std::collections::BTreeMap<String, String>, net: &PodNet| Peer {
+            key: key.to_string(),
+            namespace: self.namespace.clone(),
+            namespace_labels: [("kubernetes.io/metadata.name".to_string(), self.namespace.clone())].into(),
+            labels: labels.clone(),
+            ip: net.ip.to_string(),
+        };
+        let mut running: Vec<(Peer, PodNet)> = {
             let running = self.pods.lock().unwrap();
             pods.iter()
                 .filter_map(|p| {
                     let net = running.get(&p.name_any())?.net.clone();
-                    let peer = Peer {
-                        key: p.name_any(),
-                        namespace: self.namespace.clone(),
-                        namespace_labels: [("kubernetes.io/metadata.name".to_string(), self.namespace.clone())].into(),
-                        labels: p.labels().clone(),
-                        ip: net.ip.to_string(),
-                    };
-                    Some((peer, net))
+                    Some((peer(&p.name_any(), p.labels(), &net), net))
                 })
                 .collect()
         };
+        running.extend(
+            self.stopping
+                .lock()
+                .unwrap()
+                .iter()
+                .filter(|(_, p)| !p.task.is_finished())
+                .map(|(name, p)| (peer(name, &p.labels, &p.net), p.net.clone())),
+        );
         let mut peers: Vec<Peer> = running.iter().map(|(p, _)| p.clone()).collect();
         peers.extend_from_slice(others);
         let node = self.net.node_ip().to_string();
@@ -230,10 +256,11 @@ impl Kubelet {
         let phase = Arc::new(Mutex::new(None));
         let kubelet = self.clone();
         let uid = pod.uid().unwrap_or_default();
+        let labels = pod.labels().clone();
         let (pod, lives, net2, stop_rx, phase2) =
             (pod.clone(), containers.clone(), net.clone(), stop.subscribe(), phase.clone());
         let done = tokio::spawn(async move { kubelet.run_pod(pod, lives, net2, stop_rx, phase2).await });
-        self.pods.lock().unwrap().insert(name, RunningPod { uid, net, containers, stop, done, phase });
+        self.pods.lock().unwrap().insert(name, RunningPod { uid, net, containers, stop, done, phase, labels });
         Ok(())
     }
 
@@ -265,7 +292,7 @@ impl Kubelet {
     pub async fn stop_all(&self) {
         let names: Vec<String> = self.pods.lock().unwrap().keys().cloned().collect();
         futures_join(names.iter().map(|n| self.stop_pod(n))).await;
-        let stopping: Vec<_> = self.stopping.lock().unwrap().drain().map(|(_, task)| task).collect();
+        let stopping: Vec<_> = self.stopping.lock().unwrap().drain().map(|(_, p)| p.task).collect();
         futures_join(stopping).await;
         for dir in self.mount_points.lock().unwrap().drain(..).rev() {
             let _ = std::fs::remove_dir(&dir);

@@ -90,6 +90,8 @@ pub struct Cluster {
     operator_paused: Arc<std::sync::atomic::AtomicBool>,
     state: PathBuf,
     net: Arc<network::Network>,
+    /// Passes the node has completed (see [`Cluster::settled`]).
+    passes: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 /// One cluster at a time per test process: they share the host's mount
@@ -140,6 +142,7 @@ impl Cluster {
             operator_paused: Arc::default(),
             state,
             net,
+            passes: Arc::new(tokio::sync::watch::Sender::new(0)),
         };
         cluster.spawn_loops();
         Ok(ClusterGuard { cluster: Some(cluster), _lock: lock, _machine_lock: machine_lock })
@@ -164,8 +167,13 @@ impl Cluster {
             }
         }));
         // The control plane and the node.
-        let (controllers, kubelet, endpoints, outsiders) =
-            (self.controllers.clone(), self.kubelet.clone(), self.endpoints.clone(), self.outsiders.clone());
+        let (controllers, kubelet, endpoints, outsiders, passes) = (
+            self.controllers.clone(),
+            self.kubelet.clone(),
+            self.endpoints.clone(),
+            self.outsiders.clone(),
+            self.passes.clone(),
+        );
         self.tasks.push(tokio::spawn(async move {
             loop {
                 if let Err(e) = controllers.sync().await {
@@ -192,6 +200,7 @@ impl Cluster {
                     }
                     Err(e) => eprintln!("cluster: network policies: {e}"),
                 }
+                passes.send_modify(|n| *n += 1);
                 tokio::time::sleep(Duration::from_millis(250)).await;
             }
         }));
@@ -231,6 +240,19 @@ impl Cluster {
                 anyhow::bail!("timed out after {timeout:?} waiting for {what}\n{}", self.describe().await);
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// Waits until the node has made a whole pass (controllers, pods, DNS,
+    /// NetworkPolicies) that began after this call: what the API holds now
+    /// is then in force on the node.
+    pub async fn settled(&self) {
+        let mut passes = self.passes.subscribe();
+        let wanted = *passes.borrow_and_update() + 2;
+        while *passes.borrow_and_update() < wanted {
+            if passes.changed().await.is_err() {
+                return;
+            }
         }
     }
 
