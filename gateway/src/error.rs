@@ -32,6 +32,7 @@ fn code_status(code: Code) -> StatusCode {
 pub fn user_message(status: &Status) -> String {
     match http_status(status) {
         s if s == StatusCode::SERVICE_UNAVAILABLE => {
+            tracing::warn!(code = ?status.code(), message = status.message(), cause = %causes(status), "backend unavailable");
             "This part of the shop is temporarily unavailable. Please try again in a moment.".into()
         }
         s if s.is_server_error() => {
@@ -40,6 +41,18 @@ pub fn user_message(status: &Status) -> String {
         }
         _ => status.message().to_string(),
     }
+}
+
+/// The error's source chain, outermost first: what the transport saw
+/// (a refused connection, a reset stream) when a call failed.
+fn causes(status: &Status) -> String {
+    let mut chain = vec![];
+    let mut source = std::error::Error::source(status);
+    while let Some(e) = source {
+        chain.push(e.to_string());
+        source = e.source();
+    }
+    chain.join(": ")
 }
 
 /// A stable machine-readable code for the JSON API.
