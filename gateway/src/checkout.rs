@@ -1,6 +1,7 @@
 //! Checkout, for the web pages and the API alike: where the order goes
 //! (a saved address, the account's default, or one given inline) and how.
 
+use crate::clients::read;
 use crate::{session::CurrentUser, session::as_user, state::AppState};
 use atelier_proto::{auth, order};
 use tonic::Status;
@@ -44,8 +45,7 @@ pub fn shipping(a: auth::Address) -> order::ShippingAddress {
 
 /// The account's saved addresses, the default first.
 pub async fn addresses(state: &AppState, user: &CurrentUser) -> Result<Vec<auth::Address>, Status> {
-    let request = as_user(user, auth::ListAddressesRequest {});
-    Ok(state.clients.auth.clone().list_addresses(request).await?.into_inner().addresses)
+    Ok(read!(state.clients.auth, list_addresses, with || as_user(user, auth::ListAddressesRequest {}))?.addresses)
 }
 
 /// The address an order goes to. No default address, or an id that is not

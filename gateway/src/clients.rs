@@ -65,8 +65,19 @@ where
     }
 }
 
-/// `read!(client, method, request)`: an idempotent call through [`read_with_retry`].
+/// `read!(client, method, request)`: an idempotent call through [`read_with_retry`];
+/// `read!(client, method, with make)` when the request carries metadata
+/// (a user's identity) and is made afresh for each try by `make()`.
 macro_rules! read {
+    ($client:expr, $method:ident, with $make:expr) => {{
+        let make = $make;
+        $crate::clients::read_with_retry(|| {
+            let mut client = $client.clone();
+            let request = make();
+            async move { client.$method(request).await }
+        })
+        .await
+    }};
     ($client:expr, $method:ident, $request:expr) => {{
         let request = $request;
         $crate::clients::read_with_retry(|| {

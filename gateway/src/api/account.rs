@@ -1,6 +1,7 @@
 //! Session and account endpoints.
 
 use super::{ApiError, ApiJson, ApiUser, extract::ErrorBody, types::*};
+use crate::clients::read;
 use crate::{
     AppState,
     session::{ClientAddress, as_user, login_request},
@@ -53,8 +54,8 @@ pub async fn register(
 #[utoipa::path(get, path = "/me", tag = "account", security(("bearer" = [])),
     responses((status = 200, body = UserOut), (status = 401, body = ErrorBody)))]
 pub async fn me(State(state): State<AppState>, ApiUser(user): ApiUser) -> Result<Json<UserOut>, ApiError> {
-    let request = as_user(&user, pb::GetUserRequest { username: user.username.clone() });
-    Ok(Json(state.clients.auth.clone().get_user(request).await?.into_inner().user.unwrap_or_default().into()))
+    let request = || as_user(&user, pb::GetUserRequest { username: user.username.clone() });
+    Ok(Json(read!(state.clients.auth, get_user, with request)?.user.unwrap_or_default().into()))
 }
 
 /// Change your email and/or phone.

@@ -5,6 +5,7 @@ use super::{
     extract::{ApiQuery, ErrorBody},
     types::*,
 };
+use crate::clients::read;
 use crate::{format, session::as_user, state::AppState};
 use atelier_proto::{auth, order, product};
 use axum::{
@@ -31,8 +32,8 @@ pub async fn list_users(
 ) -> Result<Json<UserPage>, ApiError> {
     let admin = user.admin()?;
     let (page, per_page) = crate::app::paging(q.page, q.per_page, 20);
-    let request = as_user(&admin, auth::ListUsersRequest { query: q.q.unwrap_or_default(), page, per_page });
-    let r = state.clients.auth.clone().list_users(request).await?.into_inner();
+    let request = auth::ListUsersRequest { query: q.q.unwrap_or_default(), page, per_page };
+    let r = read!(state.clients.auth, list_users, with || as_user(&admin, request.clone()))?;
     Ok(Json(UserPage { items: r.users.into_iter().map(Into::into).collect(), total: r.total, page, per_page }))
 }
 
@@ -217,7 +218,7 @@ pub async fn list_orders(
     let (page, per_page) = crate::app::paging(q.page, q.per_page, 20);
     let request =
         order::ListAllOrdersRequest { status: status as i32, username: q.user.unwrap_or_default(), page, per_page };
-    let r = state.clients.order.clone().list_all_orders(as_user(&admin, request)).await?.into_inner();
+    let r = read!(state.clients.order, list_all_orders, with || as_user(&admin, request.clone()))?;
     Ok(Json(OrderPage::new(r, page, per_page)))
 }
 

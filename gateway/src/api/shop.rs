@@ -67,7 +67,8 @@ fn cart_out(r: tonic::Response<cart::CartResponse>) -> Json<CartOut> {
 #[utoipa::path(get, path = "/cart", tag = "cart", security(("bearer" = [])),
     responses((status = 200, body = CartOut), (status = 401, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn get_cart(State(state): State<AppState>, ApiUser(user): ApiUser) -> Result<Json<CartOut>, ApiError> {
-    Ok(cart_out(state.clients.cart.clone().get_cart(as_user(&user, cart::GetCartRequest {})).await?))
+    let r = read!(state.clients.cart, get_cart, with || as_user(&user, cart::GetCartRequest {}))?;
+    Ok(Json(r.cart.unwrap_or_default().into()))
 }
 
 /// Empty your cart.
@@ -221,8 +222,8 @@ pub async fn get_order(
     ApiUser(user): ApiUser,
     Path(id): Path<String>,
 ) -> Result<Json<OrderOut>, ApiError> {
-    let r = state.clients.order.clone().get_order(as_user(&user, order::GetOrderRequest { id })).await?;
-    Ok(Json(r.into_inner().order.unwrap_or_default().into()))
+    let r = read!(state.clients.order, get_order, with || as_user(&user, order::GetOrderRequest { id: id.clone() }))?;
+    Ok(Json(r.order.unwrap_or_default().into()))
 }
 
 /// Cancel your order (unless delivered or canceled); its items go back in stock.

@@ -2,6 +2,7 @@
 
 use super::context::{Ctx, Flash, Layout, WebError, capitalize, field_of, page_links, redirect, render, render_status};
 use super::orders::{OrdersQuery, orders_page};
+use crate::clients::read;
 use crate::{
     AppState,
     format::{self, money},
@@ -239,7 +240,7 @@ async fn form_page(
     status: StatusCode,
 ) -> Response {
     // Choices from the catalogue; typing a new one is still possible.
-    let facets = crate::clients::read!(state.clients.product, facets, pb::FacetsRequest {}).unwrap_or_default();
+    let facets = read!(state.clients.product, facets, pb::FacetsRequest {}).unwrap_or_default();
     let page = ProductFormPage {
         layout,
         id: product.map(|p| p.id.clone()),
@@ -538,7 +539,7 @@ pub async fn orders(
         page,
         per_page: 20,
     };
-    let r = state.clients.order.clone().list_all_orders(as_user(me, request)).await?.into_inner();
+    let r = read!(state.clients.order, list_all_orders, with || as_user(me, request.clone()))?;
     Ok(orders_page(ctx.layout, r, page, true, &q))
 }
 

@@ -3,6 +3,7 @@
 //! logging in or registering the bag moves into the account's cart.
 
 use super::context::{Ctx, cookie, read_cookie};
+use crate::clients::read;
 use crate::{AppState, read_cache::BagLines, session::CurrentUser};
 use atelier_proto::{auth::StartGuestRequest, cart as cart_pb};
 use axum::http::{HeaderMap, HeaderValue, header};
@@ -46,8 +47,7 @@ pub async fn units(state: &AppState, identity: &str) -> i64 {
 }
 
 async fn count(state: &AppState, identity: &str) -> Result<i64, Status> {
-    let request = as_owner(identity, cart_pb::CountItemsRequest {});
-    Ok(state.clients.cart.clone().count_items(request).await?.into_inner().units)
+    Ok(read!(state.clients.cart, count_items, with || as_owner(identity, cart_pb::CountItemsRequest {}))?.units)
 }
 
 /// Units in the bag a page shows, read through the read cache under the
@@ -65,8 +65,8 @@ pub async fn lines_for_page(state: &AppState, ctx: &Ctx) -> BagLines {
     state
         .reads
         .bag_lines(key, || async {
-            let cart = state.clients.cart.clone().get_cart(as_owner(identity, cart_pb::GetCartRequest {})).await?;
-            let lines = cart.into_inner().cart.unwrap_or_default().lines;
+            let cart = read!(state.clients.cart, get_cart, with || as_owner(identity, cart_pb::GetCartRequest {}))?;
+            let lines = cart.cart.unwrap_or_default().lines;
             Ok(Arc::new(lines.into_iter().map(|l| (l.code, l.quantity)).collect()))
         })
         .await

@@ -3,6 +3,7 @@
 //! total with the button that places the order.
 
 use super::context::{Ctx, Flash, Layout, WebError, capitalize, redirect, render, render_status};
+use crate::clients::read;
 use crate::{AppState, checkout, format::money, session::as_user};
 use askama::Template;
 use atelier_proto::{auth, cart as cart_pb, delivery, order};
@@ -88,8 +89,8 @@ pub struct AddressForm {
 /// The cart as checkout shows it, with the goods' total in cents; None when empty.
 async fn cart_summary(state: &AppState, ctx: &Ctx) -> Result<Option<(Vec<LineSummary>, i64)>, WebError> {
     let user = ctx.user()?;
-    let cart = state.clients.cart.clone().get_cart(as_user(user, cart_pb::GetCartRequest {})).await?;
-    let cart = cart.into_inner().cart.unwrap_or_default();
+    let cart = read!(state.clients.cart, get_cart, with || as_user(user, cart_pb::GetCartRequest {}))?;
+    let cart = cart.cart.unwrap_or_default();
     if cart.lines.is_empty() {
         return Ok(None);
     }

@@ -46,8 +46,8 @@ pub async fn cancel_order(
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
     let user = ctx.user()?;
-    let request = as_user(user, order_pb::GetOrderRequest { id: id.clone() });
-    let order = state.clients.order.clone().get_order(request).await?.into_inner().order.unwrap_or_default();
+    let request = || as_user(user, order_pb::GetOrderRequest { id: id.clone() });
+    let order = read!(state.clients.order, get_order, with request)?.order.unwrap_or_default();
     let id = format::urlencode(&order.id);
     Ok(render(&ConfirmPage {
         title: format!("Cancel order {}?", format::order_label(order.number, &order.id)),

@@ -442,8 +442,8 @@ pub async fn cart(State(state): State<AppState>, mut ctx: Ctx) -> Result<Respons
     let Some(owner) = bag::owner(&ctx).map(str::to_string) else {
         return Ok(render(&CartPage { layout: ctx.layout, lines: vec![], total: money(0), guest: true }));
     };
-    let cart = match state.clients.cart.clone().get_cart(bag::as_owner(&owner, cart_pb::GetCartRequest {})).await {
-        Ok(r) => r.into_inner().cart.unwrap_or_default(),
+    let cart = match read!(state.clients.cart, get_cart, with || bag::as_owner(&owner, cart_pb::GetCartRequest {})) {
+        Ok(r) => r.cart.unwrap_or_default(),
         // A guest bag whose identity expired: an empty bag.
         Err(s) if s.code() == tonic::Code::Unauthenticated && ctx.layout.user.is_none() => cart_pb::Cart::default(),
         Err(s) if s.code() == tonic::Code::Unavailable => {
