@@ -84,15 +84,7 @@ pub fn date_in(ms: i64, tz: &jiff::tz::TimeZone) -> String {
 }
 
 pub fn size_name(size: i32) -> &'static str {
-    match Size::try_from(size) {
-        Ok(Size::Xs) => "XS",
-        Ok(Size::S) => "S",
-        Ok(Size::M) => "M",
-        Ok(Size::L) => "L",
-        Ok(Size::Xl) => "XL",
-        Ok(Size::Xxl) => "XXL",
-        _ => "",
-    }
+    Size::label_of(size)
 }
 
 pub fn parse_size(s: &str) -> Option<Size> {

@@ -5,6 +5,17 @@ pub mod auth {
 }
 pub mod product {
     tonic::include_proto!("atelier.product.v1");
+
+    impl Size {
+        /// The size as shoppers read it: "M" for `SIZE_M`; empty when
+        /// unspecified or for a number no size has.
+        pub fn label_of(size: i32) -> &'static str {
+            match Size::try_from(size) {
+                Ok(Size::Unspecified) | Err(_) => "",
+                Ok(s) => s.as_str_name().trim_start_matches("SIZE_"),
+            }
+        }
+    }
 }
 pub mod cart {
     tonic::include_proto!("atelier.cart.v1");
@@ -45,3 +56,16 @@ pub mod delivery {
 
 /// Encoded descriptors of every Atelier service, for server reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("atelier_descriptor");
+
+#[cfg(test)]
+mod tests {
+    use crate::product::Size;
+
+    #[test]
+    fn sizes_read_as_shoppers_write_them() {
+        assert_eq!(Size::label_of(Size::M as i32), "M");
+        assert_eq!(Size::label_of(Size::Xxl as i32), "XXL");
+        assert_eq!(Size::label_of(Size::Unspecified as i32), "");
+        assert_eq!(Size::label_of(99), "");
+    }
+}

@@ -3,7 +3,7 @@
 use crate::{CartService, MAX_QUANTITY, store};
 use atelier_proto::{
     cart::{self as pb, cart_service_server::CartService as Rpc},
-    product::{GetVariantsRequest, VariantInfo},
+    product::{GetVariantsRequest, Size, VariantInfo},
 };
 use atelier_runtime::{Identity, Role, ServiceError};
 use std::collections::HashMap;
@@ -19,7 +19,7 @@ fn code(s: &str) -> Result<String, Status> {
 
 fn describe(v: &VariantInfo) -> String {
     let variant = v.variant.clone().unwrap_or_default();
-    format!("{} ({}, {})", v.product_name, describe_size(variant.size), variant.color)
+    format!("{} ({}, {})", v.product_name, Size::label_of(variant.size), variant.color)
 }
 
 impl CartService {
@@ -116,7 +116,7 @@ impl CartService {
                 quantity,
                 product_id: info.product_id.clone(),
                 product_name: info.product_name.clone(),
-                size: describe_size(v.size),
+                size: Size::label_of(v.size).to_string(),
                 color: v.color,
                 unit_price_cents: v.price_cents,
                 stock: v.stock,
@@ -139,12 +139,6 @@ impl CartService {
 /// Prices in the shop's one currency, as the storefront writes them.
 fn euros(cents: i64) -> String {
     format!("€{}.{:02}", cents / 100, cents % 100)
-}
-
-fn describe_size(size: i32) -> String {
-    atelier_proto::product::Size::try_from(size)
-        .map(|s| s.as_str_name().trim_start_matches("SIZE_").to_string())
-        .unwrap_or_default()
 }
 
 fn quantity(q: i64, min: i64) -> Result<i64, Status> {

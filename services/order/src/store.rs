@@ -243,9 +243,7 @@ pub async fn complete(
             code: l.code.clone(),
             product_id: l.product_id.clone(),
             product_name: l.product_name.clone(),
-            size: atelier_proto::product::Size::try_from(l.size)
-                .map(|s| s.as_str_name().trim_start_matches("SIZE_").to_string())
-                .unwrap_or_default(),
+            size: atelier_proto::product::Size::label_of(l.size).to_string(),
             color: l.color.clone(),
             unit_price_cents: l.unit_price_cents,
             quantity: l.quantity,
