@@ -268,6 +268,9 @@ async fn admin_pages_are_for_admins() {
 
     let orders = admin.get("/admin/orders?status=bogus").await;
     assert_eq!(orders.status, StatusCode::OK);
+    // An empty list says whether the shop has no orders or the filters found none.
+    assert!(admin.get("/admin/orders").await.body.contains("No orders yet."));
+    assert!(admin.get("/admin/orders?user=nobody").await.body.contains("No orders match these filters."));
     let promoted = admin.post("/admin/users/demo-client/role", &[("role", "admin")]).await;
     assert!(admin.follow(promoted).await.body.contains("demo-client is now an admin"));
     let me = admin.post("/admin/users/admin/role", &[("role", "client")]).await;
