@@ -112,6 +112,44 @@ async fn both_databases_give_the_same_answers() {
     assert!(answered * 3 > asked, "many questions find something ({answered} of {asked})");
 }
 
+/// Paging through a search shows every match once, in the order of the
+/// whole answer, whatever the page size.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_of_a_search_are_slices_of_the_whole_answer() {
+    for shop in shops().await {
+        generate(&shop.urls, Generated { products: 300, orders: 0 }).await.unwrap();
+        for query in ["cotton", "jens", "shirt"] {
+            for sort in [Sort::Unspecified, Sort::Name, Sort::PriceAsc, Sort::Newest] {
+                let all_pages = |per_page: u32| {
+                    let shop = &shop;
+                    async move {
+                        let (mut ids, mut page) = (vec![], 1);
+                        loop {
+                            let r = ListProductsRequest {
+                                query: query.into(),
+                                sort: sort as i32,
+                                page,
+                                per_page,
+                                ..Default::default()
+                            };
+                            let found = list(shop, r).await;
+                            ids.extend(found.products.into_iter().map(|p| p.id));
+                            if found.total as usize <= ids.len() || page > 200 {
+                                return (found.total, ids);
+                            }
+                            page += 1;
+                        }
+                    }
+                };
+                let (whole, small) = (all_pages(100).await, all_pages(7).await);
+                assert!(whole.0 > 7, "{}: {query:?} finds more than a page", shop.backend);
+                assert_eq!(whole.0 as usize, whole.1.len(), "{}: {query:?} {sort:?}", shop.backend);
+                assert_eq!(small, whole, "{}: pages of 7 of {query:?} {sort:?}", shop.backend);
+            }
+        }
+    }
+}
+
 /// Two product replicas on one database: what one changes, the other lists
 /// (catalogue edits at once, stock within one refresh round).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
