@@ -150,6 +150,38 @@ async fn pages_of_a_search_are_slices_of_the_whole_answer() {
     }
 }
 
+/// A listing shows each product as its own page does: the same SKUs in the
+/// same order, with the same stock, also right after the stock moved.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listing_shows_products_as_their_pages_do() {
+    for shop in shops().await {
+        generate(&shop.urls, Generated { products: 40, orders: 0 }).await.unwrap();
+        let admin = shop.admin().await;
+        let lower = UpdateVariantRequest {
+            code: "JEANS-002".into(),
+            size: Size::S as i32,
+            color: "Blue".into(),
+            price_cents: 4599,
+            stock_delta: -7,
+        };
+        for moved in [false, true] {
+            if moved {
+                shop.product.clone().update_variant(as_user(&admin, lower.clone())).await.unwrap();
+            }
+            for (query, page) in [("", 1), ("", 3), ("jeans", 1), ("tee", 1)] {
+                let r = ListProductsRequest { query: query.into(), page, per_page: 12, ..Default::default() };
+                let listed = list(&shop, r).await.products;
+                assert!(!listed.is_empty(), "{}: {query:?} page {page}", shop.backend);
+                for product in listed {
+                    let request = GetProductRequest { id: product.id.clone() };
+                    let own = shop.product.clone().get_product(request).await.unwrap().into_inner().product.unwrap();
+                    assert_eq!(product, own, "{}: {query:?} page {page}, after a stock move: {moved}", shop.backend);
+                }
+            }
+        }
+    }
+}
+
 /// Two product replicas on one database: what one changes, the other lists
 /// (catalogue edits at once, stock within one refresh round).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
