@@ -2,8 +2,8 @@
 //! listing filters, counts and sorts on (products, their SKUs' sizes,
 //! colours and prices, whether each SKU is in stock, the three sort orders
 //! and the full-text index), so a listing walks memory whatever the
-//! database; only the catalogue version and the page's SKUs, with live
-//! stock, are read from the database.
+//! database; only the catalogue version and the live stock of the page's
+//! SKUs (one row) are read from the database.
 //!
 //! Kept in step with the database:
 //! - catalogue edits bump the catalogue version; a listing that sees a new
