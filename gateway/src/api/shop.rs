@@ -59,23 +59,24 @@ pub async fn get_product(State(state): State<AppState>, Path(id): Path<String>) 
     Ok(Json(r.product.unwrap_or_default().into()))
 }
 
-fn cart_out(r: tonic::Response<cart::CartResponse>) -> Json<CartOut> {
-    Json(r.into_inner().cart.unwrap_or_default().into())
+fn cart_out(r: cart::CartResponse) -> Json<CartOut> {
+    Json(r.cart.unwrap_or_default().into())
 }
 
 /// Your cart, adjusted to the current catalogue.
 #[utoipa::path(get, path = "/cart", tag = "cart", security(("bearer" = [])),
     responses((status = 200, body = CartOut), (status = 401, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn get_cart(State(state): State<AppState>, ApiUser(user): ApiUser) -> Result<Json<CartOut>, ApiError> {
-    let r = read!(state.clients.cart, get_cart, with || as_user(&user, cart::GetCartRequest {}))?;
-    Ok(Json(r.cart.unwrap_or_default().into()))
+    Ok(cart_out(read!(state.clients.cart, get_cart, with || as_user(&user, cart::GetCartRequest {}))?))
 }
 
 /// Empty your cart.
 #[utoipa::path(delete, path = "/cart", tag = "cart", security(("bearer" = [])),
     responses((status = 200, body = CartOut), (status = 401, body = ErrorBody)))]
 pub async fn clear_cart(State(state): State<AppState>, ApiUser(user): ApiUser) -> Result<Json<CartOut>, ApiError> {
-    Ok(cart_out(state.clients.cart.clone().clear_cart(as_user(&user, cart::ClearCartRequest::default())).await?))
+    Ok(cart_out(
+        state.clients.cart.clone().clear_cart(as_user(&user, cart::ClearCartRequest::default())).await?.into_inner(),
+    ))
 }
 
 /// Add units of a SKU (added to what is already in the cart).
@@ -92,7 +93,8 @@ pub async fn add_item(
             .cart
             .clone()
             .add_item(as_user(&user, cart::AddItemRequest { code: b.sku, quantity: b.quantity }))
-            .await?,
+            .await?
+            .into_inner(),
     ))
 }
 
@@ -111,7 +113,8 @@ pub async fn set_quantity(
             .cart
             .clone()
             .set_quantity(as_user(&user, cart::SetQuantityRequest { code: sku, quantity: b.quantity }))
-            .await?,
+            .await?
+            .into_inner(),
     ))
 }
 
@@ -123,7 +126,15 @@ pub async fn remove_item(
     ApiUser(user): ApiUser,
     Path(sku): Path<String>,
 ) -> Result<Json<CartOut>, ApiError> {
-    Ok(cart_out(state.clients.cart.clone().remove_item(as_user(&user, cart::RemoveItemRequest { code: sku })).await?))
+    Ok(cart_out(
+        state
+            .clients
+            .cart
+            .clone()
+            .remove_item(as_user(&user, cart::RemoveItemRequest { code: sku }))
+            .await?
+            .into_inner(),
+    ))
 }
 
 /// Place your cart as an order. The same `Idempotency-Key` always gives the

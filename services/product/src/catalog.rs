@@ -44,7 +44,28 @@ impl From<&VariantRow> for pb::Variant {
 
 pub(crate) const PRODUCT_COLUMNS: &str = "p.id, p.name, p.description, p.category, p.image, p.created_at_ms, p.version";
 pub(crate) const VARIANT_COLUMNS: &str = "v.product_id, v.code, v.size, v.color, v.price_cents, v.stock";
-const VARIANT_ORDER: &str = "v.color, CASE v.size WHEN 'XS' THEN 1 WHEN 'S' THEN 2 WHEN 'M' THEN 3 WHEN 'L' THEN 4 WHEN 'XL' THEN 5 ELSE 6 END, v.code";
+
+impl ProductRow {
+    /// The product with `variants` in the order every page shows them:
+    /// colour, size (XS to XL, then the rest), code. Sorted here rather than
+    /// in SQL, so that no database collation changes it.
+    pub(crate) fn with_variants(&self, mut variants: Vec<pb::Variant>) -> pb::Product {
+        fn shown(v: &pb::Variant) -> (&str, i32, &str) {
+            (&v.color, if (1..=5).contains(&v.size) { v.size } else { 6 }, &v.code)
+        }
+        variants.sort_by(|a, b| shown(a).cmp(&shown(b)));
+        pb::Product {
+            variants,
+            id: self.id.clone(),
+            name: self.name.clone(),
+            description: self.description.clone(),
+            category: self.category.clone(),
+            image: self.image.clone(),
+            created_at_ms: self.created_at_ms,
+            version: self.version,
+        }
+    }
+}
 
 /// Products with their SKUs as stored now (live stock).
 pub(crate) async fn with_live_variants(pool: &Pool, rows: Vec<&ProductRow>) -> ServiceResult<Vec<pb::Product>> {
@@ -59,20 +80,11 @@ pub(crate) async fn with_live_variants(pool: &Pool, rows: Vec<&ProductRow>) -> S
         }
         sql.bind(Arg::Text(row.id.clone()));
     }
-    sql.push(&format!(") ORDER BY {VARIANT_ORDER}"));
+    sql.push(")");
     let variants: Vec<VariantRow> = sql.query().try_map(|r| sqlx::FromRow::from_row(&r)).fetch_all(pool).await?;
     Ok(rows
         .into_iter()
-        .map(|p| pb::Product {
-            variants: variants.iter().filter(|v| v.product_id == p.id).map(pb::Variant::from).collect(),
-            id: p.id.clone(),
-            name: p.name.clone(),
-            description: p.description.clone(),
-            category: p.category.clone(),
-            image: p.image.clone(),
-            created_at_ms: p.created_at_ms,
-            version: p.version,
-        })
+        .map(|p| p.with_variants(variants.iter().filter(|v| v.product_id == p.id).map(pb::Variant::from).collect()))
         .collect())
 }
 

@@ -218,8 +218,7 @@ impl Filter {
 /// stock. The stock of the whole page is one statement and one row
 /// (`CODE stock,CODE stock,…`; codes are `A-Z`, `0-9` and `-`): every row
 /// costs more than its columns (on SQLite, a hop from the connection's
-/// thread), and a full page has some 60 SKUs. SKUs are in the product
-/// page's order: colour, size, code.
+/// thread), and a full page has some 60 SKUs.
 async fn with_live_stock(pool: &Pool, page: &[&Listed]) -> ServiceResult<Vec<pb::Product>> {
     if page.is_empty() {
         return Ok(vec![]);
@@ -240,39 +239,16 @@ async fn with_live_stock(pool: &Pool, page: &[&Listed]) -> ServiceResult<Vec<pb:
         let (code, n) = parsed.ok_or_else(|| ServiceError::Internal(format!("unreadable stock entry {entry:?}")))?;
         stock.insert(code, n);
     }
-    let size_order = |size: i32| if (1..=5).contains(&size) { size } else { 6 };
     Ok(page
         .iter()
         .map(|p| {
             // A SKU deleted since the snapshot has no stock row: it is not shown.
-            let mut skus: Vec<(&Sku, i64)> =
-                p.skus.iter().filter_map(|k| Some((k, *stock.get(k.code.as_str())?))).collect();
-            skus.sort_by(|(a, _), (b, _)| {
-                (a.color.as_str(), size_order(a.size_value), a.code.as_str()).cmp(&(
-                    b.color.as_str(),
-                    size_order(b.size_value),
-                    b.code.as_str(),
-                ))
+            let variants = p.skus.iter().filter_map(|k| {
+                let stock = *stock.get(k.code.as_str())?;
+                let (code, color) = (k.code.clone(), k.color.clone());
+                Some(pb::Variant { code, size: k.size_value, color, price_cents: k.price_cents, stock })
             });
-            pb::Product {
-                id: p.row.id.clone(),
-                name: p.row.name.clone(),
-                description: p.row.description.clone(),
-                category: p.row.category.clone(),
-                image: p.row.image.clone(),
-                created_at_ms: p.row.created_at_ms,
-                version: p.row.version,
-                variants: skus
-                    .into_iter()
-                    .map(|(k, stock)| pb::Variant {
-                        code: k.code.clone(),
-                        size: k.size_value,
-                        color: k.color.clone(),
-                        price_cents: k.price_cents,
-                        stock,
-                    })
-                    .collect(),
-            }
+            p.row.with_variants(variants.collect())
         })
         .collect())
 }
