@@ -9,6 +9,12 @@ rss_mib() { echo $(( $(ps -o rss= -p "$1" | tr -d ' ') / 1024 )); }
 # The part of a process's RSS that is its own (heap, stacks), not the shared
 # binary's code pages that every Atelier process on the machine maps too.
 private_mib() { awk '/^Anonymous:/ { printf "%d", $2 / 1024 }' "/proc/$1/smaps_rollup"; }
+# CPU time (user + system, ended children included) of processes, in ms.
+cpu_ms() {
+  local ticks=0 p
+  for p in "$@"; do ticks=$(( ticks + $(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$p/stat" 2>/dev/null || echo 0) )); done
+  echo $(( ticks * 1000 / $(getconf CLK_TCK) ))
+}
 wait_ready() { until curl -sf "$1/readyz/dependencies" >/dev/null; do sleep 0.05; done; }
 
 # A PostgreSQL cluster in $WORK/pg (with the server options in PG_OPTIONS):
@@ -23,6 +29,8 @@ start_postgres() {
     -o "-p $PGPORT -k $WORK -c listen_addresses=127.0.0.1 -c max_connections=200 ${PG_OPTIONS:-}" start
   PSQL="psql -h 127.0.0.1 -p $PGPORT -U postgres -v ON_ERROR_STOP=1 -q"
 }
+# The PostgreSQL server's processes: the postmaster and its children.
+pg_pids() { local pm; pm=$(head -1 "$WORK/pg/postmaster.pid"); echo "$pm" $(pgrep -P "$pm"); }
 pg_url() { echo "postgres://postgres@127.0.0.1:$PGPORT/$1"; }
 
 # The five roles as separate processes on the databases <prefix>auth,

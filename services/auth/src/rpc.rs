@@ -108,7 +108,7 @@ impl Rpc for AuthService {
             exp: expires.min(now_ms() + IDENTITY_TTL_MS),
         };
         Ok(Response::new(pb::AuthenticateResponse {
-            identity_token: self.signer.sign(&identity),
+            identity_token: self.signer.sign_reusing(&identity),
             user: Some(to_pb(&user)),
         }))
     }

@@ -8,6 +8,7 @@
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD as B64};
 use ed25519_dalek::{Signature, SigningKey, VerifyingKey, ed25519::signature::Signer as _};
 use serde::{Deserialize, Serialize};
+use std::time::Duration;
 use tonic::{Request, Status, metadata::MetadataValue};
 
 /// Milliseconds since the Unix epoch, the one time format Atelier stores.
@@ -16,7 +17,7 @@ pub fn now_ms() -> i64 {
 }
 
 /// What a caller may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Client,
@@ -114,21 +115,58 @@ impl IdentityKeys {
         B64.encode(self.verifying.to_bytes())
     }
     pub fn signer(&self) -> Option<Signer> {
-        self.signing.clone().map(|key| Signer { key })
+        self.signing.clone().map(|key| Signer { key, recent: recent_cache(REUSE_SIGNED_FOR) })
     }
     pub fn verifier(&self) -> Verifier {
-        Verifier { key: self.verifying }
+        Verifier { key: self.verifying, verified: recent_cache(REMEMBER_VERIFIED_FOR) }
     }
 }
+
+/// A token signed for a user is handed out again for this long (while it
+/// lives no longer than the session): a shopper's requests then carry the
+/// same token, which each service verifies once instead of on every call.
+const REUSE_SIGNED_FOR: Duration = Duration::from_secs(15);
+/// A verified token is remembered this long; its expiry is checked on every use.
+const REMEMBER_VERIFIED_FOR: Duration = Duration::from_secs(60);
+/// Tokens remembered at most, by the signer and by each verifier.
+const REMEMBERED_TOKENS: u64 = 10_000;
+
+fn recent_cache<K, V>(for_: Duration) -> moka::sync::Cache<K, V>
+where
+    K: std::hash::Hash + Eq + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    moka::sync::Cache::builder().max_capacity(REMEMBERED_TOKENS).time_to_live(for_).build()
+}
+
+/// Who a user token speaks for: the same user, name and role get the same token.
+type Holder = (String, String, Role);
 
 /// Mints identity tokens (the auth service, and deployment tooling for the
 /// order service's long-lived service token).
 #[derive(Clone)]
 pub struct Signer {
     key: SigningKey,
+    /// Tokens signed lately, with their expiry.
+    recent: moka::sync::Cache<Holder, (String, i64)>,
 }
 
 impl Signer {
+    /// A token for `identity` that expires by `identity.exp`: one signed for
+    /// the same user, name and role in the last few seconds if it expires no
+    /// later, else a new one. A change of role or name always gets a new token.
+    pub fn sign_reusing(&self, identity: &Identity) -> String {
+        let holder = (identity.sub.clone(), identity.name.clone(), identity.role);
+        match self.recent.get(&holder) {
+            Some((token, exp)) if exp <= identity.exp && exp > now_ms() => token,
+            _ => {
+                let token = self.sign(identity);
+                self.recent.insert(holder, (token.clone(), identity.exp));
+                token
+            }
+        }
+    }
+
     pub fn sign(&self, identity: &Identity) -> String {
         let claims = B64.encode(serde_json::to_vec(identity).expect("claims serialize"));
         let signed = format!("v1.{claims}");
@@ -197,21 +235,34 @@ impl ServiceCredential {
 #[derive(Clone)]
 pub struct Verifier {
     key: VerifyingKey,
+    /// Tokens whose signature checked out lately: the same bytes verify the
+    /// same way, so only their expiry needs checking again.
+    verified: moka::sync::Cache<String, Identity>,
 }
 
 impl Verifier {
     pub fn verify(&self, token: &str) -> Result<Identity, Status> {
+        let identity = match self.verified.get(token) {
+            Some(identity) => identity,
+            None => {
+                let identity = self.verify_signature(token)?;
+                self.verified.insert(token.to_string(), identity.clone());
+                identity
+            }
+        };
+        if identity.exp < now_ms() {
+            return Err(Status::unauthenticated("identity token expired"));
+        }
+        Ok(identity)
+    }
+
+    fn verify_signature(&self, token: &str) -> Result<Identity, Status> {
         let invalid = || Status::unauthenticated("invalid identity token");
         let (signed, sig) = token.rsplit_once('.').ok_or_else(invalid)?;
         let claims = signed.strip_prefix("v1.").ok_or_else(invalid)?;
         let sig: [u8; 64] = B64.decode(sig).map_err(|_| invalid())?.try_into().map_err(|_| invalid())?;
         self.key.verify_strict(signed.as_bytes(), &Signature::from_bytes(&sig)).map_err(|_| invalid())?;
-        let identity: Identity =
-            serde_json::from_slice(&B64.decode(claims).map_err(|_| invalid())?).map_err(|_| invalid())?;
-        if identity.exp < now_ms() {
-            return Err(Status::unauthenticated("identity token expired"));
-        }
-        Ok(identity)
+        serde_json::from_slice(&B64.decode(claims).map_err(|_| invalid())?).map_err(|_| invalid())
     }
 
     /// The verified identity of an RPC's caller.
@@ -281,6 +332,41 @@ mod tests {
         let keys = IdentityKeys::generate();
         let token = keys.signer().unwrap().sign(&alice(now_ms() - 1));
         assert_eq!(keys.verifier().verify(&token).unwrap_err().code(), tonic::Code::Unauthenticated);
+    }
+
+    #[test]
+    fn a_remembered_token_still_expires_and_a_forgery_of_it_is_refused() {
+        let keys = IdentityKeys::generate();
+        let verifier = keys.verifier();
+        let soon = now_ms() + 50;
+        let token = keys.signer().unwrap().sign(&alice(soon));
+        assert_eq!(verifier.verify(&token).unwrap().name, "alice");
+        // Remembered now: one byte of its signature changed is another token.
+        let mut forged = token.clone().into_bytes();
+        let last = forged.len() - 2;
+        forged[last] = if forged[last] == b'A' { b'B' } else { b'A' };
+        assert!(verifier.verify(std::str::from_utf8(&forged).unwrap()).is_err());
+        while now_ms() <= soon {
+            std::thread::yield_now();
+        }
+        assert_eq!(verifier.verify(&token).unwrap_err().code(), tonic::Code::Unauthenticated);
+    }
+
+    #[test]
+    fn a_reused_token_never_outlives_its_session_nor_keeps_an_old_role() {
+        let keys = IdentityKeys::generate();
+        let signer = keys.signer().unwrap();
+        let in_a_minute = now_ms() + 60_000;
+        let first = signer.sign_reusing(&alice(in_a_minute));
+        assert_eq!(signer.sign_reusing(&alice(in_a_minute + 10)), first, "same user, same token");
+        // A session ending sooner than the token: a token that ends with it.
+        let shorter = signer.sign_reusing(&alice(in_a_minute - 30_000));
+        assert_ne!(shorter, first);
+        assert_eq!(keys.verifier().verify(&shorter).unwrap().exp, in_a_minute - 30_000);
+        // Promoted: the admin role is never served from a client's token, nor back.
+        let admin = Identity { role: Role::Admin, ..alice(in_a_minute) };
+        assert_eq!(keys.verifier().verify(&signer.sign_reusing(&admin)).unwrap().role, Role::Admin);
+        assert_eq!(keys.verifier().verify(&signer.sign_reusing(&alice(in_a_minute))).unwrap().role, Role::Client);
     }
 
     #[test]
