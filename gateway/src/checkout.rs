@@ -48,41 +48,51 @@ pub async fn addresses(state: &AppState, user: &CurrentUser) -> Result<Vec<auth:
     Ok(read!(state.clients.auth, list_addresses, with || as_user(user, auth::ListAddressesRequest {}))?.addresses)
 }
 
-/// The address an order goes to. No default address, or an id that is not
-/// the account's: InvalidArgument naming the `address` field.
+/// The address an order goes to, from the account's saved addresses when
+/// the caller has them already (`saved`), else asked for. No default
+/// address, or an id that is not the account's: InvalidArgument naming the
+/// `address` field.
 pub async fn resolve(
     state: &AppState,
     user: &CurrentUser,
     destination: Destination,
+    saved: Option<Vec<auth::Address>>,
 ) -> Result<order::ShippingAddress, Status> {
     let missing = |message: &str| {
         atelier_runtime::error::invalid_fields(&[("address", Err(atelier_runtime::ServiceError::invalid(message)))])
             .unwrap_or_else(|| Status::invalid_argument(message.to_string()))
     };
+    let saved = async {
+        match saved {
+            Some(saved) => Ok(saved),
+            None => addresses(state, user).await,
+        }
+    };
     match destination {
         Destination::Given(a) => Ok(a),
         Destination::Default => {
-            let default = addresses(state, user).await?.into_iter().find(|a| a.is_default);
+            let default = saved.await?.into_iter().find(|a| a.is_default);
             default.map(shipping).ok_or_else(|| {
                 missing("no delivery address: give one with the order, or save one to the account first")
             })
         }
         Destination::Saved(id) => {
-            let saved = addresses(state, user).await?.into_iter().find(|a| a.id == id);
-            saved.map(shipping).ok_or_else(|| missing("that address is not one of this account's"))
+            let chosen = saved.await?.into_iter().find(|a| a.id == id);
+            chosen.map(shipping).ok_or_else(|| missing("that address is not one of this account's"))
         }
     }
 }
 
-/// Places the caller's cart as an order under `key`.
+/// Places the caller's cart as an order under `key` (`saved`: as for [`resolve`]).
 pub async fn place_order(
     state: &AppState,
     user: &CurrentUser,
     key: String,
     destination: Destination,
+    saved: Option<Vec<auth::Address>>,
     delivery: order::Delivery,
 ) -> Result<order::Order, Status> {
-    let address = resolve(state, user, destination).await?;
+    let address = resolve(state, user, destination, saved).await?;
     let request = order::PlaceOrderRequest { idempotency_key: key, address: Some(address), delivery: delivery as i32 };
     Ok(state.clients.order.clone().place_order(as_user(user, request)).await?.into_inner().order.unwrap_or_default())
 }

@@ -4,7 +4,7 @@
 //! (see [`crate::read_cache`]).
 
 use crate::state::AppState;
-use atelier_proto::auth::{AuthenticateRequest, Role};
+use atelier_proto::auth::{Address, AuthenticateRequest, Role};
 use tonic::{Code, Status};
 
 pub const SESSION_COOKIE: &str = "atelier_session";
@@ -24,14 +24,31 @@ pub struct CurrentUser {
 
 /// Exchanges a session token for the user; `Ok(None)` if the session ended.
 pub async fn authenticate(state: &AppState, session: &str) -> Result<Option<CurrentUser>, Status> {
+    Ok(authenticate_with(state, session, false).await?.map(|(user, _)| user))
+}
+
+/// [`authenticate`], with the account's saved addresses (the default first)
+/// read by the same call: for placing an order.
+pub async fn authenticate_with_addresses(
+    state: &AppState,
+    session: &str,
+) -> Result<Option<(CurrentUser, Vec<Address>)>, Status> {
+    authenticate_with(state, session, true).await
+}
+
+async fn authenticate_with(
+    state: &AppState,
+    session: &str,
+    with_addresses: bool,
+) -> Result<Option<(CurrentUser, Vec<Address>)>, Status> {
     if session.is_empty() || session.len() > 128 {
         return Ok(None);
     }
-    let request = AuthenticateRequest { session_token: session.to_string() };
+    let request = AuthenticateRequest { session_token: session.to_string(), with_addresses };
     match crate::clients::read!(state.clients.auth, authenticate, request) {
         Ok(r) => {
             let user = r.user.unwrap_or_default();
-            Ok(Some(CurrentUser {
+            let current = CurrentUser {
                 is_admin: user.role() == Role::Admin,
                 id: user.id,
                 username: user.username,
@@ -39,7 +56,8 @@ pub async fn authenticate(state: &AppState, session: &str) -> Result<Option<Curr
                 phone: user.phone,
                 session: session.to_string(),
                 identity: r.identity_token,
-            }))
+            };
+            Ok(Some((current, r.addresses)))
         }
         Err(s) if s.code() == Code::Unauthenticated => Ok(None),
         Err(s) => Err(s),

@@ -90,7 +90,8 @@ async fn register_login_and_profile() {
 
         // Logout ends the session.
         auth.logout(LogoutRequest { session_token: session.clone() }).await.unwrap();
-        let ended = auth.authenticate(AuthenticateRequest { session_token: session }).await.unwrap_err();
+        let ended =
+            auth.authenticate(AuthenticateRequest { session_token: session, ..Default::default() }).await.unwrap_err();
         assert_eq!(ended.code(), Code::Unauthenticated);
     }
 }
@@ -112,11 +113,14 @@ async fn password_change_ends_every_session() {
         let fresh = auth.change_password(as_user(&grace, ok)).await.unwrap().into_inner().session_token;
         for old in [laptop, phone] {
             assert_eq!(
-                auth.authenticate(AuthenticateRequest { session_token: old }).await.unwrap_err().code(),
+                auth.authenticate(AuthenticateRequest { session_token: old, ..Default::default() })
+                    .await
+                    .unwrap_err()
+                    .code(),
                 Code::Unauthenticated
             );
         }
-        assert!(auth.authenticate(AuthenticateRequest { session_token: fresh }).await.is_ok());
+        assert!(auth.authenticate(AuthenticateRequest { session_token: fresh, ..Default::default() }).await.is_ok());
         assert!(auth.login(LoginRequest { username: "grace".into(), password: "correct horse".into() }).await.is_err());
         shop.login("grace", "new password!").await;
     }
@@ -144,7 +148,10 @@ async fn roles_are_managed_by_admins_only() {
         let user = auth.set_role(as_user(&admin, promote("linus"))).await.unwrap().into_inner().user.unwrap();
         assert_eq!(user.role(), Role::Admin);
         // The role change ended linus's sessions.
-        let ended = auth.authenticate(AuthenticateRequest { session_token: linus_session }).await.unwrap_err();
+        let ended = auth
+            .authenticate(AuthenticateRequest { session_token: linus_session, ..Default::default() })
+            .await
+            .unwrap_err();
         assert_eq!(ended.code(), Code::Unauthenticated);
 
         // Linus (now admin) demotes admin; then nobody may demote linus, the last admin.
@@ -210,5 +217,44 @@ async fn client_addresses_count_only_when_the_gateway_vouches_for_them() {
         }
         assert_eq!(login("192.0.2.2", Some(&gateway), "demo123").await, Err(Code::ResourceExhausted));
         assert_eq!(login("192.0.2.3", Some(&gateway), "demo123").await, Ok(()));
+    }
+}
+
+/// Placing an order reads the session and the saved addresses in one call:
+/// the same addresses, in the same order (default first), as asking for them,
+/// and only the caller's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authentication_brings_the_saved_addresses_when_asked() {
+    for shop in shops().await {
+        let mut auth = shop.auth.clone();
+        let address = |name: &str| Address {
+            name: name.into(),
+            line1: "Via Roma 1".into(),
+            postcode: "50100".into(),
+            city: "Florence".into(),
+            country: "Italy".into(),
+            ..Default::default()
+        };
+        let other = shop.new_client("hopper").await;
+        let hopper = SaveAddressRequest { address: Some(address("Grace Hopper")), make_default: true };
+        auth.save_address(as_user(&other, hopper)).await.unwrap();
+        shop.new_client("lamarr").await;
+        let (session, lamarr) = shop.login("lamarr", "correct horse").await;
+        for (name, make_default) in [("Hedy Home", false), ("Hedy Studio", true), ("Hedy Depot", false)] {
+            let save = SaveAddressRequest { address: Some(address(name)), make_default };
+            auth.save_address(as_user(&lamarr, save)).await.unwrap();
+        }
+        let listed = auth.list_addresses(as_user(&lamarr, ListAddressesRequest {})).await.unwrap().into_inner();
+
+        let asked = AuthenticateRequest { session_token: session.clone(), with_addresses: true };
+        let answer = auth.authenticate(asked).await.unwrap().into_inner();
+        assert_eq!(answer.user.unwrap().username, "lamarr");
+        assert_eq!(answer.addresses, listed.addresses);
+        let names: Vec<_> = answer.addresses.iter().map(|a| (a.name.as_str(), a.is_default)).collect();
+        assert_eq!(names[0], ("Hedy Studio", true), "the default first: {names:?}");
+        assert_eq!(names.len(), 3, "only the caller's: {names:?}");
+
+        let not_asked = AuthenticateRequest { session_token: session, with_addresses: false };
+        assert!(auth.authenticate(not_asked).await.unwrap().into_inner().addresses.is_empty());
     }
 }

@@ -57,7 +57,9 @@ async fn call(shop: &Shop, ctx: &Ctx, rpc: &str, who: Caller) -> Result<(), Stat
         "auth.Register" => go!(a.register(auth::RegisterRequest::default())),
         "auth.Login" => go!(a.login(auth::LoginRequest { username: "demo-client".into(), password: "demo123".into() })),
         "auth.Logout" => go!(a.logout(auth::LogoutRequest { session_token: "not-a-session".into() })),
-        "auth.Authenticate" => go!(a.authenticate(auth::AuthenticateRequest { session_token: ctx.session.clone() })),
+        "auth.Authenticate" => {
+            go!(a.authenticate(auth::AuthenticateRequest { session_token: ctx.session.clone(), ..Default::default() }))
+        }
         // A wrong current password: refused for that, never changed.
         "auth.ChangePassword" => go!(a.change_password(auth::ChangePasswordRequest {
             old_password: "not-the-password".into(),

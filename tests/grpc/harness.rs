@@ -105,7 +105,7 @@ impl Shop {
     pub async fn identity(&self, session: &str) -> String {
         self.auth
             .clone()
-            .authenticate(AuthenticateRequest { session_token: session.into() })
+            .authenticate(AuthenticateRequest { session_token: session.into(), ..Default::default() })
             .await
             .unwrap()
             .into_inner()

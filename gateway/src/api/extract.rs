@@ -106,19 +106,35 @@ impl FromRequestParts<AppState> for ApiUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let token = parts
-            .headers
-            .get(http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or_else(|| {
-                ApiError::new(StatusCode::UNAUTHORIZED, "log in first: send Authorization: Bearer <token>")
-            })?;
-        match session::authenticate(state, token.trim()).await? {
-            Some(user) => Ok(ApiUser(user)),
-            None => Err(ApiError::new(StatusCode::UNAUTHORIZED, "the session has ended or is not valid; log in again")),
-        }
+        session::authenticate(state, bearer(parts)?).await?.map(ApiUser).ok_or_else(session_ended)
     }
+}
+
+/// [`ApiUser`] with the account's saved addresses, the default first, read
+/// in the same call to the auth service: for placing an order.
+pub struct ApiBuyer(pub session::CurrentUser, pub Vec<atelier_proto::auth::Address>);
+
+impl FromRequestParts<AppState> for ApiBuyer {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (user, addresses) =
+            session::authenticate_with_addresses(state, bearer(parts)?).await?.ok_or_else(session_ended)?;
+        Ok(ApiBuyer(user, addresses))
+    }
+}
+
+/// The session token of a request's `Authorization: Bearer` header.
+fn bearer(parts: &Parts) -> Result<&str, ApiError> {
+    let bearer = parts.headers.get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let token = bearer.and_then(|v| v.strip_prefix("Bearer "));
+    token
+        .map(str::trim)
+        .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "log in first: send Authorization: Bearer <token>"))
+}
+
+fn session_ended() -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "the session has ended or is not valid; log in again")
 }
 
 impl ApiUser {

@@ -7,7 +7,7 @@ mod extract;
 mod shop;
 mod types;
 
-pub use extract::{ApiError, ApiJson, ApiUser, method_not_allowed};
+pub use extract::{ApiBuyer, ApiError, ApiJson, ApiUser, method_not_allowed};
 
 use crate::state::AppState;
 use utoipa::{

@@ -1,7 +1,7 @@
 //! Catalogue, cart and orders.
 
 use super::{
-    ApiError, ApiJson, ApiUser,
+    ApiBuyer, ApiError, ApiJson, ApiUser,
     extract::{ApiQuery, ErrorBody},
     types::*,
 };
@@ -147,7 +147,7 @@ pub async fn remove_item(
     responses((status = 201, body = OrderOut), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn place_order(
     State(state): State<AppState>,
-    ApiUser(user): ApiUser,
+    ApiBuyer(user, saved): ApiBuyer,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<OrderOut>), ApiError> {
@@ -174,7 +174,7 @@ pub async fn place_order(
         (None, Some(id)) => Destination::Saved(id),
         (None, None) => Destination::Default,
     };
-    let order = crate::checkout::place_order(&state, &user, key.into(), destination, delivery).await?;
+    let order = crate::checkout::place_order(&state, &user, key.into(), destination, Some(saved), delivery).await?;
     Ok((StatusCode::CREATED, Json(order.into())))
 }
 

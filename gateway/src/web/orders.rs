@@ -118,7 +118,7 @@ pub async fn checkout(
         id => crate::checkout::Destination::Saved(id.to_string()),
     };
     let delivery = crate::checkout::parse_delivery(&form.delivery).unwrap_or(pb::Delivery::Standard);
-    match crate::checkout::place_order(&state, user, form.idempotency_key, destination, delivery).await {
+    match crate::checkout::place_order(&state, user, form.idempotency_key, destination, None, delivery).await {
         Ok(order) => Ok(redirect(
             &format!("/orders/{}", order.id),
             Flash::success(format!(

@@ -97,8 +97,8 @@ impl Rpc for AuthService {
     }
 
     async fn authenticate(&self, request: Request<pb::AuthenticateRequest>) -> RpcResult<pb::AuthenticateResponse> {
-        let token = request.into_inner().session_token;
-        let (user, expires) = store::session_user(&self.pool, &token)
+        let r = request.into_inner();
+        let (user, expires) = store::session_user(&self.pool, &r.session_token)
             .await?
             .ok_or_else(|| Status::unauthenticated("session expired or ended; please log in"))?;
         let identity = Identity {
@@ -107,9 +107,11 @@ impl Rpc for AuthService {
             role: role_of(&user),
             exp: expires.min(now_ms() + IDENTITY_TTL_MS),
         };
+        let addresses = if r.with_addresses { addresses::list(&self.pool, &user.id).await? } else { vec![] };
         Ok(Response::new(pb::AuthenticateResponse {
             identity_token: self.signer.sign_reusing(&identity),
             user: Some(to_pb(&user)),
+            addresses,
         }))
     }
 
