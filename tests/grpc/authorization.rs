@@ -96,7 +96,7 @@ async fn call(shop: &Shop, ctx: &Ctx, rpc: &str, who: Caller) -> Result<(), Stat
         "product.ListProducts" => go!(p.list_products(product::ListProductsRequest::default())),
         "product.GetProduct" => go!(p.get_product(product::GetProductRequest { id: "classic-denim-jeans".into() })),
         "product.GetVariants" => go!(p.get_variants(product::GetVariantsRequest { codes: vec!["JEANS-001".into()] })),
-        "cart.GetCart" => go!(c.get_cart(cart::GetCartRequest {})),
+        "cart.GetCart" => go!(c.get_cart(cart::GetCartRequest::default())),
         "cart.AddItem" => go!(c.add_item(cart::AddItemRequest { code: "JEANS-001".into(), quantity: 1 })),
         "cart.SetQuantity" => go!(c.set_quantity(cart::SetQuantityRequest { code: "JEANS-001".into(), quantity: 0 })),
         "cart.RemoveItem" => go!(c.remove_item(cart::RemoveItemRequest { code: "JEANS-001".into() })),

@@ -17,7 +17,7 @@ async fn a_cart_is_per_user_and_bounded_by_stock() {
         assert_eq!(c.lines[0].product_name, "Classic Denim Jeans");
 
         // Ben's cart is his own.
-        let b = cart.get_cart(as_user(&ben, GetCartRequest {})).await.unwrap().into_inner().cart.unwrap();
+        let b = cart.get_cart(as_user(&ben, GetCartRequest::default())).await.unwrap().into_inner().cart.unwrap();
         assert!(b.lines.is_empty());
 
         // Stock bounds: 45 HOODIE-002 exist; the last unit can be bought.
@@ -58,7 +58,14 @@ async fn a_cart_is_per_user_and_bounded_by_stock() {
         let c = cart.clear_cart(as_user(&ann, ClearCartRequest::default())).await.unwrap().into_inner().cart.unwrap();
         assert!(c.lines.is_empty());
         assert!(
-            cart.get_cart(as_user(&ann, GetCartRequest {})).await.unwrap().into_inner().cart.unwrap().lines.is_empty()
+            cart.get_cart(as_user(&ann, GetCartRequest::default()))
+                .await
+                .unwrap()
+                .into_inner()
+                .cart
+                .unwrap()
+                .lines
+                .is_empty()
         );
     }
 }
@@ -87,7 +94,16 @@ async fn catalogue_changes_show_in_carts_with_a_notice() {
             .await
             .unwrap();
 
-        let c = cart.get_cart(as_user(&cat, GetCartRequest {})).await.unwrap().into_inner().cart.unwrap();
+        // Read as stored (as a checkout reads it, its reservation checking
+        // the lines), the cart is what the shopper last saw, unchanged.
+        let stored = cart.get_cart(as_user(&cat, GetCartRequest { as_stored: true })).await.unwrap().into_inner();
+        let stored = stored.cart.unwrap();
+        let lines: Vec<_> = stored.lines.iter().map(|l| (l.code.as_str(), l.quantity)).collect();
+        assert_eq!(lines, [("JEANS-002", 10), ("HOODIE-001", 1)], "{}", shop.backend);
+        assert_eq!(stored.lines[0].unit_price_cents, 4599);
+        assert!(stored.notices.is_empty());
+
+        let c = cart.get_cart(as_user(&cat, GetCartRequest::default())).await.unwrap().into_inner().cart.unwrap();
         assert_eq!(c.lines.len(), 1);
         assert_eq!(c.lines[0].quantity, 4, "lowered to the stock");
         assert_eq!(c.notices.len(), 2);
@@ -102,7 +118,7 @@ async fn catalogue_changes_show_in_carts_with_a_notice() {
         assert!(c.notices.iter().any(|n| n.code == "JEANS-002" && n.message.contains("lowered to 4")));
         // The notice is told once: the cart now matches the catalogue.
         assert!(
-            cart.get_cart(as_user(&cat, GetCartRequest {}))
+            cart.get_cart(as_user(&cat, GetCartRequest::default()))
                 .await
                 .unwrap()
                 .into_inner()
@@ -150,7 +166,7 @@ async fn a_guest_bag_comes_into_the_account_once_and_within_stock() {
             "the clamp is said ({}): {told:?}",
             shop.backend
         );
-        let c = cart.get_cart(as_user(&ann, GetCartRequest {})).await.unwrap().into_inner().cart.unwrap();
+        let c = cart.get_cart(as_user(&ann, GetCartRequest::default())).await.unwrap().into_inner().cart.unwrap();
         let quantity = |code: &str| c.lines.iter().find(|l| l.code == code).map_or(0, |l| l.quantity);
         assert_eq!(
             (quantity("HOODIE-002"), quantity("JEANS-001")),
@@ -158,7 +174,8 @@ async fn a_guest_bag_comes_into_the_account_once_and_within_stock() {
             "added once, within stock ({})",
             shop.backend
         );
-        let left = cart.get_cart(as_user(&visitor, GetCartRequest {})).await.unwrap().into_inner().cart.unwrap();
+        let left =
+            cart.get_cart(as_user(&visitor, GetCartRequest::default())).await.unwrap().into_inner().cart.unwrap();
         assert!(left.lines.is_empty(), "the guest's bag is empty afterwards");
 
         // A guest cannot merge, nor can a user merge someone's session token.

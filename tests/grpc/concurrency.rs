@@ -148,7 +148,7 @@ async fn concurrent_adds_all_count() {
         let cart = shop
             .cart
             .clone()
-            .get_cart(as_user(&lou, atelier_proto::cart::GetCartRequest {}))
+            .get_cart(as_user(&lou, atelier_proto::cart::GetCartRequest::default()))
             .await
             .unwrap()
             .into_inner()

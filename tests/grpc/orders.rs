@@ -68,7 +68,7 @@ async fn checkout_cancel_and_life_cycle() {
         let cart = shop
             .cart
             .clone()
-            .get_cart(as_user(&dora, atelier_proto::cart::GetCartRequest {}))
+            .get_cart(as_user(&dora, atelier_proto::cart::GetCartRequest::default()))
             .await
             .unwrap()
             .into_inner()
@@ -206,6 +206,8 @@ async fn out_of_stock_checkout_takes_nothing() {
         shop.order.clone().place_order(as_user(&admin, place("a1"))).await.unwrap();
         let err = shop.order.clone().place_order(as_user(&fay, place("f1"))).await.unwrap_err();
         assert_eq!(err.code(), Code::FailedPrecondition, "{}", shop.backend);
+        // Told in the cart's words what changed, as the cart page tells it.
+        assert!(err.message().contains("was lowered to 44: only 44 in stock"), "{}", err.message());
         assert_eq!((stock(&shop, "JEANS-002").await, stock(&shop, "HOODIE-002").await), (50, 44));
         let mine = shop
             .order
@@ -291,7 +293,7 @@ async fn a_price_raised_after_the_cart_was_seen_is_not_charged() {
         let admin = shop.admin().await;
         let max = shop.new_client("max").await;
         fill_cart(&shop, &max, &[("JEANS-002", 1)]).await;
-        let seen = shop.cart.clone().get_cart(as_user(&max, GetCartRequest {})).await.unwrap().into_inner();
+        let seen = shop.cart.clone().get_cart(as_user(&max, GetCartRequest::default())).await.unwrap().into_inner();
         assert_eq!(seen.cart.unwrap().total_cents, 4599);
         let raise = UpdateVariantRequest {
             code: "JEANS-002".into(),

@@ -67,7 +67,7 @@ fn cart_out(r: cart::CartResponse) -> Json<CartOut> {
 #[utoipa::path(get, path = "/cart", tag = "cart", security(("bearer" = [])),
     responses((status = 200, body = CartOut), (status = 401, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn get_cart(State(state): State<AppState>, ApiUser(user): ApiUser) -> Result<Json<CartOut>, ApiError> {
-    Ok(cart_out(read!(state.clients.cart, get_cart, with || as_user(&user, cart::GetCartRequest {}))?))
+    Ok(cart_out(read!(state.clients.cart, get_cart, with || as_user(&user, cart::GetCartRequest::default()))?))
 }
 
 /// Empty your cart.

@@ -65,7 +65,8 @@ pub async fn lines_for_page(state: &AppState, ctx: &Ctx) -> BagLines {
     state
         .reads
         .bag_lines(key, || async {
-            let cart = read!(state.clients.cart, get_cart, with || as_owner(identity, cart_pb::GetCartRequest {}))?;
+            let cart =
+                read!(state.clients.cart, get_cart, with || as_owner(identity, cart_pb::GetCartRequest::default()))?;
             let lines = cart.cart.unwrap_or_default().lines;
             Ok(Arc::new(lines.into_iter().map(|l| (l.code, l.quantity)).collect()))
         })

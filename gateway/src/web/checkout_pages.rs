@@ -89,7 +89,7 @@ pub struct AddressForm {
 /// The cart as checkout shows it, with the goods' total in cents; None when empty.
 async fn cart_summary(state: &AppState, ctx: &Ctx) -> Result<Option<(Vec<LineSummary>, i64)>, WebError> {
     let user = ctx.user()?;
-    let cart = read!(state.clients.cart, get_cart, with || as_user(user, cart_pb::GetCartRequest {}))?;
+    let cart = read!(state.clients.cart, get_cart, with || as_user(user, cart_pb::GetCartRequest::default()))?;
     let cart = cart.cart.unwrap_or_default();
     if cart.lines.is_empty() {
         return Ok(None);

@@ -442,18 +442,19 @@ pub async fn cart(State(state): State<AppState>, mut ctx: Ctx) -> Result<Respons
     let Some(owner) = bag::owner(&ctx).map(str::to_string) else {
         return Ok(render(&CartPage { layout: ctx.layout, lines: vec![], total: money(0), guest: true }));
     };
-    let cart = match read!(state.clients.cart, get_cart, with || bag::as_owner(&owner, cart_pb::GetCartRequest {})) {
-        Ok(r) => r.cart.unwrap_or_default(),
-        // A guest bag whose identity expired: an empty bag.
-        Err(s) if s.code() == tonic::Code::Unauthenticated && ctx.layout.user.is_none() => cart_pb::Cart::default(),
-        Err(s) if s.code() == tonic::Code::Unavailable => {
-            return Err(WebError::Unavailable(
-                "Your cart is temporarily unavailable. The catalogue is still open; please try again in a moment."
-                    .into(),
-            ));
-        }
-        Err(s) => return Err(s.into()),
-    };
+    let cart =
+        match read!(state.clients.cart, get_cart, with || bag::as_owner(&owner, cart_pb::GetCartRequest::default())) {
+            Ok(r) => r.cart.unwrap_or_default(),
+            // A guest bag whose identity expired: an empty bag.
+            Err(s) if s.code() == tonic::Code::Unauthenticated && ctx.layout.user.is_none() => cart_pb::Cart::default(),
+            Err(s) if s.code() == tonic::Code::Unavailable => {
+                return Err(WebError::Unavailable(
+                    "Your cart is temporarily unavailable. The catalogue is still open; please try again in a moment."
+                        .into(),
+                ));
+            }
+            Err(s) => return Err(s.into()),
+        };
     ctx.layout.flashes.extend(cart.notices.iter().map(|n| Flash::warning(n.message.clone())));
     // Reading the cart may have lowered or removed lines: the header counts
     // what the page shows, and the next page reads the bag afresh.

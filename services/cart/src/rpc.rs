@@ -127,6 +127,26 @@ impl CartService {
         Ok(cart)
     }
 
+    /// The cart as stored (see `GetCartRequest.as_stored`); None when a line
+    /// has no price the shopper saw.
+    async fn stored(&self, user_id: &str) -> Result<Option<pb::Cart>, Status> {
+        let (lines, revision) = store::read(&self.pool, user_id).await?;
+        if lines.iter().any(|l| l.seen_price_cents < 0) {
+            return Ok(None);
+        }
+        let lines: Vec<pb::CartLine> = lines
+            .into_iter()
+            .map(|l| pb::CartLine {
+                code: l.code,
+                quantity: l.quantity,
+                unit_price_cents: l.seen_price_cents,
+                ..Default::default()
+            })
+            .collect();
+        let total_cents = lines.iter().map(|l| l.unit_price_cents * l.quantity).sum();
+        Ok(Some(pb::Cart { lines, total_cents, revision, notices: Vec::new() }))
+    }
+
     async fn respond(&self, user_id: &str) -> RpcResult<pb::CartResponse> {
         self.respond_knowing(user_id, HashMap::new()).await
     }
@@ -162,6 +182,11 @@ fn not_enough(stock: i64, in_cart: i64) -> Status {
 impl Rpc for CartService {
     async fn get_cart(&self, request: Request<pb::GetCartRequest>) -> RpcResult<pb::CartResponse> {
         let caller = self.owner(&request)?;
+        if request.get_ref().as_stored
+            && let Some(cart) = self.stored(&caller.sub).await?
+        {
+            return Ok(Response::new(pb::CartResponse { cart: Some(cart) }));
+        }
         self.respond(&caller.sub).await
     }
 

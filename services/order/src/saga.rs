@@ -1,5 +1,7 @@
-//! Checkout as a saga: claim the idempotency key → read the cart and claim
-//! its revision → reserve stock at the prices shown → confirm the
+//! Checkout as a saga: claim the idempotency key → read the cart as stored
+//! and claim its revision → reserve stock at the prices the shopper saw
+//! (the reservation checks stock and prices; when it refuses, the cart is
+//! read again, checked against the catalogue, to tell why) → confirm the
 //! reservation → store the order → take what was bought out of the cart. A
 //! failure after the reservation releases it; a crash leaves a PENDING order
 //! that recovery releases, and an unconfirmed reservation that the product
@@ -42,6 +44,23 @@ impl OrderService {
         }
     }
 
+    /// The caller's cart: as stored, or checked against the catalogue (with
+    /// its notices).
+    async fn cart(&self, user_token: &str, as_stored: bool) -> ServiceResult<atelier_proto::cart::Cart> {
+        let cart = self.carts.clone().get_cart(authorized(GetCartRequest { as_stored }, user_token)).await?;
+        Ok(cart.into_inner().cart.unwrap_or_default())
+    }
+
+    /// Why the catalogue refused the cart's lines: the changes the checked
+    /// cart reports (a price moved, stock went down, an SKU is gone), else
+    /// the refusal itself.
+    async fn refusal(&self, user_token: &str, refused: ServiceError) -> ServiceError {
+        match self.cart(user_token, false).await {
+            Ok(cart) if !cart.notices.is_empty() => unbuyable(cart),
+            _ => refused,
+        }
+    }
+
     pub(crate) async fn place_order(
         &self,
         caller: &Identity,
@@ -52,8 +71,7 @@ impl OrderService {
     ) -> ServiceResult<pb::Order> {
         let order_id = uuid::Uuid::now_v7().to_string();
         loop {
-            let cart = self.carts.clone().get_cart(authorized(GetCartRequest {}, user_token)).await?;
-            let cart = cart.into_inner().cart.unwrap_or_default();
+            let cart = self.cart(user_token, true).await?;
             if !cart.notices.is_empty() || cart.lines.is_empty() {
                 // A retry of a checkout that went through finds the cart
                 // emptied by it: it gets that order.
@@ -112,7 +130,8 @@ impl OrderService {
             Ok(r) => r.into_inner().lines,
             Err(s) if matches!(s.code(), Code::FailedPrecondition | Code::InvalidArgument | Code::NotFound) => {
                 atelier_runtime::metrics::count("atelier_stock_rejections_total");
-                return Err(self.give_up(order_id, s.into()).await);
+                let refused = self.give_up(order_id, s.into()).await;
+                return Err(self.refusal(user_token, refused).await);
             }
             // The reservation may have happened before the error: undo it.
             Err(s) => return Err(self.release_and_give_up(order_id, s.into()).await),
