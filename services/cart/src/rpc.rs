@@ -57,8 +57,19 @@ impl CartService {
     ///
     /// `known` holds variants this request has just read from the catalogue:
     /// only the others are asked for.
-    async fn cart(&self, user_id: &str, mut known: HashMap<String, VariantInfo>) -> Result<pb::Cart, Status> {
+    async fn cart(&self, user_id: &str, known: HashMap<String, VariantInfo>) -> Result<pb::Cart, Status> {
         let (lines, revision) = store::read(&self.pool, user_id).await?;
+        self.checked(user_id, lines, revision, known).await
+    }
+
+    /// [`Self::cart`], from lines and a revision just read.
+    async fn checked(
+        &self,
+        user_id: &str,
+        lines: Vec<store::Line>,
+        revision: i64,
+        mut known: HashMap<String, VariantInfo>,
+    ) -> Result<pb::Cart, Status> {
         if lines.is_empty() {
             return Ok(pb::Cart { revision, ..Default::default() });
         }
@@ -127,26 +138,6 @@ impl CartService {
         Ok(cart)
     }
 
-    /// The cart as stored (see `GetCartRequest.as_stored`); None when a line
-    /// has no price the shopper saw.
-    async fn stored(&self, user_id: &str) -> Result<Option<pb::Cart>, Status> {
-        let (lines, revision) = store::read(&self.pool, user_id).await?;
-        if lines.iter().any(|l| l.seen_price_cents < 0) {
-            return Ok(None);
-        }
-        let lines: Vec<pb::CartLine> = lines
-            .into_iter()
-            .map(|l| pb::CartLine {
-                code: l.code,
-                quantity: l.quantity,
-                unit_price_cents: l.seen_price_cents,
-                ..Default::default()
-            })
-            .collect();
-        let total_cents = lines.iter().map(|l| l.unit_price_cents * l.quantity).sum();
-        Ok(Some(pb::Cart { lines, total_cents, revision, notices: Vec::new() }))
-    }
-
     async fn respond(&self, user_id: &str) -> RpcResult<pb::CartResponse> {
         self.respond_knowing(user_id, HashMap::new()).await
     }
@@ -154,6 +145,22 @@ impl CartService {
     async fn respond_knowing(&self, user_id: &str, known: HashMap<String, VariantInfo>) -> RpcResult<pb::CartResponse> {
         Ok(Response::new(pb::CartResponse { cart: Some(self.cart(user_id, known).await?) }))
     }
+}
+
+/// The cart as stored (see `GetCartRequest.as_stored`): each line at the
+/// price the shopper last saw.
+fn stored(lines: Vec<store::Line>, revision: i64) -> pb::Cart {
+    let lines: Vec<pb::CartLine> = lines
+        .into_iter()
+        .map(|l| pb::CartLine {
+            code: l.code,
+            quantity: l.quantity,
+            unit_price_cents: l.seen_price_cents,
+            ..Default::default()
+        })
+        .collect();
+    let total_cents = lines.iter().map(|l| l.unit_price_cents * l.quantity).sum();
+    pb::Cart { lines, total_cents, revision, notices: Vec::new() }
 }
 
 /// Prices in the shop's one currency, as the storefront writes them.
@@ -182,12 +189,14 @@ fn not_enough(stock: i64, in_cart: i64) -> Status {
 impl Rpc for CartService {
     async fn get_cart(&self, request: Request<pb::GetCartRequest>) -> RpcResult<pb::CartResponse> {
         let caller = self.owner(&request)?;
-        if request.get_ref().as_stored
-            && let Some(cart) = self.stored(&caller.sub).await?
-        {
-            return Ok(Response::new(pb::CartResponse { cart: Some(cart) }));
-        }
-        self.respond(&caller.sub).await
+        let (lines, revision) = store::read(&self.pool, &caller.sub).await?;
+        // A line whose price was never seen has nothing to reserve at.
+        let cart = if request.get_ref().as_stored && lines.iter().all(|l| l.seen_price_cents >= 0) {
+            stored(lines, revision)
+        } else {
+            self.checked(&caller.sub, lines, revision, HashMap::new()).await?
+        };
+        Ok(Response::new(pb::CartResponse { cart: Some(cart) }))
     }
 
     async fn add_item(&self, request: Request<pb::AddItemRequest>) -> RpcResult<pb::CartResponse> {
