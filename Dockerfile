@@ -1,4 +1,6 @@
-# One image, both binaries: `atelier` (every role of the shop) and
+# One image, every binary: `atelier` (every role of the shop, and `seed`), one
+# per role (`atelier-auth`, `-product`, `-cart`, `-order`, `-gateway`: what
+# the Deployments run, each holding its role's code only) and
 # `atelier-operator`. Static musl builds on a distroless base, non-root.
 FROM rust:1-bookworm AS build
 # The build machine's own architecture (x86_64 or aarch64), so the image runs
@@ -12,10 +14,12 @@ COPY . .
 RUN target="$(uname -m)-unknown-linux-musl" \
  && cargo build --release --locked --target "$target" -p atelier -p atelier-operator \
  && mkdir /out \
- && cp "target/$target/release/atelier" "target/$target/release/atelier-operator" /out/
+ && for bin in atelier atelier-auth atelier-product atelier-cart atelier-order atelier-gateway atelier-operator; do \
+      cp "target/$target/release/$bin" /out/; \
+    done
 
 FROM gcr.io/distroless/static-debian12:nonroot
-COPY --from=build /out/atelier /out/atelier-operator /
+COPY --from=build /out/ /
 USER 65532:65532
 EXPOSE 3000 50051 50052 50053 50054 8080
 ENTRYPOINT ["/atelier"]

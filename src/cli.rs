@@ -38,97 +38,123 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum Role {
     /// Users, passwords, sessions and roles (signs identities).
-    Auth {
-        /// gRPC listen address.
-        #[arg(long, env = "ATELIER_LISTEN", default_value = "0.0.0.0:50051")]
-        listen: SocketAddr,
-        #[command(flatten)]
-        db: DatabaseArgs,
-        /// Base64url Ed25519 seed that signs identity tokens (secret).
-        #[arg(long, env = "ATELIER_IDENTITY_SIGNING_KEY", hide_env_values = true)]
-        identity_signing_key: String,
-    },
+    Auth(AuthArgs),
     /// The catalogue and its stock.
-    Product {
-        #[arg(long, env = "ATELIER_LISTEN", default_value = "0.0.0.0:50052")]
-        listen: SocketAddr,
-        #[command(flatten)]
-        db: DatabaseArgs,
-        #[command(flatten)]
-        verify: VerifyArgs,
-        /// Seconds a stock reservation stays held without the order service
-        /// confirming it; then its stock goes back.
-        #[arg(long, env = "ATELIER_RESERVATION_TTL", default_value_t = 120.0)]
-        reservation_ttl: f64,
-    },
+    Product(ProductArgs),
     /// Shopping carts.
-    Cart {
-        #[arg(long, env = "ATELIER_LISTEN", default_value = "0.0.0.0:50053")]
-        listen: SocketAddr,
-        #[command(flatten)]
-        db: DatabaseArgs,
-        #[command(flatten)]
-        verify: VerifyArgs,
-        /// Address of the product service.
-        #[arg(long, env = "ATELIER_PRODUCT_ADDR", default_value = "127.0.0.1:50052")]
-        product_addr: String,
-    },
+    Cart(CartArgs),
     /// Checkout and the order life cycle.
-    Order {
-        #[arg(long, env = "ATELIER_LISTEN", default_value = "0.0.0.0:50054")]
-        listen: SocketAddr,
-        #[command(flatten)]
-        db: DatabaseArgs,
-        #[command(flatten)]
-        verify: VerifyArgs,
-        #[arg(long, env = "ATELIER_PRODUCT_ADDR", default_value = "127.0.0.1:50052")]
-        product_addr: String,
-        #[arg(long, env = "ATELIER_CART_ADDR", default_value = "127.0.0.1:50053")]
-        cart_addr: String,
-        /// The order service's own identity token (from `atelier keys`; secret).
-        #[arg(long, env = "ATELIER_SERVICE_TOKEN", hide_env_values = true)]
-        service_token: String,
-        /// Seconds after which an unfinished checkout counts as abandoned and
-        /// its reserved stock is released.
-        #[arg(long, env = "ATELIER_ABANDONED_CHECKOUT_AFTER", default_value_t = 60.0)]
-        abandoned_checkout_after: f64,
-    },
+    Order(OrderArgs),
     /// The web site and JSON API.
-    Gateway {
-        #[arg(long, env = "ATELIER_LISTEN", default_value = "0.0.0.0:3000")]
-        listen: SocketAddr,
-        /// Serve /metrics, /healthz and /readyz here only (not on the public
-        /// port); default: on the public port.
-        #[arg(long, env = "ATELIER_OPS_LISTEN")]
-        ops_listen: Option<SocketAddr>,
-        #[command(flatten)]
-        backends: BackendArgs,
-        /// Base64 key (32+ bytes) that signs the gateway's cookies; every
-        /// replica needs the same one (secret). Without it: a random key.
-        #[arg(long, env = "ATELIER_GATEWAY_KEY", hide_env_values = true)]
-        gateway_key: Option<String>,
-        /// The gateway's service token (from `atelier keys`; secret): the
-        /// auth service believes client addresses only from it.
-        #[arg(long, env = "ATELIER_GATEWAY_TOKEN", hide_env_values = true)]
-        gateway_token: Option<String>,
-        /// After the stop signal, keep serving this many seconds, answering
-        /// with `Connection: close`, so that clients on kept-alive
-        /// connections move to another replica before this one closes them.
-        #[arg(long, env = "ATELIER_DRAIN_SECONDS", default_value_t = 0.0)]
-        drain_seconds: f64,
-    },
+    Gateway(GatewayArgs),
 }
 
 impl Role {
     pub fn name(&self) -> &'static str {
         match self {
-            Role::Auth { .. } => "auth",
-            Role::Product { .. } => "product",
-            Role::Cart { .. } => "cart",
-            Role::Order { .. } => "order",
-            Role::Gateway { .. } => "gateway",
+            Role::Auth(_) => "auth",
+            Role::Product(_) => "product",
+            Role::Cart(_) => "cart",
+            Role::Order(_) => "order",
+            Role::Gateway(_) => "gateway",
         }
     }
+}
+
+/// Users, passwords, sessions and roles (signs identities).
+#[derive(Debug, Args)]
+pub struct AuthArgs {
+    /// gRPC listen address.
+    #[arg(long, env = "ATELIER_LISTEN", default_value = "0.0.0.0:50051")]
+    pub listen: SocketAddr,
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    /// Base64url Ed25519 seed that signs identity tokens (secret).
+    #[arg(long, env = "ATELIER_IDENTITY_SIGNING_KEY", hide_env_values = true)]
+    pub identity_signing_key: String,
+}
+
+/// The catalogue and its stock.
+#[derive(Debug, Args)]
+pub struct ProductArgs {
+    /// gRPC listen address.
+    #[arg(long, env = "ATELIER_LISTEN", default_value = "0.0.0.0:50052")]
+    pub listen: SocketAddr,
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    #[command(flatten)]
+    pub verify: VerifyArgs,
+    /// Seconds a stock reservation stays held without the order service
+    /// confirming it; then its stock goes back.
+    #[arg(long, env = "ATELIER_RESERVATION_TTL", default_value_t = 120.0)]
+    pub reservation_ttl: f64,
+}
+
+/// Shopping carts.
+#[derive(Debug, Args)]
+pub struct CartArgs {
+    /// gRPC listen address.
+    #[arg(long, env = "ATELIER_LISTEN", default_value = "0.0.0.0:50053")]
+    pub listen: SocketAddr,
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    #[command(flatten)]
+    pub verify: VerifyArgs,
+    /// Address of the product service.
+    #[arg(long, env = "ATELIER_PRODUCT_ADDR", default_value = "127.0.0.1:50052")]
+    pub product_addr: String,
+}
+
+/// Checkout and the order life cycle.
+#[derive(Debug, Args)]
+pub struct OrderArgs {
+    /// gRPC listen address.
+    #[arg(long, env = "ATELIER_LISTEN", default_value = "0.0.0.0:50054")]
+    pub listen: SocketAddr,
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    #[command(flatten)]
+    pub verify: VerifyArgs,
+    /// Address of the product service.
+    #[arg(long, env = "ATELIER_PRODUCT_ADDR", default_value = "127.0.0.1:50052")]
+    pub product_addr: String,
+    /// Address of the cart service.
+    #[arg(long, env = "ATELIER_CART_ADDR", default_value = "127.0.0.1:50053")]
+    pub cart_addr: String,
+    /// The order service's own identity token (from `atelier keys`; secret).
+    #[arg(long, env = "ATELIER_SERVICE_TOKEN", hide_env_values = true)]
+    pub service_token: String,
+    /// Seconds after which an unfinished checkout counts as abandoned and
+    /// its reserved stock is released.
+    #[arg(long, env = "ATELIER_ABANDONED_CHECKOUT_AFTER", default_value_t = 60.0)]
+    pub abandoned_checkout_after: f64,
+}
+
+/// The web site and JSON API.
+#[derive(Debug, Args)]
+pub struct GatewayArgs {
+    /// HTTP listen address.
+    #[arg(long, env = "ATELIER_LISTEN", default_value = "0.0.0.0:3000")]
+    pub listen: SocketAddr,
+    /// Serve /metrics, /healthz and /readyz here only (not on the public
+    /// port); default: on the public port.
+    #[arg(long, env = "ATELIER_OPS_LISTEN")]
+    pub ops_listen: Option<SocketAddr>,
+    #[command(flatten)]
+    pub backends: BackendArgs,
+    /// Base64 key (32+ bytes) that signs the gateway's cookies; every
+    /// replica needs the same one (secret). Without it: a random key.
+    #[arg(long, env = "ATELIER_GATEWAY_KEY", hide_env_values = true)]
+    pub gateway_key: Option<String>,
+    /// The gateway's service token (from `atelier keys`; secret): the
+    /// auth service believes client addresses only from it.
+    #[arg(long, env = "ATELIER_GATEWAY_TOKEN", hide_env_values = true)]
+    pub gateway_token: Option<String>,
+    /// After the stop signal, keep serving this many seconds, answering
+    /// with `Connection: close`, so that clients on kept-alive
+    /// connections move to another replica before this one closes them.
+    #[arg(long, env = "ATELIER_DRAIN_SECONDS", default_value_t = 0.0)]
+    pub drain_seconds: f64,
 }
 
 #[derive(Debug, Args)]

@@ -1,14 +1,13 @@
-//! `atelier`: one binary, every role of the shop.
+//! `atelier`: every role of the shop in one binary — the whole shop in one
+//! process by default, one role with `serve <role>` — and its tools (`seed`,
+//! `keys`). Each role also has a binary of its own (`src/bin/`).
 
-use anyhow::Context as _;
 use atelier::{
     Shutdown,
-    cli::{Cli, Command, Role},
-    roles,
+    cli::{Cli, Command},
     seed::{Generated, SeedOptions, generate, seed},
 };
-use atelier_order::Dependencies;
-use atelier_runtime::{IdentityKeys, grpc, shutdown_signal};
+use atelier_runtime::{IdentityKeys, grpc};
 use clap::Parser;
 
 #[tokio::main]
@@ -18,13 +17,10 @@ async fn main() -> anyhow::Result<()> {
         Some(Command::Serve { role }) => format!("atelier-{}", role.name()),
         _ => "atelier".to_string(),
     };
-    let _telemetry = atelier_runtime::telemetry::init(&process);
-    let shutdown = Shutdown::default();
-    let stop = shutdown.clone();
-    tokio::spawn(async move {
-        shutdown_signal().await;
-        stop.trigger();
-    });
+    atelier::serve::process(&process, |shutdown| run(cli, shutdown)).await
+}
+
+async fn run(cli: Cli, shutdown: Shutdown) -> anyhow::Result<()> {
     match cli.command {
         None => embedded(cli, shutdown).await,
         Some(Command::Keys) => {
@@ -46,67 +42,7 @@ async fn main() -> anyhow::Result<()> {
             seed(&urls.auth, &urls.product, options).await?;
             generate(&urls, Generated { products: args.products, orders: args.orders }).await
         }
-        Some(Command::Serve { role }) => serve(role, shutdown).await,
-    }
-}
-
-async fn serve(role: Role, shutdown: Shutdown) -> anyhow::Result<()> {
-    let metrics = match &role {
-        Role::Auth { db, .. } | Role::Product { db, .. } | Role::Cart { db, .. } | Role::Order { db, .. } => {
-            db.metrics_listen
-        }
-        Role::Gateway { .. } => None, // the gateway serves /metrics itself
-    };
-    if let Some(addr) = metrics {
-        tokio::spawn(atelier_runtime::metrics::serve(addr, shutdown.wait()));
-    }
-    let verify_keys = |key: &str| IdentityKeys::from_verifying_b64(key).context("ATELIER_IDENTITY_VERIFYING_KEY");
-    match role {
-        Role::Auth { listen, db, identity_signing_key } => {
-            let keys = IdentityKeys::from_signing_b64(&identity_signing_key).context("ATELIER_IDENTITY_SIGNING_KEY")?;
-            roles::run_auth(grpc::bind(listen).await?, &db.database_url, &keys, shutdown).await
-        }
-        Role::Product { listen, db, verify, reservation_ttl } => {
-            roles::run_product(
-                grpc::bind(listen).await?,
-                &db.database_url,
-                &verify_keys(&verify.identity_verifying_key)?,
-                std::time::Duration::from_secs_f64(reservation_ttl.clamp(0.1, 86_400.0)),
-                shutdown,
-            )
-            .await
-        }
-        Role::Cart { listen, db, verify, product_addr } => {
-            let keys = verify_keys(&verify.identity_verifying_key)?;
-            roles::run_cart(grpc::bind(listen).await?, &db.database_url, &keys, &product_addr, shutdown).await
-        }
-        Role::Order { listen, db, verify, product_addr, cart_addr, service_token, abandoned_checkout_after } => {
-            let keys = verify_keys(&verify.identity_verifying_key)?;
-            let service_token = atelier_order::ServiceCredential::Token(service_token);
-            let deps = Dependencies { product_addr: &product_addr, cart_addr: &cart_addr, service_token };
-            let abandoned = std::time::Duration::from_secs_f64(abandoned_checkout_after.clamp(0.1, 86_400.0));
-            roles::run_order(grpc::bind(listen).await?, &db.database_url, &keys, deps, abandoned, shutdown).await
-        }
-        Role::Gateway { listen, ops_listen, backends, gateway_key, gateway_token, drain_seconds } => {
-            if let Some(key) = gateway_key {
-                atelier_gateway::web::cookie_key::set_from_base64(&key)?;
-            }
-            let config = atelier_gateway::Backends {
-                auth: backends.auth_addr,
-                product: backends.product_addr,
-                cart: backends.cart_addr,
-                order: backends.order_addr,
-                trusted_proxies: atelier_gateway::proxies::TrustedProxies::parse(&backends.trusted_proxies)
-                    .context("--trusted-proxies")?,
-                credential: gateway_token.map(atelier_runtime::identity::ServiceCredential::Token),
-            };
-            let ops = match ops_listen {
-                Some(addr) => Some(grpc::bind(addr).await?),
-                None => None,
-            };
-            let drain = std::time::Duration::from_secs_f64(drain_seconds.clamp(0.0, 60.0));
-            atelier_gateway::serve(grpc::bind(listen).await?, ops, config, drain, shutdown.wait()).await
-        }
+        Some(Command::Serve { role }) => atelier::serve::any(role, shutdown).await,
     }
 }
 

@@ -33,7 +33,8 @@ start_postgres() {
 pg_pids() { local pm; pm=$(head -1 "$WORK/pg/postmaster.pid"); echo "$pm" $(pgrep -P "$pm"); }
 pg_url() { echo "postgres://postgres@127.0.0.1:$PGPORT/$1"; }
 
-# The five roles as separate processes on the databases <prefix>auth,
+# The five roles as separate processes, each its own binary ($BIN-<role>, as
+# the operator deploys them), on the databases <prefix>auth,
 # <prefix>product, <prefix>cart and <prefix>order: sets PORT[role],
 # PID[role] and GATEWAY (its URL). Needs the keys of `atelier keys` exported.
 declare -A PORT PID
@@ -41,17 +42,17 @@ start_split() {
   local prefix=${1:-} r common
   for r in auth product cart order gateway; do PORT[$r]=$(free_port); done
   common="RUST_LOG=warn ATELIER_IDENTITY_VERIFYING_KEY=$ATELIER_IDENTITY_VERIFYING_KEY"
-  env RUST_LOG=warn ATELIER_LISTEN=127.0.0.1:${PORT[auth]} ATELIER_DATABASE_URL="$(pg_url "${prefix}auth")" "$BIN" serve auth & PID[auth]=$!
-  env $common ATELIER_LISTEN=127.0.0.1:${PORT[product]} ATELIER_DATABASE_URL="$(pg_url "${prefix}product")" "$BIN" serve product & PID[product]=$!
+  env RUST_LOG=warn ATELIER_LISTEN=127.0.0.1:${PORT[auth]} ATELIER_DATABASE_URL="$(pg_url "${prefix}auth")" "$BIN-auth" & PID[auth]=$!
+  env $common ATELIER_LISTEN=127.0.0.1:${PORT[product]} ATELIER_DATABASE_URL="$(pg_url "${prefix}product")" "$BIN-product" & PID[product]=$!
   env $common ATELIER_LISTEN=127.0.0.1:${PORT[cart]} ATELIER_DATABASE_URL="$(pg_url "${prefix}cart")" \
-    ATELIER_PRODUCT_ADDR=127.0.0.1:${PORT[product]} "$BIN" serve cart & PID[cart]=$!
+    ATELIER_PRODUCT_ADDR=127.0.0.1:${PORT[product]} "$BIN-cart" & PID[cart]=$!
   env $common ATELIER_LISTEN=127.0.0.1:${PORT[order]} ATELIER_DATABASE_URL="$(pg_url "${prefix}order")" \
     ATELIER_PRODUCT_ADDR=127.0.0.1:${PORT[product]} ATELIER_CART_ADDR=127.0.0.1:${PORT[cart]} \
-    ATELIER_SERVICE_TOKEN="$ATELIER_SERVICE_TOKEN" "$BIN" serve order & PID[order]=$!
+    ATELIER_SERVICE_TOKEN="$ATELIER_SERVICE_TOKEN" "$BIN-order" & PID[order]=$!
   env RUST_LOG=warn ${PAGE_CACHE_OFF:+ATELIER_PAGE_CACHE_MS=0} ATELIER_LISTEN=127.0.0.1:${PORT[gateway]} \
     ATELIER_AUTH_ADDR=127.0.0.1:${PORT[auth]} ATELIER_PRODUCT_ADDR=127.0.0.1:${PORT[product]} \
     ATELIER_CART_ADDR=127.0.0.1:${PORT[cart]} ATELIER_ORDER_ADDR=127.0.0.1:${PORT[order]} \
-    ATELIER_GATEWAY_TOKEN="$ATELIER_GATEWAY_TOKEN" "$BIN" serve gateway & PID[gateway]=$!
+    ATELIER_GATEWAY_TOKEN="$ATELIER_GATEWAY_TOKEN" "$BIN-gateway" & PID[gateway]=$!
   GATEWAY=http://127.0.0.1:${PORT[gateway]}
   wait_ready "$GATEWAY"
 }

@@ -222,7 +222,8 @@ pub fn deployment(shop: &Shop, component: &str, port: u16, checksum: &str) -> De
                     "lifecycle": {"preStop": {"sleep": {"seconds": PRE_STOP_SECONDS}}},
                     "image": shop.image(),
                     "imagePullPolicy": shop.spec.image_pull_policy.clone().unwrap_or_else(|| "IfNotPresent".into()),
-                    "args": ["serve", component],
+                    // The role's own binary: it maps only the code it can run.
+                    "command": [format!("/atelier-{component}")],
                     "ports": ports,
                     "env": env,
                     "livenessProbe": liveness,

@@ -127,7 +127,8 @@ async fn a_new_shop_gets_every_child_owned_labelled_and_hardened() {
         assert_eq!(sc.capabilities.as_ref().unwrap().drop.as_ref().unwrap(), &["ALL"]);
         assert_eq!(sc.seccomp_profile.as_ref().unwrap().type_, "RuntimeDefault");
         let component = d.labels()["app.kubernetes.io/component"].clone();
-        assert_eq!(c.args.as_ref().unwrap(), &["serve".to_string(), component.clone()]);
+        assert_eq!(c.command.as_ref().unwrap(), &[format!("/atelier-{component}")]);
+        assert!(c.args.is_none());
         let readiness = c.readiness_probe.as_ref().unwrap();
         if component == "gateway" {
             assert_eq!(readiness.http_get.as_ref().unwrap().path.as_deref(), Some("/readyz"));

@@ -1,4 +1,4 @@
-//! The shop split into its five processes (`atelier serve <role>`) on
+//! The shop split into its five processes (`atelier-<role>`) on
 //! PostgreSQL, with faults injected: services killed and restarted, the order
 //! service crashing mid-checkout, a checkout storm. Figures are printed.
 

@@ -130,8 +130,7 @@ impl Split {
 
     pub fn restart(&self, role: &'static str) {
         let env = self.env.lock().unwrap()[role].clone();
-        let child = Command::new(env!("CARGO_BIN_EXE_atelier"))
-            .args(["serve", role])
+        let child = Command::new(role_binary(role))
             .env_clear()
             .envs(env)
             .stdout(self.log_file(role))
@@ -147,8 +146,7 @@ impl Split {
         let mut env = self.env_of("gateway");
         env.retain(|(k, _)| k != "ATELIER_LISTEN");
         env.push(("ATELIER_LISTEN".into(), addr.clone()));
-        let child = Command::new(env!("CARGO_BIN_EXE_atelier"))
-            .args(["serve", "gateway"])
+        let child = Command::new(role_binary("gateway"))
             .env_clear()
             .envs(env)
             .stdout(self.log_file("gateway"))
@@ -298,5 +296,17 @@ impl Split {
             .unwrap()["stock"]
             .as_i64()
             .unwrap()
+    }
+}
+
+/// The role's own binary, as its Deployment runs it.
+fn role_binary(role: &str) -> &'static str {
+    match role {
+        "auth" => env!("CARGO_BIN_EXE_atelier-auth"),
+        "product" => env!("CARGO_BIN_EXE_atelier-product"),
+        "cart" => env!("CARGO_BIN_EXE_atelier-cart"),
+        "order" => env!("CARGO_BIN_EXE_atelier-order"),
+        "gateway" => env!("CARGO_BIN_EXE_atelier-gateway"),
+        _ => panic!("no role {role}"),
     }
 }

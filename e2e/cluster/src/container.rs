@@ -73,6 +73,13 @@ impl ContainerRun {
             (None, None) => argv.extend(image.cmd.iter().cloned()),
             (Some(_), None) => {}
         }
+        // This machine holds the image's programs elsewhere than at their
+        // path in the image.
+        if let Some(program) = argv.first_mut()
+            && let Some(on_host) = image.programs.get(program.as_str())
+        {
+            *program = on_host.display().to_string();
+        }
         let mut cmd = self.launch(&argv).map_err(|e| ("RunContainerError".to_string(), e))?;
         cmd.env_clear().envs(env).env("PATH", &image.path).env("HOSTNAME", self.pod_name()).env("HOME", "/");
         Ok((cmd, reference))

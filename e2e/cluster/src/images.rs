@@ -2,13 +2,24 @@
 //! contract says its entrypoint does. No registry: an image is a program on
 //! this machine.
 
-use std::path::{Path, PathBuf};
+use std::{
+    collections::BTreeMap,
+    path::{Path, PathBuf},
+};
+
+/// The Atelier image's programs besides `/atelier` (see the Dockerfile): one
+/// binary per role, which the operator's Deployments run.
+const ROLE_BINARIES: [&str; 5] =
+    ["atelier-auth", "atelier-product", "atelier-cart", "atelier-order", "atelier-gateway"];
 
 /// A runnable image: its entrypoint and default command, the `PATH` its
 /// programs are found on, and the users its `/etc/passwd` holds.
 #[derive(Debug, Clone)]
 pub struct Image {
     pub entrypoint: Vec<String>,
+    /// The image's own programs by their path in the image (`/atelier`),
+    /// with where each is on this machine.
+    pub programs: BTreeMap<String, PathBuf>,
     pub cmd: Vec<String>,
     pub path: String,
     /// Extra `/etc/passwd` lines.
@@ -22,8 +33,9 @@ pub struct Image {
 pub struct Images {
     /// The reference of the Atelier image (what Shops and the operator name).
     pub atelier: String,
-    /// The `atelier` binary that image holds.
-    pub atelier_binary: PathBuf,
+    /// The programs that image holds, by their path in it (`/atelier`,
+    /// `/atelier-gateway`…), with where each is on this machine.
+    pub atelier_programs: BTreeMap<String, PathBuf>,
     /// Where the PostgreSQL server binaries are (`initdb`, `postgres`, `pg_ctl`).
     pub postgres_bin: PathBuf,
     /// Where this cluster writes the scripts images carry.
@@ -33,30 +45,33 @@ pub struct Images {
 const SYSTEM_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
 
 impl Images {
-    /// The images, unpacked under `dir` (the Atelier binary is linked or
-    /// copied there, so it is found wherever the build put it).
+    /// The images, unpacked under `dir` (the `atelier` binary and the role
+    /// binaries built next to it are linked or copied there, so they are
+    /// found wherever the build put them).
     pub fn new(atelier: &str, atelier_binary: &Path, dir: &Path) -> anyhow::Result<Self> {
         let postgres_bin = find_postgres_bin()
             .ok_or_else(|| anyhow::anyhow!("the PostgreSQL server binaries (initdb, postgres) are not installed"))?;
         let scripts = &dir.join("postgres");
         std::fs::create_dir_all(scripts)?;
         set_mode(dir, 0o755)?;
-        let binary = dir.join("atelier");
-        if std::fs::hard_link(atelier_binary, &binary).is_err() {
-            std::fs::copy(atelier_binary, &binary)?;
+        let built = atelier_binary.parent().unwrap_or(Path::new("."));
+        let mut atelier_programs = BTreeMap::new();
+        for name in std::iter::once("atelier").chain(ROLE_BINARIES) {
+            let source = if name == "atelier" { atelier_binary.to_path_buf() } else { built.join(name) };
+            anyhow::ensure!(source.exists(), "{} is not built (cargo build builds every binary)", source.display());
+            let binary = dir.join(name);
+            let _ = std::fs::remove_file(&binary);
+            if std::fs::hard_link(&source, &binary).is_err() {
+                std::fs::copy(&source, &binary)?;
+            }
+            set_mode(&binary, 0o755)?;
+            atelier_programs.insert(format!("/{name}"), binary);
         }
-        set_mode(&binary, 0o755)?;
-        let atelier_binary = binary.as_path();
         let entrypoint = scripts.join("docker-entrypoint.sh");
         std::fs::write(&entrypoint, POSTGRES_ENTRYPOINT)?;
         set_mode(&entrypoint, 0o755)?;
         set_mode(scripts, 0o755)?;
-        Ok(Self {
-            atelier: atelier.into(),
-            atelier_binary: atelier_binary.into(),
-            postgres_bin,
-            scripts: scripts.into(),
-        })
+        Ok(Self { atelier: atelier.into(), atelier_programs, postgres_bin, scripts: scripts.into() })
     }
 
     /// The image `reference` names, or an error the kubelet reports as
@@ -64,7 +79,8 @@ impl Images {
     pub fn resolve(&self, reference: &str) -> Result<Image, String> {
         if reference == self.atelier {
             return Ok(Image {
-                entrypoint: vec![self.atelier_binary.display().to_string()],
+                entrypoint: vec!["/atelier".into()],
+                programs: self.atelier_programs.clone(),
                 cmd: vec![],
                 path: SYSTEM_PATH.into(),
                 passwd: vec![],
@@ -78,6 +94,7 @@ impl Images {
             let uid = if alpine { 70 } else { 999 };
             return Ok(Image {
                 entrypoint: vec!["docker-entrypoint.sh".into()],
+                programs: BTreeMap::new(),
                 cmd: vec!["postgres".into()],
                 path: format!("{}:{}:{SYSTEM_PATH}", self.scripts.display(), self.postgres_bin.display()),
                 passwd: vec![format!("postgres:x:{uid}:{uid}:PostgreSQL:/var/lib/postgresql:/bin/sh")],
