@@ -14,9 +14,8 @@ COPY . .
 RUN target="$(uname -m)-unknown-linux-musl" \
  && cargo build --release --locked --target "$target" -p atelier -p atelier-operator \
  && mkdir /out \
- && for bin in atelier atelier-auth atelier-product atelier-cart atelier-order atelier-gateway atelier-operator; do \
-      cp "target/$target/release/$bin" /out/; \
-    done
+ && cd "target/$target/release" \
+ && cp atelier atelier-auth atelier-product atelier-cart atelier-order atelier-gateway atelier-operator /out/
 
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/ /

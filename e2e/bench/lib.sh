@@ -7,7 +7,7 @@ AS=""
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 rss_mib() { echo $(( $(ps -o rss= -p "$1" | tr -d ' ') / 1024 )); }
 # The part of a process's RSS that is its own (heap, stacks), not the shared
-# binary's code pages that every Atelier process on the machine maps too.
+# binary's code pages that every process of that binary maps too.
 private_mib() { awk '/^Anonymous:/ { printf "%d", $2 / 1024 }' "/proc/$1/smaps_rollup"; }
 # CPU time (user + system, ended children included) of processes, in ms.
 cpu_ms() {

@@ -23,7 +23,9 @@ use std::collections::BTreeMap;
 )]
 #[serde(rename_all = "camelCase")]
 pub struct ShopSpec {
-    /// Container image with the `atelier` binary. Default: the operator's own image.
+    /// Container image with Atelier's binaries (`/atelier` and one per role,
+    /// `/atelier-<role>`, as this version's image holds them). Default: the
+    /// operator's own image.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[x_kube(validation = Rule::new("self != ''").message("image must not be empty (leave it out for the operator's own)"))]
     pub image: Option<String>,
@@ -298,7 +300,7 @@ pub struct Condition {
 }
 
 /// The image a Shop without `spec.image` runs: the operator's own image,
-/// which holds both binaries (the Helm chart passes it in
+/// which holds every Atelier binary (the Helm chart passes it in
 /// `ATELIER_DEFAULT_IMAGE`). Set once at start-up.
 static DEFAULT_IMAGE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 

@@ -41,7 +41,7 @@ struct Cli {
     #[arg(long, env = "POD_NAMESPACE", default_value = "default")]
     namespace: String,
     /// Image of a Shop without `spec.image`: the operator's own image, which
-    /// holds both binaries (the Helm chart sets it).
+    /// holds every Atelier binary (the Helm chart sets it).
     #[arg(long, env = "ATELIER_DEFAULT_IMAGE", global = true)]
     default_image: Option<String>,
 }

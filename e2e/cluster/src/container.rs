@@ -73,13 +73,7 @@ impl ContainerRun {
             (None, None) => argv.extend(image.cmd.iter().cloned()),
             (Some(_), None) => {}
         }
-        // This machine holds the image's programs elsewhere than at their
-        // path in the image.
-        if let Some(program) = argv.first_mut()
-            && let Some(on_host) = image.programs.get(program.as_str())
-        {
-            *program = on_host.display().to_string();
-        }
+        let argv = image.on_host(argv);
         let mut cmd = self.launch(&argv).map_err(|e| ("RunContainerError".to_string(), e))?;
         cmd.env_clear().envs(env).env("PATH", &image.path).env("HOSTNAME", self.pod_name()).env("HOME", "/");
         Ok((cmd, reference))
@@ -355,13 +349,17 @@ impl ContainerRun {
                 let Some(port) = self.port(&tcp.port) else { return false };
                 tokio::net::TcpStream::connect((ip, port)).await.is_ok()
             } else if let Some(exec) = &probe.exec {
+                let image = self.kubelet.images.resolve(self.container.image.as_deref().unwrap_or_default());
                 let argv = exec.command.clone().unwrap_or_default();
+                let argv = match &image {
+                    Ok(image) => image.on_host(argv),
+                    Err(_) => argv,
+                };
                 let Ok(mut cmd) = self.launch(&argv) else { return false };
                 let env = pod_spec::environment(&self.kubelet.client, &self.pod, &self.container, &ip.to_string())
                     .await
                     .unwrap_or_default();
-                let path =
-                    self.kubelet.images.resolve(self.container.image.as_deref().unwrap_or_default()).map(|i| i.path);
+                let path = image.map(|i| i.path);
                 cmd.env_clear()
                     .envs(env)
                     .env("PATH", path.unwrap_or_default())

@@ -28,6 +28,19 @@ pub struct Image {
     pub stop_signal: nix::sys::signal::Signal,
 }
 
+impl Image {
+    /// `argv` with its program where this machine holds it, when it is one
+    /// of the image's own (`/atelier-gateway`), as is.
+    pub fn on_host(&self, mut argv: Vec<String>) -> Vec<String> {
+        if let Some(program) = argv.first_mut()
+            && let Some(on_host) = self.programs.get(program.as_str())
+        {
+            *program = on_host.display().to_string();
+        }
+        argv
+    }
+}
+
 /// Image references this cluster knows.
 #[derive(Debug, Clone)]
 pub struct Images {
