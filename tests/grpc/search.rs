@@ -237,3 +237,71 @@ async fn another_replica_follows_catalogue_and_stock_changes() {
         serving.await.unwrap().unwrap();
     }
 }
+
+/// Every product this listing holds, page after page, by id.
+async fn every_page(shop: &Shop, r: ListProductsRequest) -> (u64, Vec<String>) {
+    let mut ids = vec![];
+    for page in 1.. {
+        let found = list(shop, ListProductsRequest { page, per_page: 100, ..r.clone() }).await;
+        if found.products.is_empty() {
+            return (found.total, ids);
+        }
+        ids.extend(found.products.into_iter().map(|p| p.id));
+    }
+    unreachable!()
+}
+
+/// Size, colour, price and stock filters list exactly the products with one
+/// SKU meeting all of them, as each product's own SKUs say (colours are
+/// matched whatever their case, an unknown colour matches nothing).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn filters_list_exactly_the_products_whose_skus_match() {
+    for shop in shops().await {
+        generate(&shop.urls, Generated { products: 300, orders: 0 }).await.unwrap();
+        let (_, all) = every_page(&shop, ListProductsRequest { sort: Sort::Name as i32, ..Default::default() }).await;
+        let mut products = vec![];
+        for id in &all {
+            let request = GetProductRequest { id: id.clone() };
+            products.push(shop.product.clone().get_product(request).await.unwrap().into_inner().product.unwrap());
+        }
+        let filters = [
+            ListProductsRequest { size: Size::Xs as i32, ..Default::default() },
+            ListProductsRequest { color: "navy".into(), ..Default::default() },
+            ListProductsRequest { size: Size::Xl as i32, color: "Black".into(), ..Default::default() },
+            ListProductsRequest { size: Size::M as i32, in_stock: true, ..Default::default() },
+            ListProductsRequest { color: "Red".into(), max_price_cents: Some(6_000), ..Default::default() },
+            ListProductsRequest { color: "Mauve".into(), ..Default::default() },
+            ListProductsRequest {
+                query: "cotton".into(),
+                size: Size::S as i32,
+                color: "white".into(),
+                ..Default::default()
+            },
+        ];
+        let mut matched_some = 0;
+        for filter in filters {
+            let (total, listed) =
+                every_page(&shop, ListProductsRequest { sort: Sort::Name as i32, ..filter.clone() }).await;
+            let text =
+                every_page(&shop, ListProductsRequest { query: filter.query.clone(), ..Default::default() }).await.1;
+            let expected: Vec<String> = products
+                .iter()
+                .filter(|p| filter.query.is_empty() || text.contains(&p.id))
+                .filter(|p| {
+                    p.variants.iter().any(|v| {
+                        (filter.size == 0 || v.size == filter.size)
+                            && (filter.color.is_empty() || v.color.eq_ignore_ascii_case(&filter.color))
+                            && filter.min_price_cents.is_none_or(|min| v.price_cents >= min)
+                            && filter.max_price_cents.is_none_or(|max| v.price_cents <= max)
+                            && (!filter.in_stock || v.stock > 0)
+                    })
+                })
+                .map(|p| p.id.clone())
+                .collect();
+            assert_eq!(listed, expected, "{}: {filter:?}", shop.backend);
+            assert_eq!(total as usize, expected.len(), "{}: {filter:?}", shop.backend);
+            matched_some += usize::from(!expected.is_empty());
+        }
+        assert!(matched_some >= 5, "{}: most filters find something ({matched_some} of 7)", shop.backend);
+    }
+}

@@ -84,6 +84,11 @@ struct Snapshot {
 struct Facts {
     /// By slot; `u32::MAX` where a product was deleted.
     category: Vec<u32>,
+    /// By slot: the sizes its SKUs come in, bit `1 << size`.
+    sizes: Vec<u8>,
+    /// By slot: the colours its SKUs come in, bit `1 << key` (keys from
+    /// [`OTHER_COLOR`] on share the last bit).
+    colors: Vec<u64>,
     /// By slot: the SKUs of slot `s` are `first_sku[s]..first_sku[s + 1]`.
     first_sku: Vec<u32>,
     size: Vec<i32>,
@@ -91,16 +96,32 @@ struct Facts {
     price: Vec<i64>,
 }
 
+/// Colour keys from here on share one bit of [`Facts::colors`].
+const OTHER_COLOR: u32 = 63;
+
+fn color_bit(key: u32) -> u64 {
+    1 << key.min(OTHER_COLOR)
+}
+
+fn size_bit(size: i32) -> u8 {
+    1 << size.clamp(0, 7)
+}
+
 impl Facts {
     fn of(products: &[Option<Arc<Listed>>]) -> Self {
         let mut facts = Facts { first_sku: vec![0], ..Default::default() };
         for p in products {
             facts.category.push(p.as_ref().map_or(u32::MAX, |p| p.category_key));
+            let (mut sizes, mut colors) = (0, 0);
             for s in p.iter().flat_map(|p| &p.skus) {
                 facts.size.push(s.size_value);
                 facts.color.push(s.color_key);
                 facts.price.push(s.price_cents);
+                sizes |= size_bit(s.size_value);
+                colors |= color_bit(s.color_key);
             }
+            facts.sizes.push(sizes);
+            facts.colors.push(colors);
             facts.first_sku.push(facts.size.len() as u32);
         }
         facts
@@ -169,6 +190,11 @@ struct Filter {
     min_price: Option<i64>,
     max_price: Option<i64>,
     in_stock: bool,
+    /// Any SKU filter at all.
+    per_sku: bool,
+    /// The product's size and colour bits alone decide: one of the two is
+    /// asked for (a colour with a bit of its own) and nothing else per SKU.
+    by_bits_alone: bool,
 }
 
 impl Filter {
@@ -177,13 +203,23 @@ impl Filter {
         if r.size != 0 {
             crate::validate::size(r.size)?;
         }
+        let (size, color) = (Some(r.size).filter(|s| *s != 0), key(&r.color));
+        let (min_price, max_price, in_stock) = (r.min_price_cents, r.max_price_cents, r.in_stock);
+        let others = min_price.is_some() || max_price.is_some() || in_stock;
         Ok(Self {
             category: key(&r.category),
-            size: Some(r.size).filter(|s| *s != 0),
-            color: key(&r.color),
-            min_price: r.min_price_cents,
-            max_price: r.max_price_cents,
-            in_stock: r.in_stock,
+            size,
+            color,
+            min_price,
+            max_price,
+            in_stock,
+            per_sku: size.is_some() || color.is_some() || others,
+            by_bits_alone: !others
+                && match (size, color) {
+                    (Some(_), None) => true,
+                    (None, Some(c)) => c < OTHER_COLOR,
+                    _ => false,
+                },
         })
     }
 
@@ -195,22 +231,29 @@ impl Filter {
         if category == u32::MAX || self.category.is_some_and(|c| c != category) {
             return false;
         }
-        let per_sku = self.size.is_some()
-            || self.color.is_some()
-            || self.min_price.is_some()
-            || self.max_price.is_some()
-            || self.in_stock;
+        if !self.per_sku {
+            return true;
+        }
+        // Most products are ruled out, or in, by what sizes and colours they
+        // come in, without a look at their SKUs.
+        if self.size.is_some_and(|s| f.sizes[i] & size_bit(s) == 0)
+            || self.color.is_some_and(|c| f.colors[i] & color_bit(c) == 0)
+        {
+            return false;
+        }
+        if self.by_bits_alone {
+            return true;
+        }
         let first = f.first_sku[i] as usize;
-        !per_sku
-            || (first..f.first_sku[i + 1] as usize).any(|k| {
-                self.size.is_none_or(|size| f.size[k] == size)
+        (first..f.first_sku[i + 1] as usize).any(|k| {
+            self.size.is_none_or(|size| f.size[k] == size)
                     && self.color.is_none_or(|c| c == f.color[k])
                     && self.min_price.is_none_or(|min| f.price[k] >= min)
                     && self.max_price.is_none_or(|max| f.price[k] <= max)
                     // Stock moves all the time: read where it is kept.
                     && (!self.in_stock
                         || snapshot.get(slot).is_some_and(|p| p.skus[k - first].in_stock.load(Relaxed)))
-            })
+        })
     }
 }
 
@@ -233,18 +276,20 @@ async fn with_live_stock(pool: &Pool, page: &[&Listed]) -> ServiceResult<Vec<pb:
     }
     sql.push(")");
     let packed: Option<String> = sqlx::Row::try_get(&sql.query().fetch_one(pool).await?, 0)?;
-    let mut stock: HashMap<&str, i64> = HashMap::new();
+    // Some 60 entries: sorted and searched, no hashing.
+    let mut stock: Vec<(&str, i64)> = Vec::with_capacity(page.len() * 6);
     for entry in packed.as_deref().unwrap_or_default().split(',').filter(|e| !e.is_empty()) {
         let parsed = entry.split_once(' ').and_then(|(code, n)| Some((code, n.parse().ok()?)));
-        let (code, n) = parsed.ok_or_else(|| ServiceError::Internal(format!("unreadable stock entry {entry:?}")))?;
-        stock.insert(code, n);
+        stock.push(parsed.ok_or_else(|| ServiceError::Internal(format!("unreadable stock entry {entry:?}")))?);
     }
+    stock.sort_unstable_by_key(|(code, _)| *code);
+    let stock_of = |code: &str| stock.binary_search_by_key(&code, |(c, _)| *c).ok().map(|i| stock[i].1);
     Ok(page
         .iter()
         .map(|p| {
             // A SKU deleted since the snapshot has no stock row: it is not shown.
             let variants = p.skus.iter().filter_map(|k| {
-                let stock = *stock.get(k.code.as_str())?;
+                let stock = stock_of(&k.code)?;
                 let (code, color) = (k.code.clone(), k.color.clone());
                 Some(pb::Variant { code, size: k.size_value, color, price_cents: k.price_cents, stock })
             });
@@ -323,12 +368,14 @@ impl CatalogueIndex {
             // rank in the chosen order, slot).
             Some(found) => {
                 let relevance = sort == pb::Sort::Relevance;
-                let mut kept: Vec<(f32, u32, u32)> = found
-                    .iter()
-                    .map(|&(slot, score)| (slot as u32, score))
-                    .filter(|(slot, _)| filter.accepts(&snapshot, *slot))
-                    .map(|(slot, score)| (if relevance { score } else { 0.0 }, rank[slot as usize], slot))
-                    .collect();
+                let mut kept: Vec<(f32, u32, u32)> = Vec::with_capacity(found.len());
+                kept.extend(
+                    found
+                        .iter()
+                        .map(|&(slot, score)| (slot as u32, score))
+                        .filter(|(slot, _)| filter.accepts(&snapshot, *slot))
+                        .map(|(slot, score)| (if relevance { score } else { 0.0 }, rank[slot as usize], slot)),
+                );
                 total = kept.len();
                 let first = |a: &(f32, u32, u32), b: &(f32, u32, u32)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
                 let end = (offset + limit).min(kept.len());
