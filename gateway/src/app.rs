@@ -66,6 +66,7 @@ impl CatalogueFilter {
             sort: self.sort as i32,
             page,
             per_page,
+            cards: false,
         }
     }
 }

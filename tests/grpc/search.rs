@@ -305,3 +305,58 @@ async fn filters_list_exactly_the_products_whose_skus_match() {
         assert!(matched_some >= 5, "{}: most filters find something ({matched_some} of 7)", shop.backend);
     }
 }
+
+/// A grid's cards say what the page's products say: their colours in the
+/// order the variants show them, the lowest and highest price, whether any
+/// SKU is in stock (also right after a checkout took the last one).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cards_sum_up_the_products_they_show() {
+    for shop in shops().await {
+        generate(&shop.urls, Generated { products: 60, orders: 0 }).await.unwrap();
+        let order_service = shop.keys.signer().unwrap().service_token("order");
+        let jeans = GetProductRequest { id: "classic-denim-jeans".into() };
+        let skus = shop.product.clone().get_product(jeans).await.unwrap().into_inner().product.unwrap().variants;
+        for (round, sold_out) in [false, true].into_iter().enumerate() {
+            if sold_out {
+                let lines = skus
+                    .iter()
+                    .map(|v| ReserveLine { code: v.code.clone(), quantity: v.stock, unit_price_cents: None })
+                    .collect();
+                let everything = ReserveRequest { order_id: "all-the-jeans".into(), lines };
+                shop.product.clone().reserve(as_user(&order_service, everything)).await.unwrap();
+            }
+            let mut out_of_stock = 0;
+            for (query, page) in [("", 1), ("", 4), ("jeans", 1), ("denim", 1), ("xyzzy", 1)] {
+                let r = ListProductsRequest { query: query.into(), page, per_page: 12, ..Default::default() };
+                let products = list(&shop, r.clone()).await;
+                let cards = list(&shop, ListProductsRequest { cards: true, ..r }).await;
+                assert!(cards.products.is_empty(), "{}: cards come alone", shop.backend);
+                assert_eq!(cards.total, products.total, "{}: {query:?} page {page}", shop.backend);
+                let expected: Vec<ProductCard> = products.products.iter().map(card_of).collect();
+                assert_eq!(cards.cards, expected, "{}: {query:?} page {page}, round {round}", shop.backend);
+                out_of_stock += cards.cards.iter().filter(|c| !c.in_stock).count();
+            }
+            assert_eq!(out_of_stock > 0, sold_out, "{}: the sold-out jeans show as such", shop.backend);
+        }
+    }
+}
+
+/// A card as a grid would work it out from the whole product.
+fn card_of(p: &Product) -> ProductCard {
+    let mut colors: Vec<String> = vec![];
+    for v in &p.variants {
+        if !colors.contains(&v.color) {
+            colors.push(v.color.clone());
+        }
+    }
+    ProductCard {
+        id: p.id.clone(),
+        name: p.name.clone(),
+        category: p.category.clone(),
+        image: p.image.clone(),
+        colors,
+        min_price_cents: p.variants.iter().map(|v| v.price_cents).min(),
+        max_price_cents: p.variants.iter().map(|v| v.price_cents).max(),
+        in_stock: p.variants.iter().any(|v| v.stock > 0),
+    }
+}

@@ -28,28 +28,20 @@ pub struct Card {
     pub in_stock: bool,
 }
 
-impl From<&pb::Product> for Card {
-    fn from(p: &pb::Product) -> Self {
-        let mut colors: Vec<String> = vec![];
-        for v in &p.variants {
-            if !colors.contains(&v.color) {
-                colors.push(v.color.clone());
-            }
-        }
-        let min = p.variants.iter().map(|v| v.price_cents).min();
-        let max = p.variants.iter().map(|v| v.price_cents).max();
+impl From<&pb::ProductCard> for Card {
+    fn from(p: &pb::ProductCard) -> Self {
         Card {
             id: p.id.clone(),
             name: p.name.clone(),
             category: p.category.clone(),
-            image: format::image_url(&p.image, colors.first().map_or("", |c| c.as_str())),
-            price: match (min, max) {
+            image: format::image_url(&p.image, p.colors.first().map_or("", |c| c.as_str())),
+            price: match (p.min_price_cents, p.max_price_cents) {
                 (Some(a), Some(b)) if a != b => format!("from {}", money(a)),
                 (Some(a), _) => money(a),
                 _ => "—".into(),
             },
-            colors,
-            in_stock: p.variants.iter().any(|v| v.stock > 0),
+            colors: p.colors.clone(),
+            in_stock: p.in_stock,
         }
     }
 }
@@ -64,10 +56,15 @@ struct HomePage {
 }
 
 pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Response {
-    let request =
-        pb::ListProductsRequest { sort: pb::Sort::Newest as i32, per_page: 8, in_stock: true, ..Default::default() };
+    let request = pb::ListProductsRequest {
+        sort: pb::Sort::Newest as i32,
+        per_page: 8,
+        in_stock: true,
+        cards: true,
+        ..Default::default()
+    };
     let (featured, catalogue_down) = match read!(state.clients.product, list_products, request.clone()) {
-        Ok(r) => (r.products.iter().map(Card::from).collect(), false),
+        Ok(r) => (r.cards.iter().map(Card::from).collect(), false),
         Err(_) => (vec![], true),
     };
     let categories = [
@@ -156,7 +153,7 @@ impl CatalogueQuery {
             sort: crate::app::sort(&self.sort).unwrap_or(pb::Sort::Unspecified),
         };
         let request = filter.request(crate::app::page_number(self.page.parse().ok()), 12);
-        (request, problems)
+        (pb::ListProductsRequest { cards: true, ..request }, problems)
     }
 
     /// A minimum price above the maximum matches nothing: the two are
@@ -288,7 +285,7 @@ pub async fn catalogue(
         (String::new(), String::new())
     };
     let (products, total, more, unavailable) = match result {
-        Ok(r) => (r.products.iter().map(Card::from).collect(), r.total, r.total_capped, false),
+        Ok(r) => (r.cards.iter().map(Card::from).collect(), r.total, r.total_capped, false),
         Err(s) if s.code() == tonic::Code::InvalidArgument => {
             ctx.layout.flashes.push(Flash::warning(s.message()));
             (vec![], 0, false, false)

@@ -33,7 +33,9 @@ impl Listings {
             return;
         }
         let mut entries = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        entries.retain(|_, (_, _, r)| !r.products.iter().any(|p| ids.contains(&p.id)));
+        let shows = |id: &String| ids.contains(id);
+        entries
+            .retain(|_, (_, _, r)| !r.products.iter().map(|p| &p.id).chain(r.cards.iter().map(|c| &c.id)).any(shows));
     }
 
     pub fn put(&self, key: Vec<u8>, version: i64, response: ListProductsResponse) {

@@ -25,6 +25,7 @@ use atelier_runtime::{
     error::ServiceResult,
     page::Page,
 };
+use moka::sync::Cache;
 use std::{
     collections::{HashMap, HashSet},
     sync::{
@@ -76,19 +77,33 @@ struct Snapshot {
     version: Option<i64>,
     /// Counted on first use.
     facets: OnceLock<pb::FacetsResponse>,
+    ordered: OrderedMatches,
+}
+
+/// At most this many matches are kept in [`OrderedMatches`] in all.
+const ORDERED_MATCHES: u64 = 1_000_000;
+
+/// The matches of a search's words in one order, put in order once per
+/// snapshot (its ranks): the filters, counts and pages of one search then
+/// walk them as they are, as listings without text walk the sort orders.
+/// Shared by a snapshot's clones; a snapshot with other products starts
+/// empty.
+#[derive(Clone)]
+struct OrderedMatches(Cache<(String, i32), Arc<Vec<u32>>>);
+
+impl Default for OrderedMatches {
+    fn default() -> Self {
+        let weight = |_: &(String, i32), slots: &Arc<Vec<u32>>| u32::try_from(slots.len()).unwrap_or(u32::MAX).max(1);
+        Self(Cache::builder().max_capacity(ORDERED_MATCHES).weigher(weight).build())
+    }
 }
 
 /// What filters compare, laid out flat (one walk over 20 000 products
 /// reads a few contiguous arrays instead of chasing every product).
 #[derive(Default, Clone)]
 struct Facts {
-    /// By slot; `u32::MAX` where a product was deleted.
-    category: Vec<u32>,
-    /// By slot: the sizes its SKUs come in, bit `1 << size`.
-    sizes: Vec<u8>,
-    /// By slot: the colours its SKUs come in, bit `1 << key` (keys from
-    /// [`OTHER_COLOR`] on share the last bit).
-    colors: Vec<u64>,
+    /// By slot.
+    products: Vec<ProductFacts>,
     /// By slot: the SKUs of slot `s` are `first_sku[s]..first_sku[s + 1]`.
     first_sku: Vec<u32>,
     size: Vec<i32>,
@@ -96,7 +111,19 @@ struct Facts {
     price: Vec<i64>,
 }
 
-/// Colour keys from here on share one bit of [`Facts::colors`].
+/// What a filter asks of a product first, in one cache line.
+#[derive(Clone, Copy)]
+struct ProductFacts {
+    /// `u32::MAX` where the product was deleted.
+    category: u32,
+    /// The sizes its SKUs come in, bit `1 << size`.
+    sizes: u8,
+    /// The colours its SKUs come in, bit `1 << key` (keys from
+    /// [`OTHER_COLOR`] on share the last bit).
+    colors: u64,
+}
+
+/// Colour keys from here on share one bit of [`ProductFacts::colors`].
 const OTHER_COLOR: u32 = 63;
 
 fn color_bit(key: u32) -> u64 {
@@ -111,7 +138,6 @@ impl Facts {
     fn of(products: &[Option<Arc<Listed>>]) -> Self {
         let mut facts = Facts { first_sku: vec![0], ..Default::default() };
         for p in products {
-            facts.category.push(p.as_ref().map_or(u32::MAX, |p| p.category_key));
             let (mut sizes, mut colors) = (0, 0);
             for s in p.iter().flat_map(|p| &p.skus) {
                 facts.size.push(s.size_value);
@@ -120,8 +146,8 @@ impl Facts {
                 sizes |= size_bit(s.size_value);
                 colors |= color_bit(s.color_key);
             }
-            facts.sizes.push(sizes);
-            facts.colors.push(colors);
+            let category = p.as_ref().map_or(u32::MAX, |p| p.category_key);
+            facts.products.push(ProductFacts { category, sizes, colors });
             facts.first_sku.push(facts.size.len() as u32);
         }
         facts
@@ -223,12 +249,16 @@ impl Filter {
         })
     }
 
+    fn everything(&self) -> bool {
+        self.category.is_none() && !self.per_sku
+    }
+
     /// A live product matching the filter; the same SKU must match every
     /// SKU filter.
     fn accepts(&self, snapshot: &Snapshot, slot: u32) -> bool {
         let (f, i) = (&snapshot.facts, slot as usize);
-        let Some(&category) = f.category.get(i) else { return false };
-        if category == u32::MAX || self.category.is_some_and(|c| c != category) {
+        let Some(&product) = f.products.get(i) else { return false };
+        if product.category == u32::MAX || self.category.is_some_and(|c| c != product.category) {
             return false;
         }
         if !self.per_sku {
@@ -236,8 +266,8 @@ impl Filter {
         }
         // Most products are ruled out, or in, by what sizes and colours they
         // come in, without a look at their SKUs.
-        if self.size.is_some_and(|s| f.sizes[i] & size_bit(s) == 0)
-            || self.color.is_some_and(|c| f.colors[i] & color_bit(c) == 0)
+        if self.size.is_some_and(|s| product.sizes & size_bit(s) == 0)
+            || self.color.is_some_and(|c| product.colors & color_bit(c) == 0)
         {
             return false;
         }
@@ -257,49 +287,88 @@ impl Filter {
     }
 }
 
-/// The page's products as the snapshot holds them, each SKU with its live
-/// stock. The stock of the whole page is one statement and one row
-/// (`CODE stock,CODE stock,…`; codes are `A-Z`, `0-9` and `-`): every row
-/// costs more than its columns (on SQLite, a hop from the connection's
-/// thread), and a full page has some 60 SKUs.
-async fn with_live_stock(pool: &Pool, page: &[&Listed]) -> ServiceResult<Vec<pb::Product>> {
-    if page.is_empty() {
-        return Ok(vec![]);
-    }
-    let mut sql = Sql::default();
-    sql.push("SELECT string_agg(v.code || ' ' || CAST(v.stock AS TEXT), ',') FROM variants v WHERE v.product_id IN (");
-    for (i, p) in page.iter().enumerate() {
-        if i > 0 {
-            sql.push(", ");
+/// The live stock of the page's SKUs, by code. The whole page is one
+/// statement and one row (`CODE stock,CODE stock,…`; codes are `A-Z`, `0-9`
+/// and `-`): every row costs more than its columns (on SQLite, a hop from
+/// the connection's thread), and a full page has some 60 SKUs.
+struct LiveStock(Vec<(String, i64)>);
+
+impl LiveStock {
+    async fn of(pool: &Pool, page: &[&Listed]) -> ServiceResult<Self> {
+        if page.is_empty() {
+            return Ok(Self(vec![]));
         }
-        sql.bind(Arg::Text(p.row.id.clone()));
+        let mut sql = Sql::default();
+        sql.push(
+            "SELECT string_agg(v.code || ' ' || CAST(v.stock AS TEXT), ',') FROM variants v WHERE v.product_id IN (",
+        );
+        for (i, p) in page.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.bind(Arg::Text(p.row.id.clone()));
+        }
+        sql.push(")");
+        let packed: Option<String> = sqlx::Row::try_get(&sql.query().fetch_one(pool).await?, 0)?;
+        // Some 60 entries: sorted and searched, no hashing.
+        let mut stock = Vec::with_capacity(page.len() * 6);
+        for entry in packed.as_deref().unwrap_or_default().split(',').filter(|e| !e.is_empty()) {
+            let parsed = entry.split_once(' ').and_then(|(code, n)| Some((code.to_owned(), n.parse().ok()?)));
+            stock.push(parsed.ok_or_else(|| ServiceError::Internal(format!("unreadable stock entry {entry:?}")))?);
+        }
+        stock.sort_unstable();
+        Ok(Self(stock))
     }
-    sql.push(")");
-    let packed: Option<String> = sqlx::Row::try_get(&sql.query().fetch_one(pool).await?, 0)?;
-    // Some 60 entries: sorted and searched, no hashing.
-    let mut stock: Vec<(&str, i64)> = Vec::with_capacity(page.len() * 6);
-    for entry in packed.as_deref().unwrap_or_default().split(',').filter(|e| !e.is_empty()) {
-        let parsed = entry.split_once(' ').and_then(|(code, n)| Some((code, n.parse().ok()?)));
-        stock.push(parsed.ok_or_else(|| ServiceError::Internal(format!("unreadable stock entry {entry:?}")))?);
-    }
-    stock.sort_unstable_by_key(|(code, _)| *code);
-    let stock_of = |code: &str| stock.binary_search_by_key(&code, |(c, _)| *c).ok().map(|i| stock[i].1);
-    Ok(page
-        .iter()
-        .map(|p| {
-            // A SKU deleted since the snapshot has no stock row: it is not shown.
-            let variants = p.skus.iter().filter_map(|k| {
-                let stock = stock_of(&k.code)?;
-                let (code, color) = (k.code.clone(), k.color.clone());
-                Some(pb::Variant { code, size: k.size_value, color, price_cents: k.price_cents, stock })
-            });
-            p.row.with_variants(variants.collect())
+
+    /// A product's SKUs with their stock. A SKU deleted since the snapshot
+    /// has no stock row: it is not shown.
+    fn skus<'a>(&'a self, product: &'a Listed) -> impl Iterator<Item = (&'a Sku, i64)> {
+        product.skus.iter().filter_map(|k| {
+            let found = self.0.binary_search_by(|(code, _)| code.as_str().cmp(&k.code)).ok()?;
+            Some((k, self.0[found].1))
         })
-        .collect())
+    }
+
+    fn product(&self, p: &Listed) -> pb::Product {
+        let variants = self.skus(p).map(|(k, stock)| pb::Variant {
+            code: k.code.clone(),
+            size: k.size_value,
+            color: k.color.clone(),
+            price_cents: k.price_cents,
+            stock,
+        });
+        p.row.with_variants(variants.collect())
+    }
+
+    fn card(&self, p: &Listed) -> pb::ProductCard {
+        let (mut colors, mut prices, mut in_stock) = (Vec::<&str>::new(), None::<(i64, i64)>, false);
+        for (k, stock) in self.skus(p) {
+            if !colors.contains(&k.color.as_str()) {
+                colors.push(&k.color);
+            }
+            let (min, max) = prices.unwrap_or((k.price_cents, k.price_cents));
+            prices = Some((min.min(k.price_cents), max.max(k.price_cents)));
+            in_stock |= stock > 0;
+        }
+        // As a product's variants are shown (`ProductRow::with_variants`): by colour.
+        colors.sort_unstable();
+        pb::ProductCard {
+            id: p.row.id.clone(),
+            name: p.row.name.clone(),
+            category: p.row.category.clone(),
+            image: p.row.image.clone(),
+            colors: colors.into_iter().map(str::to_owned).collect(),
+            min_price_cents: prices.map(|p| p.0),
+            max_price_cents: prices.map(|p| p.1),
+            in_stock,
+        }
+    }
 }
 
+/// A page of the catalogue: `products`, or `cards` when those were asked for.
 pub struct Listing {
     pub products: Vec<pb::Product>,
+    pub cards: Vec<pb::ProductCard>,
     pub total: u64,
 }
 
@@ -363,35 +432,42 @@ impl CatalogueIndex {
             _ => (&snapshot.by_name, &snapshot.name_rank),
         };
         match found {
-            // Text: only the matches are filtered, and only the page and
-            // what comes before it is put in order. The key is (relevance,
-            // rank in the chosen order, slot).
+            // Text: the matches in the chosen order (by relevance, then by
+            // name), walked once like the orders below.
             Some(found) => {
-                let relevance = sort == pb::Sort::Relevance;
-                let mut kept: Vec<(f32, u32, u32)> = Vec::with_capacity(found.len());
-                kept.extend(
-                    found
+                let key = (self.text.words(&r.query).join(" "), sort as i32);
+                let ordered = snapshot.ordered.0.get_with(key, || {
+                    let relevance = sort == pb::Sort::Relevance;
+                    // A slot the snapshot does not know (an index newer than
+                    // it) cannot be listed from it.
+                    let mut keyed: Vec<(f32, u32, u32)> = found
                         .iter()
-                        .map(|&(slot, score)| (slot as u32, score))
-                        .filter(|(slot, _)| filter.accepts(&snapshot, *slot))
-                        .map(|(slot, score)| (if relevance { score } else { 0.0 }, rank[slot as usize], slot)),
-                );
-                total = kept.len();
-                let first = |a: &(f32, u32, u32), b: &(f32, u32, u32)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
-                let end = (offset + limit).min(kept.len());
-                if end > 0 && end < kept.len() {
-                    kept.select_nth_unstable_by(end - 1, first);
-                    kept.truncate(end);
-                }
-                kept.sort_unstable_by(first);
-                on_page.extend(kept.iter().skip(offset).map(|k| k.2));
+                        .filter_map(|&(slot, score)| {
+                            let slot = u32::try_from(slot).ok()?;
+                            Some((if relevance { score } else { 0.0 }, *rank.get(slot as usize)?, slot))
+                        })
+                        .collect();
+                    keyed.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+                    Arc::new(keyed.into_iter().map(|k| k.2).collect())
+                });
+                ordered.iter().for_each(|slot| take(*slot));
             }
             // No text: the chosen order, walked once (counting every match).
+            None if filter.everything() => {
+                // Every live product: the order holds exactly those.
+                total = order.len();
+                on_page.extend(order.iter().skip(offset).take(limit));
+            }
             None => order.iter().for_each(|slot| take(*slot)),
         }
         let page: Vec<&Listed> = on_page.iter().filter_map(|s| snapshot.get(*s)).collect();
-        let products = with_live_stock(pool, &page).await?;
-        Ok(Listing { products, total: total as u64 })
+        let stock = LiveStock::of(pool, &page).await?;
+        let (products, cards) = if r.cards {
+            (vec![], page.iter().map(|p| stock.card(p)).collect())
+        } else {
+            (page.iter().map(|p| stock.product(p)).collect(), vec![])
+        };
+        Ok(Listing { products, cards, total: total as u64 })
     }
 
     /// Brings the index up to `version` (or, with `None`, re-checks every
@@ -430,7 +506,7 @@ impl CatalogueIndex {
         }
         let loaded = load(pool, &changed, &self.keys).await?;
 
-        let mut next = Snapshot { facets: OnceLock::new(), ..(*current).clone() };
+        let mut next = Snapshot { facets: OnceLock::new(), ordered: Default::default(), ..(*current).clone() };
         for id in &gone {
             if let Some(slot) = next.slots.remove(id) {
                 next.products[slot as usize] = None;

@@ -49,8 +49,12 @@ impl Rpc for ProductService {
             return Ok(Response::new(cached));
         }
         let listing = self.index.list(&self.pool, &r, version).await?;
-        let response =
-            pb::ListProductsResponse { products: listing.products, total: listing.total, total_capped: false };
+        let response = pb::ListProductsResponse {
+            products: listing.products,
+            cards: listing.cards,
+            total: listing.total,
+            total_capped: false,
+        };
         self.listings.put(key, version, response.clone());
         Ok(Response::new(response))
     }
