@@ -28,6 +28,34 @@ pub struct Card {
     pub in_stock: bool,
 }
 
+/// The page's cards. A product service from before cards answers with
+/// whole products (during a rolling upgrade): their cards are worked out here.
+fn cards(r: &pb::ListProductsResponse) -> Vec<Card> {
+    if r.cards.is_empty() && !r.products.is_empty() {
+        return r.products.iter().map(|p| Card::from(&card_of(p))).collect();
+    }
+    r.cards.iter().map(Card::from).collect()
+}
+
+fn card_of(p: &pb::Product) -> pb::ProductCard {
+    let mut colors: Vec<String> = vec![];
+    for v in &p.variants {
+        if !colors.contains(&v.color) {
+            colors.push(v.color.clone());
+        }
+    }
+    pb::ProductCard {
+        id: p.id.clone(),
+        name: p.name.clone(),
+        category: p.category.clone(),
+        image: p.image.clone(),
+        colors,
+        min_price_cents: p.variants.iter().map(|v| v.price_cents).min(),
+        max_price_cents: p.variants.iter().map(|v| v.price_cents).max(),
+        in_stock: p.variants.iter().any(|v| v.stock > 0),
+    }
+}
+
 impl From<&pb::ProductCard> for Card {
     fn from(p: &pb::ProductCard) -> Self {
         Card {
@@ -64,7 +92,7 @@ pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Response {
         ..Default::default()
     };
     let (featured, catalogue_down) = match read!(state.clients.product, list_products, request.clone()) {
-        Ok(r) => (r.cards.iter().map(Card::from).collect(), false),
+        Ok(r) => (cards(&r), false),
         Err(_) => (vec![], true),
     };
     let categories = [
@@ -285,7 +313,7 @@ pub async fn catalogue(
         (String::new(), String::new())
     };
     let (products, total, more, unavailable) = match result {
-        Ok(r) => (r.cards.iter().map(Card::from).collect(), r.total, r.total_capped, false),
+        Ok(r) => (cards(&r), r.total, r.total_capped, false),
         Err(s) if s.code() == tonic::Code::InvalidArgument => {
             ctx.layout.flashes.push(Flash::warning(s.message()));
             (vec![], 0, false, false)
@@ -533,5 +561,39 @@ fn bag_owner(ctx: &Ctx) -> Result<&str, WebError> {
     match bag::owner(ctx) {
         Some(owner) => Ok(owner),
         None => ctx.user().map(|u| u.identity.as_str()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn variant(code: &str, color: &str, price_cents: i64, stock: i64) -> pb::Variant {
+        pb::Variant { code: code.into(), size: 3, color: color.into(), price_cents, stock }
+    }
+
+    /// During a rolling upgrade an older product service answers a grid
+    /// with whole products: the page shows the same cards.
+    #[test]
+    fn whole_products_from_an_older_service_show_as_cards() {
+        let product = pb::Product {
+            id: "wrap-dress".into(),
+            name: "Wrap Dress".into(),
+            category: "Dresses".into(),
+            image: "builtin:dress".into(),
+            variants: vec![variant("D-1", "Green", 8400, 0), variant("D-2", "Sand", 7900, 3)],
+            ..Default::default()
+        };
+        let old = pb::ListProductsResponse { products: vec![product.clone()], total: 1, ..Default::default() };
+        let new = pb::ListProductsResponse { cards: vec![card_of(&product)], total: 1, ..Default::default() };
+        for answer in [old, new] {
+            let shown = cards(&answer);
+            assert_eq!(shown.len(), 1);
+            let card = &shown[0];
+            assert_eq!((card.id.as_str(), card.price.as_str(), card.in_stock), ("wrap-dress", "from €79.00", true));
+            assert_eq!(card.colors, ["Green", "Sand"]);
+            assert!(card.image.contains("Green"), "{}", card.image);
+        }
+        assert!(cards(&pb::ListProductsResponse::default()).is_empty());
     }
 }

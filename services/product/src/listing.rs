@@ -403,8 +403,9 @@ impl CatalogueIndex {
 
     /// One page of the catalogue at `version` (just read from the database).
     pub async fn list(&self, pool: &Pool, r: &pb::ListProductsRequest, version: i64) -> ServiceResult<Listing> {
-        let filter = Filter::of(r, &self.keys)?;
         let snapshot = self.catch_up(pool, Some(version)).await?;
+        // After catching up: a colour or category the change brought is known.
+        let filter = Filter::of(r, &self.keys)?;
         self.refresh_moved_stock(pool, &snapshot).await?;
 
         let page = Page::new(r.page, r.per_page, 12);

@@ -53,9 +53,6 @@ pub async fn connect(url: &str, migrator: &Migrator) -> anyhow::Result<Pool> {
                 Ok(true)
             })
         })
-        // SQLite in WAL mode reads concurrently and queues writers (busy
-        // timeout); every write transaction starts by writing, so no lock
-        // upgrade can fail.
         .after_connect(move |conn, _| {
             Box::pin(async move {
                 if backend == Backend::Sqlite {
@@ -63,11 +60,17 @@ pub async fn connect(url: &str, migrator: &Migrator) -> anyhow::Result<Pool> {
                     // every connection, instead of copied into each
                     // connection's 2 MiB cache: on a large shop a listing's
                     // B-tree walks stop paying for copies and evictions.
+                    // The price: a disk that fails under a mapped page
+                    // stops the process (SIGBUS) rather than one statement;
+                    // it restarts, as after any crash.
                     sqlx::Executor::execute(&mut *conn, SQLITE_MMAP).await?;
                 }
                 Ok(())
             })
         })
+        // SQLite in WAL mode reads concurrently and queues writers (busy
+        // timeout); every write transaction starts by writing, so no lock
+        // upgrade can fail.
         .max_connections(match backend {
             Backend::Sqlite => 4,
             Backend::Postgres => 10,
