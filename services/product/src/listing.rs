@@ -420,7 +420,8 @@ impl CatalogueIndex {
                 total += 1;
             }
         };
-        let found = self.text.search(&r.query).map_err(search_failed)?;
+        let words = self.text.words(&r.query);
+        let found = self.text.search(&words).map_err(search_failed)?;
         let sort = match pb::Sort::try_from(r.sort).unwrap_or_default() {
             pb::Sort::Unspecified | pb::Sort::Relevance if found.is_some() => pb::Sort::Relevance,
             pb::Sort::Unspecified | pb::Sort::Relevance => pb::Sort::Name,
@@ -436,7 +437,7 @@ impl CatalogueIndex {
             // Text: the matches in the chosen order (by relevance, then by
             // name), walked once like the orders below.
             Some(found) => {
-                let key = (self.text.words(&r.query).join(" "), sort as i32);
+                let key = (words.join(" "), sort as i32);
                 let ordered = snapshot.ordered.0.get_with(key, || {
                     let relevance = sort == pb::Sort::Relevance;
                     // A slot the snapshot does not know (an index newer than

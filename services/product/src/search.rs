@@ -149,10 +149,10 @@ impl TextIndex {
         words
     }
 
-    /// The slots of the products matching every word, with their relevance;
-    /// `None` when the query has no words (nothing to search for).
-    pub fn search(&self, query: &str) -> tantivy::Result<Option<Found>> {
-        let words = self.words(query);
+    /// The slots of the products matching every word (as [`Self::words`]
+    /// gives them), with their relevance; `None` without words (nothing to
+    /// search for).
+    pub fn search(&self, words: &[String]) -> tantivy::Result<Option<Found>> {
         if words.is_empty() {
             return Ok(None);
         }
@@ -231,7 +231,7 @@ mod tests {
     }
 
     fn names(index: &TextIndex, products: &[(&str, &str, &str)], query: &str) -> Vec<String> {
-        let mut found = index.search(query).unwrap().map(|f| f.to_vec()).unwrap_or_default();
+        let mut found = index.search(&index.words(query)).unwrap().map(|f| f.to_vec()).unwrap_or_default();
         found.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         found.into_iter().map(|(slot, _)| products[slot as usize].0.to_string()).collect()
     }
@@ -253,8 +253,8 @@ mod tests {
         assert!(names(&index, SHOP, "jxxns").is_empty(), "two typos are too many");
         assert!(names(&index, SHOP, "cot").is_empty(), "short words need an exact prefix");
         let codes = index_with_codes();
-        assert_eq!(codes.search("ab0001").unwrap().unwrap().len(), 1, "codes are meant exactly");
-        assert_eq!(index.search("!!").unwrap(), None, "no words: no search");
+        assert_eq!(codes.search(&codes.words("ab0001")).unwrap().unwrap().len(), 1, "codes are meant exactly");
+        assert_eq!(index.search(&index.words("!!")).unwrap(), None, "no words: no search");
     }
 
     #[test]
@@ -292,8 +292,8 @@ mod tests {
     fn replaced_and_removed_products_leave_the_results() {
         let index = index(SHOP);
         // Asked before the change: the answers kept since are not reused after.
-        assert_eq!(index.search("linen").unwrap().unwrap().len(), 1);
-        assert_eq!(index.search("wool").unwrap().unwrap().len(), 1);
+        assert_eq!(index.search(&index.words("linen")).unwrap().unwrap().len(), 1);
+        assert_eq!(index.search(&index.words("wool")).unwrap().unwrap().len(), 1);
         let renamed = Searchable {
             id: "Linen Shirt",
             slot: 1,
@@ -303,8 +303,8 @@ mod tests {
             codes: vec!["OX-1"],
         };
         index.apply(&[renamed], &["Wool Coat"]).unwrap();
-        assert!(index.search("linen").unwrap().unwrap().is_empty());
-        assert_eq!(index.search("ox").unwrap().unwrap().len(), 1);
-        assert!(index.search("wool").unwrap().unwrap().is_empty());
+        assert!(index.search(&index.words("linen")).unwrap().unwrap().is_empty());
+        assert_eq!(index.search(&index.words("ox")).unwrap().unwrap().len(), 1);
+        assert!(index.search(&index.words("wool")).unwrap().unwrap().is_empty());
     }
 }
